@@ -1,0 +1,27 @@
+"""Root URLs. The API is versioned from day one: /api/v1/."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from fieldops.apis import MeApi
+
+admin.site.site_header = "fieldops — organizer dashboard"
+admin.site.site_title = "fieldops"
+admin.site.index_title = "Your organization"
+
+api_v1 = [
+    path("me/", MeApi.as_view(), name="me"),
+    path("", include("turf.urls")),
+    path("", include("canvass.urls")),
+    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_v1, "api-v1"))),
+    path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+]

@@ -1,0 +1,77 @@
+"""The three standard users, set up in one place.
+
+- organizer: organizer of the "venice" chapter (staff, works in the admin);
+- canvasser: canvasser of the same chapter with a current assignment on a
+  turf of two doors;
+- outsider: organizer of another chapter, who must see nothing of venice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework.test import APIClient
+
+from canvass.models import Assignment, Campaign, Turf
+from fieldops.models import Organization, Role
+from tests import factories as f
+from turf.models import Door
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests do not run collectstatic: serve static names as they are.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@dataclass
+class World:
+    org: Organization
+    other_org: Organization
+    organizer: AbstractBaseUser
+    canvasser: AbstractBaseUser
+    outsider: AbstractBaseUser
+    campaign: Campaign
+    turf: Turf
+    doors: list[Door]
+    assignment: Assignment
+    other_door: Door
+
+
+@pytest.fixture
+def world(db) -> World:
+    org = f.OrganizationFactory(slug="venice", name="Venice Chapter")
+    other = f.OrganizationFactory(slug="elsewhere", name="Elsewhere Chapter")
+    organizer = f.UserFactory(username="olivia", is_staff=True)
+    f.MembershipFactory(user=organizer, organization=org, role=Role.ORGANIZER)
+    canvasser = f.UserFactory(username="carlos")
+    f.MembershipFactory(user=canvasser, organization=org, role=Role.CANVASSER)
+    outsider = f.UserFactory(username="oscar", is_staff=True)
+    f.MembershipFactory(user=outsider, organization=other, role=Role.ORGANIZER)
+    campaign = f.CampaignFactory(organization=org, slug="venice-canvass", name="Venice canvass")
+    turf = f.TurfFactory(campaign=campaign, name="Turf A")
+    doors = [f.DoorFactory(organization=org) for _ in range(2)]
+    for position, door in enumerate(doors):
+        f.TurfDoorFactory(turf=turf, door=door, position=position)
+    assignment = f.AssignmentFactory(turf=turf, created_by=organizer)
+    f.AssignmentCanvasserFactory(assignment=assignment, user=canvasser)
+    other_door = f.DoorFactory(organization=other)
+    return World(org, other, organizer, canvasser, outsider, campaign, turf, doors, assignment, other_door)
+
+
+def client_for(user: AbstractBaseUser | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api() -> type[APIClient]:
+    return APIClient

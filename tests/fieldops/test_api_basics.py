@@ -1,0 +1,34 @@
+import pytest
+
+from tests.conftest import client_for
+
+
+@pytest.mark.django_db
+def test_me_answers_each_standard_user_with_their_own_organization(world):
+    me = client_for(world.organizer).get("/api/v1/me/").json()
+    assert me["organization"]["slug"] == "venice"
+    assert me["role"] == "organizer"
+    assert me["timezone"] == "America/Los_Angeles"
+    assert client_for(world.canvasser).get("/api/v1/me/").json()["role"] == "canvasser"
+    outsider = client_for(world.outsider).get("/api/v1/me/").json()
+    assert outsider["organization"]["slug"] == "elsewhere"
+
+
+@pytest.mark.django_db
+def test_me_refuses_anonymous_with_a_json_error():
+    response = client_for(None).get("/api/v1/me/")
+    assert response.status_code == 403
+    assert "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_served_without_a_cdn(world):
+    client = client_for(world.organizer)
+    schema = client.get("/api/v1/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/me/" in schema.content
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower() and "unpkg" not in html.lower() and "jsdelivr" not in html.lower()

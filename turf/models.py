@@ -1,0 +1,235 @@
+"""Geography: district layers, districts, buildings, doors, people.
+
+Geometry is stored without a spatial database: each district keeps its
+GeoJSON (for maps and exports), its WKB (for fast loading into shapely) and a
+bounding box (for a cheap SQL prefilter). Point-in-polygon is done in Python
+with shapely's STRtree on import, and the answer stored in DoorDistrict.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from fieldops.models import Organization
+
+
+class DistrictLayer(models.Model):
+    """A set of districts of one kind: council, assembly, neighborhood council."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="district_layers")
+    name = models.CharField(max_length=120)
+    source = models.CharField(max_length=300, blank=True, help_text="Where the boundaries came from.")
+    id_field = models.CharField(max_length=64, blank=True)
+    name_field = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="layer_name_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="districts")
+    layer = models.ForeignKey(DistrictLayer, on_delete=models.CASCADE, related_name="districts")
+    # The id the district has in its source file ("11" for CD11, or the
+    # neighborhood council's name where the file has no id): re-imports match on it.
+    external_id = models.CharField(max_length=120)
+    name = models.CharField(max_length=200)
+    geojson = models.JSONField(help_text="Geometry as GeoJSON (WGS84).")
+    wkb = models.BinaryField(help_text="Geometry as WKB, for fast loading into shapely.")
+    min_lng = models.FloatField()
+    min_lat = models.FloatField()
+    max_lng = models.FloatField()
+    max_lat = models.FloatField()
+    properties = models.JSONField(default=dict, blank=True)
+    repaired = models.BooleanField(
+        default=False, help_text="The source polygon was invalid and was repaired on import."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["layer", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["layer", "external_id"], name="district_id_unique_per_layer"),
+            models.CheckConstraint(
+                condition=Q(min_lng__lte=F("max_lng")) & Q(min_lat__lte=F("max_lat")),
+                name="district_bbox_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_lng__gte=-180, max_lng__lte=180, min_lat__gte=-90, max_lat__lte=90),
+                name="district_bbox_in_world",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layer.name}: {self.name}"
+
+
+class GeocodeQuality(models.TextChoices):
+    SOURCE = "source", "From the source file"
+    EXACT = "exact", "Geocoded: exact address"
+    INTERPOLATED = "interpolated", "Geocoded: interpolated on the street"
+    APPROXIMATE = "approximate", "Geocoded: approximate (street or area)"
+    MANUAL = "manual", "Placed by hand"
+    NONE = "none", "No location"
+
+
+class Building(models.Model):
+    """One location that doors share: a house, an apartment block, a front and rear house.
+
+    The key is the source's building outline id where the file gives one
+    ("b:060372738001-320"), else the rounded location ("p:-118.4421102,33.9991056").
+    Turf cutting never splits a building between turfs.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="buildings")
+    key = models.CharField(max_length=120)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    door_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["organization", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="building_key_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Door(models.Model):
+    """One knockable address, unit-level where the address has units.
+
+    Addresses repeat across sources (the Venice file lists 16,159 rows for
+    15,413 addresses): the unique key is the normalized address, not the
+    source id.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="doors")
+    building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.SET_NULL, related_name="doors"
+    )
+    # Normalized address: upper case, USPS abbreviations ("AVE", "S"), the
+    # parts joined; see turf/addresses.py. Unique per organization.
+    address_key = models.CharField(max_length=255)
+    number = models.CharField(max_length=16, blank=True)
+    number_suffix = models.CharField(max_length=16, blank=True, help_text='e.g. "1/2"')
+    pre_dir = models.CharField(max_length=8, blank=True)
+    street_name = models.CharField(max_length=120)
+    street_type = models.CharField(max_length=16, blank=True)
+    post_dir = models.CharField(max_length=8, blank=True)
+    unit_type = models.CharField(max_length=16, blank=True)
+    unit = models.CharField(max_length=32, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=2, blank=True, default="CA")
+    zip = models.CharField(max_length=10, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    geocode_quality = models.CharField(
+        max_length=16, choices=GeocodeQuality.choices, default=GeocodeQuality.SOURCE
+    )
+    # The id of the row in its import file (Venice: address_id). Several source
+    # rows can merge into one door; the first one's id is kept, all are in extra.
+    source = models.CharField(max_length=64, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["street_name", "pre_dir", "street_type", "number", "number_suffix", "unit"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "address_key"], name="door_address_unique_per_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(lat__isnull=True) | Q(lat__gte=-90, lat__lte=90), name="door_lat_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(lng__isnull=True) | Q(lng__gte=-180, lng__lte=180), name="door_lng_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(lat__isnull=True, lng__isnull=True) | Q(lat__isnull=False, lng__isnull=False),
+                name="door_lat_lng_together",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "street_name", "number"]),
+            models.Index(fields=["organization", "source_id"]),
+            models.Index(fields=["organization", "lat", "lng"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_address
+
+    @property
+    def display_address(self) -> str:
+        number = f"{self.number} {self.number_suffix}".strip()
+        street = " ".join(p for p in (self.pre_dir, self.street_name, self.street_type, self.post_dir) if p)
+        unit = f" {self.unit_type or '#'} {self.unit}".rstrip() if self.unit else ""
+        return f"{number} {street}{unit}".strip()
+
+
+class DoorDistrict(models.Model):
+    """A door lies in a district. Computed on import by point-in-polygon.
+
+    A door can be in several districts of one layer where the layer is not a
+    clean partition (a few Venice points fall in two neighborhood councils).
+    """
+
+    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="district_links")
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="door_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["door", "district"], name="door_district_unique"),
+        ]
+        indexes = [models.Index(fields=["district", "door"])]
+
+    def __str__(self) -> str:
+        return f"{self.door_id} in {self.district_id}"
+
+
+class Person(models.Model):
+    """A person at a door (a voter). Minimal PII: what a canvasser needs at the door."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="people")
+    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="people")
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    external_voter_id = models.CharField(
+        max_length=64, blank=True, help_text="The voter file's id (VAN id, state voter id)."
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    party = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_voter_id"],
+                condition=~Q(external_voter_id=""),
+                name="person_voter_id_unique_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1880, birth_year__lte=2100),
+                name="person_birth_year_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or f"Person {self.pk}"
