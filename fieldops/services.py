@@ -47,9 +47,7 @@ def member_add(
     existing = Membership.objects.filter(user=user).exclude(organization=organization).first()
     if existing is not None:
         raise ValidationError(
-            {
-                "username": f"{username!r} already belongs to {existing.organization.slug}; use another username."
-            }
+            {"username": f"{username!r} already belongs to {existing.organization.slug}; use another name."}
         )
     if password:
         user.set_password(password)
