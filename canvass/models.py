@@ -39,9 +39,7 @@ class Campaign(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="campaign_slug_unique_per_org"),
             models.CheckConstraint(
-                condition=Q(starts_on__isnull=True)
-                | Q(ends_on__isnull=True)
-                | Q(ends_on__gte=F("starts_on")),
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
                 name="campaign_dates_ordered",
             ),
         ]
@@ -167,9 +165,7 @@ class TurfDoor(models.Model):
 
 class Shift(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="shifts")
-    campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="shifts"
-    )
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="shifts")
     name = models.CharField(max_length=120)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -230,9 +226,7 @@ class Assignment(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="assignments")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments")
     turf = models.ForeignKey(Turf, on_delete=models.CASCADE, related_name="assignments")
-    shift = models.ForeignKey(
-        Shift, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
-    )
+    shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments")
     canvassers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="AssignmentCanvasser", related_name="canvass_assignments"
     )
@@ -282,9 +276,7 @@ class ContactAttempt(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="attempts")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="attempts")
     door = models.ForeignKey(Door, on_delete=models.PROTECT, related_name="attempts")
-    person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
-    )
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts")
     canvasser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
     assignment = models.ForeignKey(
         Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
@@ -303,9 +295,7 @@ class ContactAttempt(models.Model):
     lng = models.FloatField(null=True, blank=True)
     accuracy_m = models.FloatField(null=True, blank=True)
     distance_m = models.FloatField(null=True, blank=True, help_text="From the phone's location to the door.")
-    off_list = models.BooleanField(
-        default=False, help_text="The door is not in the canvasser's assigned turfs."
-    )
+    off_list = models.BooleanField(default=False, help_text="The door is not in the canvasser's assigned turfs.")
     far_from_door = models.BooleanField(default=False)
     too_fast = models.BooleanField(default=False)
     content_hash = models.CharField(

@@ -1,0 +1,156 @@
+"""Load the real Los Angeles demo: districts, Venice doors, a campaign, shifts, users.
+
+Idempotent: a second run updates in place and creates nothing twice. Layers
+and doors already loaded are not imported again unless --reload is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from canvass.services import campaign_create_or_update, script_replace, shift_ensure
+from fieldops.models import Organization, Role
+from fieldops.services import member_add, organization_create
+from turf.importers.base import ConsoleProgress
+from turf.importers.districts import import_districts
+from turf.importers.doors import import_doors
+from turf.models import District, DistrictLayer, Door
+
+DATA = Path(settings.BASE_DIR) / "data" / "la"
+
+# (layer name, file, id field, name field). The neighborhood council file has
+# no id field: its name is its id.
+LAYERS = (
+    ("City Council", "city_council.geojson", "District", "District_Name"),
+    ("Assembly", "assembly.geojson", "District", "District_Name"),
+    ("Supervisorial", "supervisors.geojson", "District", "District_Name"),
+    ("Neighborhood Council", "neighborhood_council.geojson", None, "Name"),
+)
+VENICE_DOORS = 15_413
+
+SCRIPT = (
+    ("Can we count on your vote for our city council candidate?", ("Yes", "Leaning yes", "Undecided", "No")),
+    ("What matters most to you in Venice?", ("Housing costs", "Homelessness", "Traffic and safety", "Beach and parks")),
+    ("Would you volunteer or host a sign?", ("Volunteer", "Host a sign", "Both", "Not now")),
+)
+STAGING = {"location_name": "Venice Beach Recreation Center, 1800 Ocean Front Walk", "lat": 33.9851, "lng": -118.4729}
+USERS = (
+    ("organizer", Role.ORGANIZER, "Olivia", "Organizer"),
+    ("canvasser1", Role.CANVASSER, "Carmen", "Canvasser"),
+    ("canvasser2", Role.CANVASSER, "Cal", "Canvasser"),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the Venice demo organization with real LA districts and doors, a campaign, shifts and users."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--slug", default="venice-demo")
+        parser.add_argument("--reload", action="store_true", help="Import districts and doors again")
+        parser.add_argument("--quiet-progress", action="store_true")
+
+    def handle(self, *args, slug: str, reload: bool, quiet_progress: bool, **options):
+        progress = (lambda done, total, message: None) if quiet_progress else ConsoleProgress(self.stderr)
+        org = organization_create(slug=slug, name="Venice Neighbors (demo)", timezone="America/Los_Angeles")
+        self._load_layers(org, reload, progress)
+        self._load_doors(org, reload, progress)
+        campaign = self._campaign(org)
+        self._shifts(org, campaign)
+        logins = self._users(org)
+        self._summary(org, campaign, logins)
+
+    def _load_layers(self, org: Organization, reload: bool, progress) -> None:
+        for name, filename, id_field, name_field in LAYERS:
+            if not reload and DistrictLayer.objects.filter(organization=org, name=name).exists():
+                self.stdout.write(f"Layer {name}: already loaded.")
+                continue
+            self.stdout.write(f"Layer {name}: importing {filename}…")
+            report = import_districts(
+                organization=org,
+                layer_name=name,
+                id_field=id_field,
+                name_field=name_field,
+                source=DATA / filename,
+                progress=progress,
+                source_label=f"data/la/{filename}",
+            )
+            for line in report.lines():
+                self.stdout.write(f"  {line}")
+
+    def _load_doors(self, org: Organization, reload: bool, progress) -> None:
+        if not reload and Door.objects.filter(organization=org).count() >= VENICE_DOORS:
+            self.stdout.write("Venice doors: already loaded.")
+            return
+        self.stdout.write("Venice doors: importing venice_addresses.csv…")
+        report = import_doors(organization=org, source=DATA / "venice_addresses.csv", progress=progress)
+        for line in report.lines():
+            self.stdout.write(f"  {line}")
+
+    def _campaign(self, org: Organization):
+        cd11 = District.objects.get(organization=org, layer__name="City Council", external_id="11")
+        today = timezone.localdate()
+        campaign = campaign_create_or_update(
+            organization=org,
+            slug="venice-canvass",
+            name="Venice canvass",
+            target_districts=[cd11],
+            starts_on=today,
+            ends_on=today + dt.timedelta(days=60),
+            goal_doors=12_000,
+            description="Knock every door of Venice for our Council District 11 candidate.",
+        )
+        script_replace(campaign=campaign, questions=SCRIPT)
+        return campaign
+
+    @transaction.atomic
+    def _shifts(self, org: Organization, campaign) -> None:
+        """A week of shifts from today: evenings on weekdays, mornings and afternoons at weekends."""
+        tz = org.tzinfo
+        today = timezone.localdate(timezone=tz)
+        for offset in range(7):
+            day = today + dt.timedelta(days=offset)
+            slots = ((10, 13, "morning"), (14, 17, "afternoon")) if day.weekday() >= 5 else ((17, 20, "evening"),)
+            for start, end, label in slots:
+                starts = dt.datetime.combine(day, dt.time(start), tzinfo=tz)
+                shift_ensure(
+                    organization=org,
+                    campaign=campaign,
+                    name=f"{day:%a %b} {day.day} {label}",
+                    starts_at=starts,
+                    ends_at=starts.replace(hour=end),
+                    capacity=12,
+                    **STAGING,
+                )
+
+    def _users(self, org: Organization) -> list[tuple[str, str, str]]:
+        """Create or reset the demo users; new random passwords each run, printed below."""
+        logins = []
+        for username, role, first, last in USERS:
+            password = secrets.token_urlsafe(9)
+            member_add(
+                organization=org,
+                username=username,
+                role=role,
+                password=password,
+                first_name=first,
+                last_name=last,
+            )
+            logins.append((username, role, password))
+        return logins
+
+    def _summary(self, org: Organization, campaign, logins) -> None:
+        doors = Door.objects.filter(organization=org)
+        buildings = doors.exclude(building=None).values("building").distinct().count()
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo organization {org.slug!r} is ready."))
+        self.stdout.write(f"  {doors.count():,} doors in {buildings:,} buildings; campaign {campaign.name!r}")
+        self.stdout.write("  Logins (passwords are new on every run of `demo`):")
+        for username, role, password in logins:
+            self.stdout.write(f"    {role:<10} {username:<11} {password}")
