@@ -1,0 +1,254 @@
+"""Organizer screens of field work: campaigns, scripts, result codes, turfs, shifts,
+assignments and the knocks that came back from the phones."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from canvass.models import (
+    Assignment,
+    AssignmentCanvasser,
+    Campaign,
+    ContactAttempt,
+    ResultCode,
+    Shift,
+    ShiftSignup,
+    SurveyOption,
+    SurveyQuestion,
+    Turf,
+    TurfDoor,
+)
+from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedRelatedFieldListFilter, ScopedTabularInline
+from turf.models import DoorDistrict
+
+
+def _scoped(field: str) -> tuple[str, type[ScopedRelatedFieldListFilter]]:
+    return (field, ScopedRelatedFieldListFilter)
+
+
+class SurveyQuestionInline(ScopedTabularInline):
+    model = SurveyQuestion
+    fields = ("position", "text", "is_active", "van_survey_question_id")
+    show_change_link = True
+
+
+@admin.register(Campaign)
+class CampaignAdmin(OrganizationScopedAdmin):
+    list_display = ("name", "slug", "starts_on", "ends_on", "goal_doors", "turf_count", "universe", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("target_districts",)
+    related_select = {"target_districts": ("layer",)}
+    readonly_fields = ("universe", "created_at")
+    inlines = [SurveyQuestionInline]
+
+    def get_queryset(self, request):
+        # A door in two target districts is one door of the universe.
+        universe = (
+            DoorDistrict.objects.filter(district__campaigns=OuterRef("pk"))
+            .order_by()
+            .values("district__campaigns")
+            .annotate(n=Count("door", distinct=True))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _turf_count=Count("turfs", distinct=True),
+                _universe=Coalesce(Subquery(universe, output_field=IntegerField()), 0),
+            )
+        )
+
+    @admin.display(description="turfs", ordering="_turf_count")
+    def turf_count(self, obj: Campaign) -> int:
+        return obj._turf_count
+
+    @admin.display(description="doors in universe", ordering="_universe")
+    def universe(self, obj: Campaign) -> int | str:
+        return getattr(obj, "_universe", "—")
+
+
+class SurveyOptionInline(ScopedTabularInline):
+    model = SurveyOption
+    fields = ("position", "label", "van_survey_response_id")
+
+
+@admin.register(SurveyQuestion)
+class SurveyQuestionAdmin(OrganizationScopedAdmin):
+    organization_field = "campaign__organization"
+    list_display = ("text", "campaign", "position", "is_active", "van_survey_question_id")
+    list_filter = (_scoped("campaign"), "is_active")
+    search_fields = ("text",)
+    list_select_related = ("campaign",)
+    inlines = [SurveyOptionInline]
+
+
+@admin.register(SurveyOption)
+class SurveyOptionAdmin(OrganizationScopedAdmin):
+    organization_field = "question__campaign__organization"
+    list_display = ("label", "question", "position", "van_survey_response_id")
+    list_filter = (_scoped("question__campaign"),)
+    search_fields = ("label", "question__text")
+    list_select_related = ("question",)
+
+
+@admin.register(ResultCode)
+class ResultCodeAdmin(OrganizationScopedAdmin):
+    list_display = (
+        "code",
+        "label",
+        "position",
+        "is_contact",
+        "is_refusal",
+        "is_final",
+        "is_active",
+        "van_result_code_id",
+    )
+    # Mapping the codes to VAN is one column typed down the list.
+    list_editable = ("van_result_code_id",)
+    list_filter = ("is_active", "is_contact", "is_final")
+    search_fields = ("code", "label")
+
+
+class TurfDoorInline(ScopedTabularInline):
+    """The walk list, in walk order. Written by turf cutting, not by hand."""
+
+    model = TurfDoor
+    view_only = True
+    fields = ("position", "door")
+    raw_id_fields = ("door",)
+    ordering = ("position",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("door")
+
+
+@admin.register(Turf)
+class TurfAdmin(OrganizationScopedAdmin):
+    list_display = (
+        "name",
+        "campaign",
+        "status",
+        "door_count",
+        "building_count",
+        "walk_distance_m",
+        "compactness",
+    )
+    list_filter = (_scoped("campaign"), "status")
+    search_fields = ("name",)
+    list_select_related = ("campaign",)
+    related_select = {"district": ("layer",)}
+    readonly_fields = (
+        "door_count",
+        "building_count",
+        "person_count",
+        "walk_distance_m",
+        "walk_minutes",
+        "compactness",
+        "polygon",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [TurfDoorInline]
+
+
+class ShiftSignupInline(ScopedTabularInline):
+    """Sign-ups come through the API, which keeps signup_count and the capacity true."""
+
+    model = ShiftSignup
+    view_only = True
+    fields = ("user", "status", "checked_in_at", "checked_out_at", "check_in_distance_m", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(Shift)
+class ShiftAdmin(OrganizationScopedAdmin):
+    list_display = ("name", "campaign", "starts_at", "ends_at", "location_name", "capacity", "signup_count")
+    list_filter = (_scoped("campaign"),)
+    search_fields = ("name", "location_name")
+    list_select_related = ("campaign",)
+    date_hierarchy = "starts_at"
+    readonly_fields = ("signup_count", "created_at")
+    inlines = [ShiftSignupInline]
+
+
+class AssignmentCanvasserInline(ScopedTabularInline):
+    model = AssignmentCanvasser
+    fields = ("user",)
+    verbose_name = "canvasser"
+    verbose_name_plural = "canvassers"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+class AssignmentForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = ("organization", "campaign", "turf", "shift", "starts_at", "ends_at", "ended_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        turf, campaign = cleaned.get("turf"), cleaned.get("campaign")
+        if turf is not None and campaign is not None and turf.campaign_id != campaign.pk:
+            self.add_error("turf", "This turf belongs to another campaign.")
+        return cleaned
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(OrganizationScopedAdmin):
+    form = AssignmentForm
+    list_display = ("turf", "campaign", "shift", "starts_at", "ends_at", "ended_at", "canvasser_names")
+    list_filter = (_scoped("campaign"), ("ended_at", admin.EmptyFieldListFilter))
+    search_fields = ("turf__name",)
+    list_select_related = ("turf", "campaign", "shift")
+    readonly_fields = ("created_by", "created_at")
+    inlines = [AssignmentCanvasserInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("canvassers")
+
+    @admin.display(description="canvassers")
+    def canvasser_names(self, obj: Assignment) -> str:
+        return ", ".join(user.get_username() for user in obj.canvassers.all())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ContactAttempt)
+class ContactAttemptAdmin(OrganizationScopedAdmin):
+    """Knocks come from the phones and are append-only: this screen only reads."""
+
+    view_only = True
+    list_display = (
+        "recorded_at",
+        "canvasser",
+        "door",
+        "result_code",
+        "support_level",
+        "off_list",
+        "far_from_door",
+        "too_fast",
+    )
+    list_filter = (
+        _scoped("campaign"),
+        _scoped("result_code"),
+        "off_list",
+        "far_from_door",
+        "too_fast",
+    )
+    search_fields = ("=canvasser__username", "door__street_name", "=door__number")
+    date_hierarchy = "corrected_at"
+    list_select_related = ("canvasser", "door", "result_code")
+    show_full_result_count = False

@@ -1,0 +1,351 @@
+"""The one base every organizer screen is built on: rows of the user's organization only.
+
+Django's admin normally decides access from per-model permission rows. fieldops
+decides it from the membership instead (fieldops/access.py), so a new chapter
+works without anybody handing out permissions:
+
+- a superuser runs the server and may do everything, in every organization;
+- an active admin or organizer may view, add, change and delete their
+  organization's rows;
+- a team lead may view them;
+- a canvasser, or a user without an active membership, sees no section at all.
+
+Querysets are scoped before any id is looked up, so another organization's
+change URL answers like a missing row; the object checks below are a second
+lock on the same door. Foreign-key and many-to-many choices, and the choices
+of related list filters, come from the user's organization only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils import timezone
+
+from fieldops.access import MANAGER_ROLES, STAFF_ROLES, membership_for, organization_for, scope_to_organization
+from fieldops.models import Organization
+
+__all__ = [
+    "OrganizationScopedAdmin",
+    "ScopedInlineMixin",
+    "ScopedTabularInline",
+    "ScopedStackedInline",
+    "ScopedRelatedFieldListFilter",
+    "organization_path",
+]
+
+
+def organization_path(model: type[models.Model], depth: int = 3) -> str | None:
+    """The lookup from a model to its Organization, found by following foreign keys.
+
+    Campaign -> "organization"; SurveyOption -> "question__campaign__organization";
+    a user -> "membership__organization". None when the model has no way there.
+    """
+    if model is Organization:
+        return "pk"
+    if model is get_user_model():
+        return "membership__organization"
+    try:
+        field = model._meta.get_field("organization")
+        if field.is_relation and field.related_model is Organization:
+            return "organization"
+    except FieldDoesNotExist:
+        pass
+    if depth == 0:
+        return None
+    for field in model._meta.get_fields():
+        # Only forward, required foreign keys: a nullable one could lead nowhere.
+        if isinstance(field, models.ForeignKey) and not field.null:
+            rest = organization_path(field.related_model, depth - 1)
+            if rest is not None and rest != "pk":
+                return f"{field.name}__{rest}"
+            if rest == "pk":
+                return field.name
+    return None
+
+
+def scope(queryset: QuerySet, user: Any, path: str) -> QuerySet:
+    """scope_to_organization, also for the Organization table itself (path "pk")."""
+    if path != "pk":
+        return scope_to_organization(queryset, user, path)
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return queryset
+    organization = organization_for(user)
+    return queryset.filter(pk=organization.pk) if organization is not None else queryset.none()
+
+
+def is_superuser(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_superuser)
+
+
+def user_role(request: HttpRequest) -> str | None:
+    membership = membership_for(request.user)
+    return membership.role if membership is not None else None
+
+
+def scope_related(request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    """Scope a queryset of any model to the user's organization (superusers: all)."""
+    path = organization_path(queryset.model)
+    if queryset.model is get_user_model() and not is_superuser(request):
+        # People are offered while their membership is active.
+        queryset = queryset.filter(membership__is_active=True)
+    if path is None:
+        # A model we cannot place in an organization is never offered to members.
+        return queryset if is_superuser(request) else queryset.none()
+    return scope(queryset, request.user, path)
+
+
+class _ScopedFormMixin:
+    """Model form that knows the organization of a new row before validating it.
+
+    The organization field is not on the form for members, so Django would skip
+    every constraint that names it (slug unique per organization…) and the
+    database would answer a duplicate with an IntegrityError (a 500). Setting
+    the organization on the instance first and validating it keeps the
+    duplicate a form error.
+    """
+
+    fieldops_organization: Organization | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        if (
+            self.fieldops_organization is not None
+            and _has_direct_organization(type(instance))
+            and instance.organization_id is None
+        ):
+            instance.organization = self.fieldops_organization
+
+    def _get_validation_exclusions(self) -> set[str]:
+        exclude = super()._get_validation_exclusions()
+        if _has_direct_organization(type(self.instance)) and self.instance.organization_id is not None:
+            exclude.discard("organization")
+        return exclude
+
+
+def _has_direct_organization(model: type[models.Model]) -> bool:
+    try:
+        field = model._meta.get_field("organization")
+    except FieldDoesNotExist:
+        return False
+    return field.is_relation and field.related_model is Organization
+
+
+class _ScopedFieldsMixin:
+    """Choice limiting shared by model admins and inlines."""
+
+    # Related fields whose choices need more than the organization filter, as
+    # {field name: (select_related names)}, to keep a select of 100 districts
+    # (labelled "layer: name") one query.
+    related_select: dict[str, tuple[str, ...]] = {}
+
+    def scoped_choices(self, request: HttpRequest, db_field: models.Field) -> QuerySet:
+        queryset = db_field.remote_field.model._default_manager.all()
+        extra = self.related_select.get(db_field.name)
+        if extra:
+            queryset = queryset.select_related(*extra)
+        return scope_related(request, queryset)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = self.scoped_choices(request, db_field)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = self.scoped_choices(request, db_field)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _scoped_form(self, request: HttpRequest, form_class: type[ModelForm], obj: Any = None) -> type[ModelForm]:
+        organization = organization_for(request.user)
+        if organization is None and obj is not None and _has_direct_organization(type(obj)):
+            organization = obj.organization
+        return type(
+            form_class.__name__,
+            (_ScopedFormMixin, form_class),
+            {"fieldops_organization": organization},
+        )
+
+
+class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
+    """A ModelAdmin whose rows, permissions and choices follow the user's organization."""
+
+    # The lookup from this model to its Organization.
+    organization_field: str = "organization"
+    # Who may open the section; who may write in it.
+    view_roles: frozenset[str] = STAFF_ROLES
+    write_roles: frozenset[str] = MANAGER_ROLES
+    # Rows that come from elsewhere (phones, the audit trail): nobody edits them here.
+    view_only: bool = False
+    # Rows that come from an import: members may change or delete them, not add them.
+    addable: bool = True
+
+    # --- rows -------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return scope(super().get_queryset(request), request.user, self.organization_field)
+
+    def in_scope(self, request: HttpRequest, obj: Any) -> bool:
+        """Does this object belong to the user's organization?"""
+        if is_superuser(request):
+            return True
+        organization = organization_for(request.user)
+        if organization is None:
+            return False
+        if self.organization_field == "pk":
+            return obj.pk == organization.pk
+        target: Any = obj
+        *hops, last = self.organization_field.split("__")
+        for hop in hops:
+            target = getattr(target, hop, None)
+            if target is None:
+                return False
+        return getattr(target, f"{last}_id", None) == organization.pk
+
+    # --- permissions --------------------------------------------------------
+
+    def _role_in(self, request: HttpRequest, roles: Iterable[str]) -> bool:
+        if not request.user.is_active:
+            return False
+        if is_superuser(request):
+            return True
+        return user_role(request) in roles
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._role_in(request, self.view_roles)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = self._role_in(request, self.view_roles) or self._role_in(request, self.write_roles)
+        return allowed and (obj is None or self.in_scope(request, obj))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        if self.view_only or not self.addable:
+            return False
+        return self._role_in(request, self.write_roles)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self.view_only:
+            return False
+        return self._role_in(request, self.write_roles) and (obj is None or self.in_scope(request, obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self.view_only:
+            return False
+        return self._role_in(request, self.write_roles) and (obj is None or self.in_scope(request, obj))
+
+    # --- forms --------------------------------------------------------------
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        fields = list(super().get_fields(request, obj))
+        if not is_superuser(request) and self.organization_field == "organization":
+            # Members work in one organization: the field would only offer theirs.
+            fields = [f for f in fields if f != "organization"]
+        return fields
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return self._scoped_form(request, form, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and _has_direct_organization(type(obj)) and obj.organization_id is None:
+            obj.organization = organization_for(request.user)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # New inline rows (people at a door…) belong to the parent's organization.
+        parent_org_id = getattr(form.instance, "organization_id", None)
+        if parent_org_id is not None:
+            for inline_form in formset.forms:
+                instance = inline_form.instance
+                if _has_direct_organization(type(instance)) and instance.organization_id is None:
+                    instance.organization_id = parent_org_id
+        super().save_formset(request, form, formset, change)
+
+    # --- time zone ----------------------------------------------------------
+
+    def _in_org_timezone(self, request: HttpRequest, view: Any, *args: Any, **kwargs: Any):
+        organization = organization_for(request.user)
+        if organization is None:
+            return view(request, *args, **kwargs)
+        # Shown and typed in the chapter's zone; stored in UTC.
+        with timezone.override(organization.tzinfo):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+
+    def changelist_view(self, request, extra_context=None):
+        return self._in_org_timezone(request, super().changelist_view, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._in_org_timezone(request, super().changeform_view, object_id, form_url, extra_context)
+
+
+class ScopedInlineMixin(_ScopedFieldsMixin):
+    """Inline rows follow the parent's rules: managers write, staff read."""
+
+    view_roles: frozenset[str] = STAFF_ROLES
+    write_roles: frozenset[str] = MANAGER_ROLES
+    view_only: bool = False
+
+    def _role_in(self, request: HttpRequest, roles: Iterable[str]) -> bool:
+        if not request.user.is_active:
+            return False
+        return is_superuser(request) or user_role(request) in roles
+
+    def has_view_permission(self, request, obj=None):
+        return self._role_in(request, self.view_roles) or self._role_in(request, self.write_roles)
+
+    def has_add_permission(self, request, obj=None):
+        return not self.view_only and self._role_in(request, self.write_roles)
+
+    def has_change_permission(self, request, obj=None):
+        return not self.view_only and self._role_in(request, self.write_roles)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.view_only and self._role_in(request, self.write_roles)
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if _has_direct_organization(self.model) and "organization" not in exclude:
+            # Always the parent's organization; set on save.
+            exclude.append("organization")
+        return exclude
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = self._scoped_form(request, formset.form, obj)
+        return formset
+
+
+class ScopedTabularInline(ScopedInlineMixin, admin.TabularInline):
+    extra = 0
+
+
+class ScopedStackedInline(ScopedInlineMixin, admin.StackedInline):
+    extra = 0
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A related filter that offers only the user's organization's rows.
+
+    Django's RelatedFieldListFilter lists every row of the related table: the
+    campaign filter would show other chapters' campaign names.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        queryset = scope_related(request, field.related_model._default_manager.all())
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]

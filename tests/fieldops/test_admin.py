@@ -1,0 +1,266 @@
+"""The organizer's admin: who may open what, through the admin URLs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from canvass.models import ContactAttempt, ShiftSignup
+from fieldops.models import AuditLogEntry, Membership, Organization, Role
+from tests import factories as f
+from turf.models import DoorDistrict
+
+OUR_APPS = ("fieldops", "turf", "canvass")
+
+
+def admin_client(user) -> Client:
+    client = Client()
+    # Log in the user as stored: UserFactory sets the password on the Python
+    # object without saving it, and a session made from that object's password
+    # hash is refused on the next request.
+    client.force_login(type(user).objects.get(pk=user.pk))
+    return client
+
+
+def populate(world) -> dict:
+    """One row of every model for venice (and a few for elsewhere), linked as in real use."""
+    layer = f.DistrictLayerFactory(organization=world.org, name="Council")
+    district = f.DistrictFactory(layer=layer, name="CD11", external_id="11")
+    for door in world.doors:
+        DoorDistrict.objects.create(door=door, district=district)
+    world.campaign.target_districts.add(district)
+    person = f.PersonFactory(door=world.doors[0])
+    question = f.SurveyQuestionFactory(campaign=world.campaign)
+    option = f.SurveyOptionFactory(question=question)
+    code = f.ResultCodeFactory(organization=world.org)
+    shift = f.ShiftFactory(organization=world.org, campaign=world.campaign)
+    ShiftSignup.objects.create(shift=shift, user=world.canvasser)
+    now = timezone.now()
+    attempt = ContactAttempt.objects.create(
+        organization=world.org,
+        campaign=world.campaign,
+        door=world.doors[0],
+        canvasser=world.canvasser,
+        assignment=world.assignment,
+        result_code=code,
+        support_level=2,
+        recorded_at=now - dt.timedelta(minutes=5),
+        received_at=now,
+        corrected_at=now - dt.timedelta(minutes=5),
+        off_list=True,
+    )
+    entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
+    other_layer = f.DistrictLayerFactory(organization=world.other_org, name="Elsewhere layer")
+    other_district = f.DistrictFactory(layer=other_layer, name="Far district")
+    other_campaign = f.CampaignFactory(organization=world.other_org, name="Secret elsewhere campaign")
+    return {
+        "layer": layer,
+        "district": district,
+        "person": person,
+        "question": question,
+        "option": option,
+        "code": code,
+        "shift": shift,
+        "attempt": attempt,
+        "entry": entry,
+        "other_district": other_district,
+        "other_campaign": other_campaign,
+    }
+
+
+def our_model_admins():
+    return sorted(
+        (
+            (model, model_admin)
+            for model, model_admin in admin.site._registry.items()
+            if model._meta.app_label in OUR_APPS
+        ),
+        key=lambda pair: pair[0]._meta.label,
+    )
+
+
+def url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [model for model, _ in our_model_admins()], ids=lambda m: m._meta.label)
+def test_every_screen_renders_for_the_organizer(world, model):
+    populate(world)
+    client = admin_client(world.organizer)
+    model_admin = admin.site._registry[model]
+
+    changelist = client.get(url(model, "changelist"))
+    assert changelist.status_code == 200
+    # Every screen lists at least the venice row we made, and nothing of elsewhere.
+    assert changelist.context["cl"].result_count >= 1
+    assert b"Secret elsewhere campaign" not in changelist.content
+
+    obj = model_admin.get_queryset(changelist.wsgi_request).first()
+    change = client.get(url(model, "change", obj.pk))
+    assert change.status_code == 200
+
+    add = client.get(url(model, "add"))
+    assert add.status_code == (200 if model_admin.has_add_permission(changelist.wsgi_request) else 403)
+
+
+@pytest.mark.django_db
+def test_index_says_what_each_section_is_for(world):
+    response = admin_client(world.organizer).get("/admin/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "your chapter, its members and roles, and the audit log of who did what" in html
+    assert "district layers you loaded, every knockable door and the voters at it" in html
+    assert "Field work: campaigns, turfs, shifts and knocks" in html
+    for label in OUR_APPS:
+        assert f"/admin/{label}/" in html
+
+
+@pytest.mark.django_db
+def test_canvasser_cannot_use_the_admin(world):
+    client = admin_client(world.canvasser)
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/turf/door/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_staff_user_without_a_role_sees_no_section(world):
+    world.canvasser.is_staff = True
+    world.canvasser.save()
+    nobody = f.UserFactory(username="nobody", is_staff=True)
+    for user in (world.canvasser, nobody):
+        client = admin_client(user)
+        index = client.get("/admin/")
+        assert index.status_code == 200
+        assert index.context["app_list"] == []
+        assert client.get("/admin/turf/door/").status_code == 403
+        assert client.get("/admin/canvass/campaign/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_team_lead_can_view_but_not_change(world):
+    lead = f.UserFactory(username="tina", is_staff=True)
+    f.MembershipFactory(user=lead, organization=world.org, role=Role.TEAM_LEAD)
+    client = admin_client(lead)
+    door = world.doors[0]
+
+    assert client.get("/admin/turf/door/").status_code == 200
+    page = client.get(url(type(door), "change", door.pk))
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert b'name="street_name"' not in page.content  # shown read-only, no input
+
+    response = client.post(url(type(door), "change", door.pk), {"street_name": "CHANGED"})
+    assert response.status_code == 403
+    door.refresh_from_db()
+    assert door.street_name == "MAIN"
+    assert client.get(url(type(door), "add")).status_code == 403
+    assert client.post(url(type(door), "delete", door.pk), {"post": "yes"}).status_code == 403
+    assert type(door).objects.filter(pk=door.pk).exists()
+
+
+@pytest.mark.django_db
+def test_organizer_sees_only_their_own_organization(world):
+    client = admin_client(world.organizer)
+    response = client.get("/admin/fieldops/organization/")
+    assert [o.slug for o in response.context["cl"].result_list] == ["venice"]
+    other = url(Organization, "change", world.other_org.pk)
+    assert client.get(other).status_code == 302  # "does not exist", back to the index
+    assert client.get(url(Organization, "add")).status_code == 403
+    assert client.get(url(Organization, "delete", world.org.pk)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_organizer_can_rename_the_chapter_but_not_its_slug(world):
+    client = admin_client(world.organizer)
+    page = client.get(url(Organization, "change", world.org.pk))
+    assert page.status_code == 200
+    assert b'name="slug"' not in page.content
+
+
+@pytest.mark.django_db
+def test_members_list_filters_by_role_and_searches_usernames(world):
+    client = admin_client(world.organizer)
+    everyone = client.get("/admin/fieldops/membership/")
+    usernames = {m.user.username for m in everyone.context["cl"].result_list}
+    assert usernames == {"olivia", "carlos"}
+    canvassers = client.get("/admin/fieldops/membership/?role__exact=canvasser")
+    assert [m.user.username for m in canvassers.context["cl"].result_list] == ["carlos"]
+    found = client.get("/admin/fieldops/membership/?q=carl")
+    assert [m.user.username for m in found.context["cl"].result_list] == ["carlos"]
+
+
+@pytest.mark.django_db
+def test_organizer_adds_a_member_to_their_own_organization(world):
+    client = admin_client(world.organizer)
+    response = client.post(
+        url(Membership, "add"),
+        {"username": "tom", "first_name": "Tom", "role": Role.TEAM_LEAD, "phone": "555", "password": "x-long-pw"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    membership = Membership.objects.get(user__username="tom")
+    assert membership.organization == world.org
+    assert membership.role == Role.TEAM_LEAD
+    assert membership.phone == "555"
+    assert membership.user.is_staff
+
+
+@pytest.mark.django_db
+def test_adding_a_member_refuses_an_existing_login(world):
+    client = admin_client(world.organizer)
+    response = client.post(url(Membership, "add"), {"username": "oscar", "role": Role.CANVASSER})
+    assert response.status_code == 200
+    assert "This username is taken" in response.content.decode()
+    assert Membership.objects.get(user__username="oscar").organization == world.other_org
+
+
+@pytest.mark.django_db
+def test_changing_a_role_keeps_the_staff_flag_in_step(world):
+    client = admin_client(world.organizer)
+    membership = Membership.objects.get(user=world.canvasser)
+    response = client.post(
+        url(Membership, "change", membership.pk),
+        {"role": Role.TEAM_LEAD, "is_active": "on", "phone": ""},
+    )
+    assert response.status_code == 302
+    world.canvasser.refresh_from_db()
+    assert world.canvasser.is_staff
+
+
+@pytest.mark.django_db
+def test_outsider_cannot_open_venice_memberships(world):
+    client = admin_client(world.outsider)
+    membership = Membership.objects.get(user=world.canvasser)
+    response = client.get(url(Membership, "change", membership.pk))
+    assert response.status_code == 302
+    assert b"carlos" not in client.get("/admin/fieldops/membership/").content
+
+
+@pytest.mark.django_db
+def test_audit_log_is_read_only(world):
+    entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
+    client = admin_client(world.organizer)
+    listing = client.get("/admin/fieldops/auditlogentry/?action=export")
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [entry]
+    assert client.get(url(AuditLogEntry, "add")).status_code == 403
+    page = client.get(url(AuditLogEntry, "change", entry.pk))
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert client.post(url(AuditLogEntry, "delete", entry.pk), {"post": "yes"}).status_code == 403
+    assert AuditLogEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db
+def test_superuser_sees_every_organization(world):
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-for-tests-1")
+    client = admin_client(root)
+    response = client.get("/admin/fieldops/organization/")
+    assert {o.slug for o in response.context["cl"].result_list} == {"venice", "elsewhere"}
+    assert client.get(url(Organization, "add")).status_code == 200

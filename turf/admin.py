@@ -1,0 +1,221 @@
+"""Organizer screens of geography: district layers, districts, buildings, doors, people.
+
+Doors run to a million rows per organization: every list here selects its
+related rows in the same query, counts with annotations and skips the
+unfiltered full count.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html, format_html_join
+
+from fieldops.admin_scoping import (
+    OrganizationScopedAdmin,
+    ScopedRelatedFieldListFilter,
+    ScopedTabularInline,
+    scope_related,
+)
+from turf.models import Building, District, DistrictLayer, Door, DoorDistrict, Person
+
+
+def _polygon_svg(geojson: dict, size: int = 220) -> str:
+    """A small outline of a (Multi)Polygon, drawn in its bounding box."""
+    if not isinstance(geojson, dict):
+        return ""
+    kind, coordinates = geojson.get("type"), geojson.get("coordinates") or []
+    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
+    rings = [ring for polygon in polygons for ring in polygon if ring]
+    points = [point for ring in rings for point in ring]
+    if not points:
+        return ""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    min_x, min_y = min(xs), min(ys)
+    span = max(max(xs) - min_x, max(ys) - min_y) or 1.0
+    scale = (size - 10) / span
+    paths = []
+    for ring in rings:
+        # y grows downwards in SVG and northwards on the map.
+        coords = " ".join(f"{5 + (x - min_x) * scale:.1f},{size - 5 - (y - min_y) * scale:.1f}" for x, y, *_ in ring)
+        paths.append(f"M{coords}Z")
+    return format_html(
+        '<svg width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="district outline">'
+        '<path d="{}" fill="#79aec8" fill-opacity="0.4" stroke="#417690" stroke-width="1" '
+        'fill-rule="evenodd"/></svg>',
+        size,
+        size,
+        size,
+        size,
+        " ".join(paths),
+    )
+
+
+@admin.register(DistrictLayer)
+class DistrictLayerAdmin(OrganizationScopedAdmin):
+    list_display = ("name", "district_count", "door_count", "source", "updated_at")
+    search_fields = ("name",)
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _district_count=Count("districts", distinct=True),
+                # A door in two districts of one layer counts once.
+                _door_count=Count("districts__door_links__door", distinct=True),
+            )
+        )
+
+    @admin.display(description="districts", ordering="_district_count")
+    def district_count(self, obj: DistrictLayer) -> int:
+        return obj._district_count
+
+    @admin.display(description="doors assigned", ordering="_door_count")
+    def door_count(self, obj: DistrictLayer) -> int:
+        return obj._door_count
+
+
+@admin.register(District)
+class DistrictAdmin(OrganizationScopedAdmin):
+    # Districts come from importing a boundary file (manage.py import_districts).
+    addable = False
+    list_display = ("name", "layer", "external_id", "door_count", "repaired")
+    list_filter = (("layer", ScopedRelatedFieldListFilter), "repaired")
+    search_fields = ("name", "external_id")
+    list_select_related = ("layer",)
+    exclude = ("wkb",)
+    readonly_fields = (
+        "outline",
+        "geojson_pretty",
+        "min_lng",
+        "min_lat",
+        "max_lng",
+        "max_lat",
+        "repaired",
+        "created_at",
+        "updated_at",
+    )
+    fields = (
+        "layer",
+        "external_id",
+        "name",
+        "properties",
+        "outline",
+        "geojson_pretty",
+        "min_lng",
+        "min_lat",
+        "max_lng",
+        "max_lat",
+        "repaired",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_door_count=Count("door_links"))
+
+    @admin.display(description="doors", ordering="_door_count")
+    def door_count(self, obj: District) -> int:
+        return obj._door_count
+
+    @admin.display(description="outline")
+    def outline(self, obj: District) -> str:
+        return _polygon_svg(obj.geojson)
+
+    @admin.display(description="GeoJSON")
+    def geojson_pretty(self, obj: District) -> str:
+        text = json.dumps(obj.geojson, indent=1)
+        if len(text) > 20_000:
+            text = text[:20_000] + "\n… (cut; the full geometry is in the export)"
+        return format_html('<pre style="max-height: 20em; overflow: auto">{}</pre>', text)
+
+
+@admin.register(Building)
+class BuildingAdmin(OrganizationScopedAdmin):
+    list_display = ("key", "door_count", "lat", "lng")
+    search_fields = ("=key",)
+    readonly_fields = ("door_count",)
+    show_full_result_count = False
+
+
+class DistrictFilter(admin.SimpleListFilter):
+    """Doors by the district they lie in, over the user's organization's districts."""
+
+    title = "district"
+    parameter_name = "district"
+
+    def lookups(self, request, model_admin):
+        districts = scope_related(request, District.objects.select_related("layer")).order_by("layer__name", "name")
+        return [(str(d.pk), f"{d.layer.name}: {d.name}") for d in districts]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        try:
+            district_id = int(value)
+        except (TypeError, ValueError):
+            return queryset.none()
+        # One row per (door, district): the join cannot repeat a door.
+        return queryset.filter(district_links__district_id=district_id)
+
+
+class PersonInline(ScopedTabularInline):
+    model = Person
+    fields = ("first_name", "last_name", "external_voter_id", "phone", "email", "birth_year", "party")
+
+
+@admin.register(Door)
+class DoorAdmin(OrganizationScopedAdmin):
+    list_display = ("display_address", "unit", "building", "zip", "geocode_quality", "source_id")
+    list_filter = ("geocode_quality", "street_type", DistrictFilter)
+    search_fields = ("street_name", "=number", "=source_id", "address_key")
+    list_select_related = ("building",)
+    # A count of a million rows on every page is the slowest query of the page.
+    show_full_result_count = False
+    raw_id_fields = ("building",)
+    inlines = [PersonInline]
+    readonly_fields = ("district_list", "source", "source_id", "extra", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # The normalized address is the door's identity, computed on import;
+        # it is typed only when a door is added by hand.
+        return ("address_key", *fields) if obj is not None else fields
+
+    @admin.display(description="address", ordering="street_name")
+    def display_address(self, obj: Door) -> str:
+        return obj.display_address
+
+    @admin.display(description="districts")
+    def district_list(self, obj: Door) -> str:
+        links = (
+            DoorDistrict.objects.filter(door=obj)
+            .select_related("district__layer")
+            .order_by("district__layer__name", "district__name")
+        )
+        if not links:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}: {}</li>", ((ln.district.layer.name, ln.district.name) for ln in links)),
+        )
+
+
+@admin.register(Person)
+class PersonAdmin(OrganizationScopedAdmin):
+    list_display = ("__str__", "external_voter_id", "door", "party", "birth_year")
+    search_fields = ("last_name", "first_name", "=external_voter_id")
+    list_select_related = ("door",)
+    raw_id_fields = ("door",)
+    readonly_fields = ("created_at", "updated_at")
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.organization_id is None and obj.door_id is not None:
+            obj.organization_id = obj.door.organization_id
+        super().save_model(request, obj, form, change)
