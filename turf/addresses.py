@@ -1,0 +1,385 @@
+"""Normalization of US street addresses (pure: no Django).
+
+Doors are matched on a normalized key, not on source ids, because the same
+address arrives from several sources spelled differently ("SOUTH ABBOT KINNEY
+BOULEVARD" and "S Abbot Kinney Blvd"). Normalizing means: upper case, spaces
+trimmed and collapsed, trailing periods dropped, USPS abbreviations for street
+suffixes (Publication 28, appendix C1), directionals and unit designators
+(appendix C2), zip cut to 5 digits. Street names themselves are left alone
+("ABBOT KINNEY", "7TH", "PCH"): rewriting them would merge distinct streets.
+
+Every function here is idempotent: normalizing a normalized value changes
+nothing, so keys computed on import and keys computed later from stored doors
+agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import usaddress
+
+# USPS Publication 28, C1: the common suffixes, full name and variants -> abbreviation.
+# The abbreviation maps to itself so a normalized value stays put.
+_SUFFIX_VARIANTS: dict[str, tuple[str, ...]] = {
+    "ALY": ("ALLEY", "ALLEE", "ALLY"),
+    "ANX": ("ANNEX", "ANEX", "ANNX"),
+    "ARC": ("ARCADE",),
+    "AVE": ("AVENUE", "AV", "AVEN", "AVENU", "AVN", "AVNUE"),
+    "BCH": ("BEACH",),
+    "BLF": ("BLUFF",),
+    "BLVD": ("BOULEVARD", "BOUL", "BOULV", "BLV"),
+    "BND": ("BEND",),
+    "BR": ("BRANCH", "BRNCH"),
+    "BRG": ("BRIDGE", "BRDGE"),
+    "BYP": ("BYPASS", "BYPA", "BYPAS", "BYPS"),
+    "CIR": ("CIRCLE", "CIRC", "CIRCL", "CRCL", "CRCLE"),
+    "CT": ("COURT", "CRT"),
+    "CTR": ("CENTER", "CEN", "CENT", "CENTR", "CENTRE", "CNTER", "CNTR"),
+    "CV": ("COVE",),
+    "CRK": ("CREEK",),
+    "CRES": ("CRESCENT", "CRSENT", "CRSNT"),
+    "XING": ("CROSSING", "CRSSNG"),
+    "CYN": ("CANYON", "CANYN", "CNYN"),
+    "DR": ("DRIVE", "DRIV", "DRV"),
+    "EST": ("ESTATE",),
+    "EXPY": ("EXPRESSWAY", "EXP", "EXPR", "EXPRESS", "EXPW"),
+    "EXT": ("EXTENSION", "EXTN", "EXTNSN"),
+    "FWY": ("FREEWAY", "FREEWY", "FRWAY", "FRWY"),
+    "GDNS": ("GARDENS", "GARDN", "GRDEN", "GRDN"),
+    "GLN": ("GLEN",),
+    "GRN": ("GREEN",),
+    "GRV": ("GROVE", "GROV"),
+    "HBR": ("HARBOR", "HARB", "HARBR", "HRBOR"),
+    "HTS": ("HEIGHTS", "HT"),
+    "HWY": ("HIGHWAY", "HIGHWY", "HIWAY", "HIWY", "HWAY"),
+    "HL": ("HILL",),
+    "HLS": ("HILLS",),
+    "HOLW": ("HOLLOW", "HLLW", "HOLLOWS", "HOLWS"),
+    "IS": ("ISLAND", "ISLND"),
+    "JCT": ("JUNCTION", "JCTION", "JCTN", "JUNCTN", "JUNCTON"),
+    "KY": ("KEY",),
+    "LK": ("LAKE",),
+    "LN": ("LANE",),
+    "LNDG": ("LANDING", "LNDNG"),
+    "LOOP": ("LOOPS",),
+    "MALL": (),
+    "MDW": ("MEADOW",),
+    "MDWS": ("MEADOWS", "MEDOWS"),
+    "ML": ("MILL",),
+    "MNR": ("MANOR",),
+    "MT": ("MOUNT", "MNT"),
+    "MTN": ("MOUNTAIN", "MNTAIN", "MNTN", "MOUNTIN", "MTIN"),
+    "OVAL": ("OVL",),
+    "PARK": ("PRK", "PARKS"),
+    "PKWY": ("PARKWAY", "PARKWY", "PKWAY", "PKY", "PARKWAYS", "PKWYS"),
+    "PASS": (),
+    "PATH": ("PATHS",),
+    "PIKE": ("PIKES",),
+    "PL": ("PLACE",),
+    "PLZ": ("PLAZA", "PLZA"),
+    "PT": ("POINT",),
+    "PROM": ("PROMENADE",),
+    "RDG": ("RIDGE", "RDGE"),
+    "RD": ("ROAD",),
+    "RDS": ("ROADS",),
+    "ROW": (),
+    "RTE": ("ROUTE",),
+    "RUN": (),
+    "SQ": ("SQUARE", "SQR", "SQRE", "SQU"),
+    "ST": ("STREET", "STRT", "STR"),
+    "STA": ("STATION", "STATN", "STN"),
+    "TER": ("TERRACE", "TERR"),
+    "TRL": ("TRAIL", "TRAILS", "TRLS"),
+    "TRCE": ("TRACE", "TRACES"),
+    "TPKE": ("TURNPIKE", "TRNPK", "TURNPK"),
+    "VW": ("VIEW",),
+    "VIS": ("VISTA", "VIST", "VST", "VSTA"),
+    "VLG": ("VILLAGE", "VILL", "VILLAG", "VILLG", "VILLIAGE"),
+    "WALK": ("WALKS",),
+    "WAY": ("WY",),
+}
+SUFFIXES: dict[str, str] = {}
+for _abbr, _variants in _SUFFIX_VARIANTS.items():
+    SUFFIXES[_abbr] = _abbr
+    for _variant in _variants:
+        SUFFIXES[_variant] = _abbr
+
+DIRECTIONALS: dict[str, str] = {
+    "NORTH": "N",
+    "SOUTH": "S",
+    "EAST": "E",
+    "WEST": "W",
+    "NORTHEAST": "NE",
+    "NORTHWEST": "NW",
+    "SOUTHEAST": "SE",
+    "SOUTHWEST": "SW",
+    "NORTH EAST": "NE",
+    "NORTH WEST": "NW",
+    "SOUTH EAST": "SE",
+    "SOUTH WEST": "SW",
+}
+for _abbr in ("N", "S", "E", "W", "NE", "NW", "SE", "SW"):
+    DIRECTIONALS[_abbr] = _abbr
+
+# USPS Publication 28, C2: secondary unit designators.
+UNIT_TYPES: dict[str, str] = {
+    "APARTMENT": "APT",
+    "APT": "APT",
+    "UNIT": "UNIT",
+    "#": "#",
+    "NO": "#",
+    "NUMBER": "#",
+    "SUITE": "STE",
+    "STE": "STE",
+    "BUILDING": "BLDG",
+    "BLDG": "BLDG",
+    "FLOOR": "FL",
+    "FL": "FL",
+    "ROOM": "RM",
+    "RM": "RM",
+    "SPACE": "SPC",
+    "SPC": "SPC",
+    "LOT": "LOT",
+    "TRAILER": "TRLR",
+    "TRLR": "TRLR",
+    "REAR": "REAR",
+    "FRONT": "FRNT",
+    "FRNT": "FRNT",
+    "UPPER": "UPPR",
+    "UPPR": "UPPR",
+    "LOWER": "LOWR",
+    "LOWR": "LOWR",
+    "BASEMENT": "BSMT",
+    "BSMT": "BSMT",
+    "PENTHOUSE": "PH",
+    "PH": "PH",
+    "DEPARTMENT": "DEPT",
+    "DEPT": "DEPT",
+}
+
+_SPACES = re.compile(r"\s+")
+_FRACTION = re.compile(r"^\d+/\d+$")
+_NUMBER_WITH_FRACTION = re.compile(r"^(\S+)\s+(\d+/\d+)$")
+
+
+def clean(value: str | None) -> str:
+    """Upper case, spaces trimmed and collapsed, periods and stray commas dropped."""
+    if not value:
+        return ""
+    text = value.upper().replace(".", " ").replace(",", " ")
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def normalize_street_type(value: str | None) -> str:
+    text = clean(value)
+    return SUFFIXES.get(text, text)
+
+
+@lru_cache(maxsize=256)
+def normalize_direction(value: str | None) -> str:
+    text = clean(value)
+    return DIRECTIONALS.get(text, text)
+
+
+@lru_cache(maxsize=256)
+def normalize_unit_type(value: str | None) -> str:
+    text = clean(value)
+    return UNIT_TYPES.get(text, text)
+
+
+@lru_cache(maxsize=65536)
+def normalize_street_name(value: str | None) -> str:
+    return clean(value)
+
+
+def normalize_unit(value: str | None) -> str:
+    """ "# 5", "#5" and "5" are one unit: the designator is kept in unit_type."""
+    text = clean(value)
+    while text.startswith("#"):
+        text = text[1:].strip()
+    return text
+
+
+@lru_cache(maxsize=65536)
+def normalize_zip(value: str | None) -> str:
+    """The 5-digit zip: ZIP+4 is cut, and 3-4 digit zips regain the leading
+    zeros that spreadsheets strip ("2134" was "02134"). Anything else is kept
+    cleaned, so a bad zip stays visible rather than silently emptied."""
+    text = clean(value).replace(" ", "")
+    digits = text.split("-", 1)[0]
+    if digits.isdigit():
+        if len(digits) >= 5:
+            return digits[:5]
+        if len(digits) >= 3:
+            return digits.zfill(5)
+    return text
+
+
+def normalize_number(number: str | None, number_suffix: str | None) -> tuple[str, str]:
+    """House number and its suffix; "123 1/2" in the number column is split."""
+    num = clean(number)
+    suffix = clean(number_suffix)
+    if not suffix and " " in num:
+        match = _NUMBER_WITH_FRACTION.match(num)
+        if match:
+            num, suffix = match.group(1), match.group(2)
+    if " " in suffix and not _FRACTION.match(suffix):
+        suffix = suffix.replace(" ", "")
+    return num, suffix
+
+
+def street_key_of(pre_dir: str, street_name: str, street_type: str, post_dir: str) -> str:
+    """The street of normalized parts, e.g. "S ABBOT KINNEY BLVD"; the geocoder matches on it."""
+    return " ".join(part for part in (pre_dir, street_name, street_type, post_dir) if part)
+
+
+@dataclass(frozen=True)
+class NormalizedAddress:
+    number: str = ""
+    number_suffix: str = ""
+    pre_dir: str = ""
+    street_name: str = ""
+    street_type: str = ""
+    post_dir: str = ""
+    unit_type: str = ""
+    unit: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+
+    @property
+    def address_key(self) -> str:
+        """The unique key of a door in an organization.
+
+        Unit type is left out: "APT 4" and "UNIT 4" at one address are one door.
+        City is left out: postal cities vary for one address (VENICE, LOS ANGELES).
+        """
+        return "|".join(
+            (
+                self.number,
+                self.number_suffix,
+                self.pre_dir,
+                self.street_name,
+                self.street_type,
+                self.post_dir,
+                self.unit,
+                self.zip,
+            )
+        )
+
+    @property
+    def street_key(self) -> str:
+        return street_key_of(self.pre_dir, self.street_name, self.street_type, self.post_dir)
+
+
+def normalize_address(
+    *,
+    number: str | None = "",
+    number_suffix: str | None = "",
+    pre_dir: str | None = "",
+    street_name: str | None = "",
+    street_type: str | None = "",
+    post_dir: str | None = "",
+    unit_type: str | None = "",
+    unit: str | None = "",
+    city: str | None = "",
+    state: str | None = "",
+    zip: str | None = "",
+) -> NormalizedAddress:
+    num, suffix = normalize_number(number, number_suffix)
+    unit_text = normalize_unit(unit)
+    utype = normalize_unit_type(unit_type)
+    if unit_text and not utype and clean(unit).startswith("#"):
+        utype = "#"
+    return NormalizedAddress(
+        number=num,
+        number_suffix=suffix,
+        pre_dir=normalize_direction(pre_dir),
+        street_name=normalize_street_name(street_name),
+        street_type=normalize_street_type(street_type),
+        post_dir=normalize_direction(post_dir),
+        unit_type=utype,
+        unit=unit_text,
+        city=clean(city),
+        state=clean(state),
+        zip=normalize_zip(zip),
+    )
+
+
+def normalize(address: NormalizedAddress) -> NormalizedAddress:
+    """Normalize an address again (idempotent)."""
+    return normalize_address(
+        number=address.number,
+        number_suffix=address.number_suffix,
+        pre_dir=address.pre_dir,
+        street_name=address.street_name,
+        street_type=address.street_type,
+        post_dir=address.post_dir,
+        unit_type=address.unit_type,
+        unit=address.unit,
+        city=address.city,
+        state=address.state,
+        zip=address.zip,
+    )
+
+
+# usaddress labels -> our parts. Labels not listed (Recipient, LandmarkName,
+# USPSBox*, IntersectionSeparator…) mean the text is not a door's street address.
+_LABELS = {
+    "AddressNumber": "number",
+    "AddressNumberSuffix": "number_suffix",
+    "StreetNamePreDirectional": "pre_dir",
+    "StreetNamePreModifier": "street_name",
+    "StreetNamePreType": "street_name",
+    "StreetName": "street_name",
+    "StreetNamePostType": "street_type",
+    "StreetNamePostDirectional": "post_dir",
+    "OccupancyType": "unit_type",
+    "OccupancyIdentifier": "unit",
+    "SubaddressType": "unit_type",
+    "SubaddressIdentifier": "unit",
+    "PlaceName": "city",
+    "StateName": "state",
+    "ZipCode": "zip",
+}
+_IGNORED_LABELS = {"AddressNumberPrefix", "NotAddress", "BuildingName"}
+
+
+def parse_one_line(text: str) -> NormalizedAddress:
+    """Parse "123 1/2 S Main St Apt 4, Venice, CA 90291" into normalized parts.
+
+    Raises ValueError with a message fit for an import report when the text
+    is empty, is not a street address (a PO box, an intersection, a name) or
+    cannot be split into parts unambiguously.
+    """
+    original = (text or "").strip()
+    if not original:
+        raise ValueError("the address is empty")
+    try:
+        tagged, kind = usaddress.tag(original)
+    except usaddress.RepeatedLabelError as exc:
+        labels = sorted({label for _, label in exc.parsed_string if label})
+        raise ValueError(
+            f"cannot read the address {original!r}: it looks like more than one address "
+            f"(repeated parts among {', '.join(labels)})"
+        ) from None
+    if kind != "Street Address":
+        what = {"PO Box": "a PO box", "Intersection": "an intersection"}.get(kind, "not a street address")
+        raise ValueError(f"cannot read the address {original!r}: it is {what}")
+    parts: dict[str, str] = {}
+    for label, value in tagged.items():
+        field = _LABELS.get(label)
+        if field is None:
+            if label in _IGNORED_LABELS:
+                continue
+            raise ValueError(f"cannot read the address {original!r}: unexpected part {label} ({value!r})")
+        parts[field] = f"{parts[field]} {value}" if field in parts else value
+    if not parts.get("number"):
+        raise ValueError(f"cannot read the address {original!r}: no house number")
+    if not parts.get("street_name"):
+        raise ValueError(f"cannot read the address {original!r}: no street name")
+    return normalize_address(**parts)
