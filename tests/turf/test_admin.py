@@ -1,0 +1,168 @@
+"""Geography screens of the admin: doors, districts, people."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories as f
+from tests.fieldops.test_admin import admin_client, populate
+from turf.models import District, Door, DoorDistrict, Person
+
+
+@pytest.mark.django_db
+def test_organizer_sees_own_doors_and_not_the_other_organizations(world):
+    response = admin_client(world.organizer).get("/admin/turf/door/")
+    assert response.status_code == 200
+    shown = {door.pk for door in response.context["cl"].result_list}
+    assert shown == {door.pk for door in world.doors}
+    assert world.other_door.pk not in shown
+
+
+@pytest.mark.django_db
+def test_outsider_never_gets_a_venice_door(world):
+    client = admin_client(world.outsider)
+    listing = client.get("/admin/turf/door/")
+    assert {d.pk for d in listing.context["cl"].result_list} == {world.other_door.pk}
+
+    venice_door = world.doors[0]
+    for path in (
+        f"/admin/turf/door/{venice_door.pk}/change/",
+        f"/admin/turf/door/{venice_door.pk}/delete/",
+        f"/admin/turf/door/{venice_door.pk}/history/",
+    ):
+        response = client.get(path)
+        assert response.status_code in (302, 403, 404), path
+        assert venice_door.address_key.encode() not in response.content
+
+    response = client.post(f"/admin/turf/door/{venice_door.pk}/change/", {"street_name": "HIJACKED"})
+    assert response.status_code in (302, 403, 404)
+    venice_door.refresh_from_db()
+    assert venice_door.street_name == "MAIN"
+
+
+@pytest.mark.django_db
+def test_door_list_query_count_does_not_grow_with_rows(world, django_assert_max_num_queries):
+    layer = f.DistrictLayerFactory(organization=world.org)
+    district = f.DistrictFactory(layer=layer)
+    client = admin_client(world.organizer)
+
+    def add_doors(n: int) -> None:
+        for _ in range(n):
+            door = f.DoorFactory(organization=world.org)
+            DoorDistrict.objects.create(door=door, district=district)
+
+    add_doors(3)  # 5 doors with the world's two
+    with django_assert_max_num_queries(20) as five:
+        assert client.get("/admin/turf/door/").status_code == 200
+    add_doors(45)
+    with django_assert_max_num_queries(len(five.captured_queries)) as fifty:
+        response = client.get("/admin/turf/door/")
+    assert len(response.context["cl"].result_list) == 50
+    assert len(fifty.captured_queries) == len(five.captured_queries)
+
+
+@pytest.mark.django_db
+def test_district_filter_offers_own_districts_grouped_by_layer_and_filters(world):
+    objects = populate(world)
+    lonely = f.DoorFactory(organization=world.org)
+    client = admin_client(world.organizer)
+    response = client.get("/admin/turf/door/")
+    html = response.content.decode()
+    assert "Council: CD11" in html
+    assert "Far district" not in html
+
+    filtered = client.get(f"/admin/turf/door/?district={objects['district'].pk}")
+    shown = {d.pk for d in filtered.context["cl"].result_list}
+    assert shown == {d.pk for d in world.doors}
+    assert lonely.pk not in shown
+    # Another organization's district id finds nothing, it does not widen the list.
+    foreign = client.get(f"/admin/turf/door/?district={objects['other_district'].pk}")
+    assert list(foreign.context["cl"].result_list) == []
+
+
+@pytest.mark.django_db
+def test_door_page_lists_its_districts_read_only(world):
+    populate(world)
+    door = world.doors[0]
+    page = admin_client(world.organizer).get(f"/admin/turf/door/{door.pk}/change/")
+    html = page.content.decode()
+    assert "<li>Council: CD11</li>" in html
+    assert 'name="address_key"' not in html  # computed on import
+
+
+@pytest.mark.django_db
+def test_deleting_a_knocked_door_is_refused_cleanly(world):
+    populate(world)  # a contact attempt at doors[0]
+    door = world.doors[0]
+    client = admin_client(world.organizer)
+    confirm = client.get(f"/admin/turf/door/{door.pk}/delete/")
+    assert confirm.status_code == 200
+    # Django's own "Cannot delete" page, naming the knocks that protect the door.
+    assert "Cannot delete door" in confirm.content.decode()
+    assert confirm.context["protected"]
+    response = client.post(f"/admin/turf/door/{door.pk}/delete/", {"post": "yes"})
+    assert response.status_code in (200, 403)
+    assert Door.objects.filter(pk=door.pk).exists()
+
+
+@pytest.mark.django_db
+def test_deleting_an_unknocked_door_works(world):
+    door = world.doors[1]
+    response = admin_client(world.organizer).post(f"/admin/turf/door/{door.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Door.objects.filter(pk=door.pk).exists()
+
+
+@pytest.mark.django_db
+def test_person_added_on_the_door_page_belongs_to_the_doors_organization(world):
+    door = world.doors[1]
+    client = admin_client(world.organizer)
+    page = client.get(f"/admin/turf/door/{door.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    data["building"] = door.building_id
+    data.update(
+        {
+            "people-TOTAL_FORMS": "1",
+            "people-INITIAL_FORMS": "0",
+            "people-MIN_NUM_FORMS": "0",
+            "people-MAX_NUM_FORMS": "1000",
+            "people-0-first_name": "Ada",
+            "people-0-last_name": "Lovelace",
+            "people-0-external_voter_id": "V1",
+        }
+    )
+    response = client.post(f"/admin/turf/door/{door.pk}/change/", data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    person = Person.objects.get(external_voter_id="V1")
+    assert person.door == door
+    assert person.organization == world.org
+
+
+@pytest.mark.django_db
+def test_district_page_draws_the_outline_and_keeps_wkb_off_the_form(world):
+    objects = populate(world)
+    district = objects["district"]
+    client = admin_client(world.organizer)
+    page = client.get(f"/admin/turf/district/{district.pk}/change/")
+    html = page.content.decode()
+    assert "<svg" in html
+    assert "&quot;Polygon&quot;" in html or '"Polygon"' in html
+    assert "wkb" not in page.context["adminform"].form.fields
+    # Districts come from an import, not the add form.
+    assert client.get("/admin/turf/district/add/").status_code == 403
+
+    listing = client.get("/admin/turf/district/")
+    (row,) = listing.context["cl"].result_list
+    assert row._door_count == 2
+    assert District.objects.filter(organization=world.other_org).exists()
+
+
+@pytest.mark.django_db
+def test_layer_list_counts_districts_and_doors(world):
+    objects = populate(world)
+    f.DistrictFactory(layer=objects["layer"], name="CD5", external_id="5")
+    listing = admin_client(world.organizer).get("/admin/turf/districtlayer/")
+    (layer,) = listing.context["cl"].result_list
+    assert (layer._district_count, layer._door_count) == (2, 2)
