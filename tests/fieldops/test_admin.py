@@ -264,3 +264,17 @@ def test_superuser_sees_every_organization(world):
     response = client.get("/admin/fieldops/organization/")
     assert {o.slug for o in response.context["cl"].result_list} == {"venice", "elsewhere"}
     assert client.get(url(Organization, "add")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [model for model, _ in our_model_admins()], ids=lambda m: m._meta.label)
+def test_every_screen_renders_for_a_superuser(world, model):
+    populate(world)
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-for-tests-1")
+    client = admin_client(root)
+    assert client.get(url(model, "changelist")).status_code == 200
+    model_admin = admin.site._registry[model]
+    obj = model._default_manager.first()
+    assert client.get(url(model, "change", obj.pk)).status_code == 200
+    add = client.get(url(model, "add"))
+    assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403)
