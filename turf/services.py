@@ -58,46 +58,164 @@ def door_districts_assign(
 
     Scope: the doors `door_ids` (all doors of the organization when None)
     against the districts of `layer` (all layers of the organization when
-    None). Old links in that scope are deleted, new ones inserted; links of
-    other doors or other layers are not touched. Doors without coordinates
-    get no link. A door on a boundary shared by two districts is linked to
-    both (see points_in_polygons).
+    None). Links in that scope that are no longer true are deleted, missing
+    ones inserted; links of other doors or other layers are not touched.
+    Doors without coordinates get no link. A door on a boundary shared by two
+    districts is linked to both (see points_in_polygons).
     """
     if layer is not None and layer.organization_id != organization.pk:
         raise ValueError(f"layer {layer.pk} does not belong to organization {organization.slug}")
     with transaction.atomic():
         district_ids, shapes = districts_for_layer_shapes(organization=organization, layer=layer)
         id_array = np.asarray(district_ids, dtype=np.int64)
-        # A subquery, not a Python list of ids: the DELETE stays one statement
-        # however many districts the organization has.
-        scope = District.objects.filter(organization=organization)
-        if layer is not None:
-            scope = scope.filter(layer=layer)
-        scope_ids = scope.values("id")
+        wanted = None if door_ids is None else sorted({int(i) for i in door_ids})
+        if connection.vendor == "postgresql":
+            return _assign_postgresql(organization, layer, wanted, shapes, id_array, progress)
+        return _assign_portable(organization, layer, wanted, shapes, id_array, progress)
 
-        links = 0
-        if door_ids is None:
-            DoorDistrict.objects.filter(district_id__in=scope_ids).delete()
-            total = Door.objects.filter(organization=organization, lat__isnull=False).count()
-            done = 0
-            for ids, lngs, lats in _all_door_pages(organization):
-                links += _link(ids, lngs, lats, shapes, id_array)
-                done += len(ids)
-                progress(done, total, "doors assigned to districts")
-            return links
 
-        wanted = sorted({int(i) for i in door_ids})
-        chunk = _door_ids_chunk()
-        for start in range(0, len(wanted), chunk):
-            part = wanted[start : start + chunk]
+def _assign_portable(
+    organization: Organization,
+    layer: DistrictLayer | None,
+    wanted: list[int] | None,
+    shapes: list[BaseGeometry],
+    district_ids: np.ndarray,
+    progress: ProgressCallback,
+) -> int:
+    """Delete the links in scope, insert the new ones (SQLite, and any non-PostgreSQL database)."""
+    # A subquery, not a Python list of ids: the DELETE stays one statement
+    # however many districts the organization has.
+    scope = District.objects.filter(organization=organization)
+    if layer is not None:
+        scope = scope.filter(layer=layer)
+    scope_ids = scope.values("id")
+    links = 0
+    if wanted is None:
+        DoorDistrict.objects.filter(district_id__in=scope_ids).delete()
+    for done, total, part, (ids, lngs, lats) in _door_batches(organization, wanted):
+        if part is not None:
             DoorDistrict.objects.filter(door_id__in=part, district_id__in=scope_ids).delete()
-            rows = Door.objects.filter(organization=organization, id__in=part, lat__isnull=False).values_list(
-                "id", "lng", "lat"
+        door_index, district_index = _pairs(lngs, lats, shapes)
+        rows = zip(ids[door_index].tolist(), district_ids[district_index].tolist(), strict=True)
+        links += bulk_insert(DoorDistrict, ["door_id", "district_id"], rows)
+        progress(done, total, "doors assigned to districts")
+    return links
+
+
+def _assign_postgresql(
+    organization: Organization,
+    layer: DistrictLayer | None,
+    wanted: list[int] | None,
+    shapes: list[BaseGeometry],
+    district_ids: np.ndarray,
+    progress: ProgressCallback,
+) -> int:
+    """Write only the difference between the links in scope and the new ones.
+
+    Deleting and re-inserting every link costs what the table's five indexes
+    and two foreign keys cost per row: measured 25 s for one layer of 420,000
+    links on this machine. Most recomputations change few links (a re-import
+    of the same boundaries, doors that did not move), so the new links go to
+    an unindexed temporary table by binary COPY (numpy builds the rows), and
+    two set statements delete the stale links and insert the missing ones.
+    """
+    links_table = connection.ops.quote_name(DoorDistrict._meta.db_table)
+    district_table = connection.ops.quote_name(District._meta.db_table)
+    scope_sql = f"SELECT id FROM {district_table} WHERE organization_id = %s"
+    scope_params: list[object] = [organization.pk]
+    if layer is not None:
+        scope_sql += " AND layer_id = %s"
+        scope_params.append(layer.pk)
+    links = 0
+    with connection.cursor() as cursor:
+        # ON COMMIT DROP: the tables vanish with the transaction; TRUNCATE
+        # covers a second call inside the same transaction.
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS fieldops_new_links "
+            "(door_id bigint NOT NULL, district_id bigint NOT NULL) ON COMMIT DROP"
+        )
+        cursor.execute("TRUNCATE fieldops_new_links")
+        door_filter = ""
+        if wanted is not None:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS fieldops_scope_doors (door_id bigint PRIMARY KEY) ON COMMIT DROP"
             )
-            ids, lngs, lats = _arrays(list(rows))
-            links += _link(ids, lngs, lats, shapes, id_array)
-            progress(min(start + chunk, len(wanted)), len(wanted), "doors assigned to districts")
-        return links
+            cursor.execute("TRUNCATE fieldops_scope_doors")
+            if wanted:
+                ids = np.asarray(wanted, dtype=np.int64)
+                _copy_binary(cursor, "fieldops_scope_doors (door_id)", [ids])
+            door_filter = "AND dd.door_id IN (SELECT door_id FROM fieldops_scope_doors)"
+        for done, total, _part, (ids, lngs, lats) in _door_batches(organization, wanted):
+            door_index, district_index = _pairs(lngs, lats, shapes)
+            if len(door_index):
+                _copy_binary(
+                    cursor,
+                    "fieldops_new_links (door_id, district_id)",
+                    [ids[door_index], district_ids[district_index]],
+                )
+            links += len(door_index)
+            progress(done, total, "doors assigned to districts")
+        cursor.execute("ANALYZE fieldops_new_links")
+        cursor.execute(
+            f"DELETE FROM {links_table} dd WHERE dd.district_id IN ({scope_sql}) {door_filter} "
+            "AND NOT EXISTS (SELECT 1 FROM fieldops_new_links n "
+            "WHERE n.door_id = dd.door_id AND n.district_id = dd.district_id)",
+            scope_params,
+        )
+        # ON CONFLICT: another transaction may have linked the same door meanwhile.
+        cursor.execute(
+            f"INSERT INTO {links_table} (door_id, district_id) "
+            "SELECT n.door_id, n.district_id FROM fieldops_new_links n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {links_table} dd "
+            "WHERE dd.door_id = n.door_id AND dd.district_id = n.district_id) "
+            "ON CONFLICT (door_id, district_id) DO NOTHING"
+        )
+    return links
+
+
+_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_PGCOPY_TRAILER = b"\xff\xff"
+
+
+def _copy_binary(cursor: object, target: str, columns: list[np.ndarray]) -> None:
+    """COPY bigint columns in PostgreSQL's binary format, built by numpy, not row by row.
+
+    psycopg's write_row costs about 5 µs a row here, 20 s for 4,000,000 links;
+    the numpy record array is built in milliseconds.
+    """
+    fields = [("count", ">i2")]
+    for i in range(len(columns)):
+        fields += [(f"len{i}", ">i4"), (f"value{i}", ">i8")]
+    records = np.empty(len(columns[0]), dtype=np.dtype(fields))
+    records["count"] = len(columns)
+    for i, column in enumerate(columns):
+        records[f"len{i}"] = 8
+        records[f"value{i}"] = column
+    raw = cursor.cursor  # type: ignore[attr-defined]  # Django's wrapper exposes psycopg's cursor
+    with raw.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(_PGCOPY_HEADER)
+        copy.write(records.tobytes())
+        copy.write(_PGCOPY_TRAILER)
+
+
+def _door_batches(
+    organization: Organization, wanted: list[int] | None
+) -> Iterator[tuple[int, int, list[int] | None, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """(done, total, the ids asked for in this batch or None, (ids, lngs, lats) of the doors with coordinates)."""
+    if wanted is None:
+        total = Door.objects.filter(organization=organization, lat__isnull=False).count()
+        done = 0
+        for arrays in _all_door_pages(organization):
+            done += len(arrays[0])
+            yield done, total, None, arrays
+        return
+    chunk = _door_ids_chunk()
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        rows = Door.objects.filter(organization=organization, id__in=part, lat__isnull=False).values_list(
+            "id", "lng", "lat"
+        )
+        yield min(start + chunk, len(wanted)), len(wanted), part, _arrays(list(rows))
 
 
 def _door_ids_chunk() -> int:
@@ -131,17 +249,8 @@ def _arrays(rows: list[tuple[int, float, float]]) -> tuple[np.ndarray, np.ndarra
     return table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
 
 
-def _link(
-    door_ids: np.ndarray,
-    lngs: np.ndarray,
-    lats: np.ndarray,
-    shapes: list[BaseGeometry],
-    district_ids: np.ndarray,
-) -> int:
-    if len(door_ids) == 0 or not shapes:
-        return 0
-    point_index, polygon_index = points_in_polygons(lngs, lats, shapes)
-    if len(point_index) == 0:
-        return 0
-    rows = zip(door_ids[point_index].tolist(), district_ids[polygon_index].tolist(), strict=True)
-    return bulk_insert(DoorDistrict, ["door_id", "district_id"], rows)
+def _pairs(lngs: np.ndarray, lats: np.ndarray, shapes: list[BaseGeometry]) -> tuple[np.ndarray, np.ndarray]:
+    if len(lngs) == 0 or not shapes:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    return points_in_polygons(lngs, lats, shapes)
