@@ -611,7 +611,11 @@ def _read(
                 try:
                     lat, lng = float(lat_text), float(lng_text)
                     fast = -90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0
-                    if fast and cells is not None:
+                    if lat == 0 and lng == 0:
+                        # 0,0 is how many exports write "unknown": geocode instead.
+                        lat = lng = None
+                        zero_points += 1
+                    elif fast and cells is not None:
                         fast = cells.get((floor(lng * FAR_CELLS_PER_DEGREE), floor(lat * FAR_CELLS_PER_DEGREE))) == 0
                 except ValueError:
                     fast = False
@@ -619,10 +623,6 @@ def _read(
                     lat, lng, message = _coordinates(lat_text.strip(), lng_text.strip(), far)
                     if message:
                         messages.append(message)
-                    elif lat == 0 and lng == 0:
-                        # 0,0 is how many exports write "unknown"; geocode instead.
-                        lat = lng = None
-                        zero_points += 1
             key = f"{number}|{suffix}|{pre}|{name_}|{type_}|{post}|{unit}|{zip_code}"
             person = None
             if with_people:
