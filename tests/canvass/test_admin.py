@@ -220,3 +220,23 @@ def test_shift_times_are_shown_in_the_organizations_zone(world):
     f.ShiftFactory(organization=world.org, name="New year", starts_at=starts, ends_at=starts + dt.timedelta(hours=2))
     html = admin_client(world.organizer).get("/admin/canvass/shift/").content.decode()
     assert "Jan. 1, 2030, 9 a.m." in html  # midnight UTC is 9 in the morning in Tokyo
+
+
+@pytest.mark.django_db
+def test_assignment_list_query_count_does_not_grow(world, django_assert_max_num_queries):
+    client = admin_client(world.organizer)
+
+    def assign(n: int) -> None:
+        for _ in range(n):
+            assignment = f.AssignmentFactory(turf=f.TurfFactory(campaign=world.campaign))
+            f.AssignmentCanvasserFactory(assignment=assignment, user=world.canvasser)
+            f.AssignmentCanvasserFactory(assignment=assignment)
+
+    assign(2)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get("/admin/canvass/assignment/").status_code == 200
+    assign(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/admin/canvass/assignment/")
+    assert len(response.context["cl"].result_list) == 23
+    assert "carlos" in response.content.decode()
