@@ -46,10 +46,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
+    # Hashed at build time and saved with the user, so session logins hold.
+    password = factory.django.Password("pw-for-tests-1")
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
