@@ -140,6 +140,8 @@ def test_reimport_updates_a_changed_row_in_place_and_leaves_the_rest(org, square
     moved = Door.objects.get(pk=before["100"])
     assert moved.lng == -118.455
     assert moved.building.key == "p:-118.4550000,33.9900000"
+    counts = dict(Building.objects.filter(organization=org).values_list("key", "door_count"))
+    assert counts == {"p:-118.4600000,33.9900000": 0, "p:-118.4550000,33.9900000": 1, "p:-118.4600000,33.9910000": 1}
     assert DoorDistrict.objects.filter(door=moved, district=square).exists()
 
 

@@ -392,9 +392,8 @@ def import_doors(
         existing = _existing_doors(organization)
         geocoded, unplaced = _place(organization, doors, existing, geocoder, report)
         buildings = _assign_buildings(doors)
-        building_ids, buildings_created = _write_buildings(organization, buildings)
+        building_ids, buildings_created = _write_buildings(organization, buildings, doors, existing)
         created, updated, unchanged, touched = _write_doors(organization, doors, existing, building_ids, progress)
-        _recount_buildings(organization)
         people_created, people_updated = _write_people(organization, people, doors, existing)
         timings["write"] = time.monotonic() - write_started
 
@@ -914,7 +913,7 @@ def _known_addresses(organization: Organization, doors: dict[str, _Door]) -> Ite
 
 
 def _assign_buildings(doors: dict[str, _Door]) -> dict[str, list[float]]:
-    """Building key of every door; returns key -> [sum lat, sum lng, located doors]."""
+    """Building key of every door; returns key -> [sum lat, sum lng, located doors, doors]."""
     buildings: dict[str, list[float]] = {}
     for door in doors.values():
         if door.building_id:
@@ -926,7 +925,8 @@ def _assign_buildings(doors: dict[str, _Door]) -> dict[str, list[float]]:
         door.building_key = key
         entry = buildings.get(key)
         if entry is None:
-            entry = buildings[key] = [0.0, 0.0, 0]
+            entry = buildings[key] = [0.0, 0.0, 0, 0]
+        entry[3] += 1
         if door.lat is not None:
             entry[0] += door.lat
             entry[1] += door.lng
@@ -934,30 +934,47 @@ def _assign_buildings(doors: dict[str, _Door]) -> dict[str, list[float]]:
     return buildings
 
 
-def _write_buildings(organization: Organization, buildings: dict[str, list[float]]) -> tuple[dict[str, int], int]:
-    """Create new buildings, move changed ones; returns (key -> id for the file's buildings, created)."""
+def _write_buildings(
+    organization: Organization,
+    buildings: dict[str, list[float]],
+    doors: dict[str, _Door],
+    existing_doors: dict[str, _Existing],
+) -> tuple[dict[str, int], int]:
+    """Create new buildings, update moved or recounted ones; returns (key -> id for the file's buildings, created).
+
+    door_count is computed here, in Python, from every door of the
+    organization: the file's doors (by their new building) plus the doors
+    absent from the file (by the building they keep). That is exact and
+    saves a grouped pass over the whole door table (3 s per 100,000 buildings).
+    """
+    building_at = _DOOR_COLUMNS.index("building_id")
+    kept: dict[int, int] = {}
+    for key, old_door in existing_doors.items():
+        if key not in doors and old_door.values[building_at] is not None:
+            kept[old_door.values[building_at]] = kept.get(old_door.values[building_at], 0) + 1
     existing = {
-        key: (pk, lat, lng)
-        for key, pk, lat, lng in Building.objects.filter(organization=organization)
-        .values_list("key", "id", "lat", "lng")
+        key: (pk, lat, lng, count)
+        for key, pk, lat, lng, count in Building.objects.filter(organization=organization)
+        .values_list("key", "id", "lat", "lng", "door_count")
         .iterator(chunk_size=20_000)
     }
-    max_id = max((pk for pk, _, _ in existing.values()), default=0)
+    max_id = max((value[0] for value in existing.values()), default=0)
     ids = {key: value[0] for key, value in existing.items() if key in buildings}
     new_rows = []
     changed = []
-    for key, (sum_lat, sum_lng, located) in buildings.items():
-        lat = round(sum_lat / located, 7) if located else None
-        lng = round(sum_lng / located, 7) if located else None
-        old = existing.get(key)
-        if old is None:
-            # door_count is set by _recount_buildings once the doors are written.
-            new_rows.append((organization.pk, key, lat, lng, 0))
-        elif (old[1], old[2]) != (lat, lng):
-            changed.append((old[0], lat, lng))
+    for key, (pk, old_lat, old_lng, old_count) in existing.items():
+        entry = buildings.get(key)
+        count = kept.get(pk, 0) + (int(entry[3]) if entry else 0)
+        lat, lng = (old_lat, old_lng) if entry is None else _mean(entry)
+        if (lat, lng, count) != (old_lat, old_lng, old_count):
+            changed.append((pk, lat, lng, count))
+    for key, entry in buildings.items():
+        if key not in existing:
+            lat, lng = _mean(entry)
+            new_rows.append((organization.pk, key, lat, lng, int(entry[3])))
     created = bulk_insert(Building, ["organization_id", "key", "lat", "lng", "door_count"], new_rows)
     if changed:
-        _update_rows(Building, ["lat", "lng"], changed)
+        _update_rows(Building, ["lat", "lng", "door_count"], changed)
     if created:
         ids.update(
             Building.objects.filter(organization=organization, id__gt=max_id)
@@ -965,6 +982,13 @@ def _write_buildings(organization: Organization, buildings: dict[str, list[float
             .iterator(chunk_size=20_000)
         )
     return ids, created
+
+
+def _mean(entry: list[float]) -> tuple[float | None, float | None]:
+    located = entry[2]
+    if not located:
+        return None, None
+    return round(entry[0] / located, 7), round(entry[1] / located, 7)
 
 
 def _write_doors(
@@ -1080,24 +1104,6 @@ def _update_rows(
         else:
             assignments = ", ".join(f"{q} = %s" for q in quoted)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", [(*row[1:], row[0]) for row in rows])
-
-
-def _recount_buildings(organization: Organization) -> None:
-    """Building.door_count from the doors, in SQL: doors outside this file count too."""
-    building = connection.ops.quote_name(Building._meta.db_table)
-    door = connection.ops.quote_name(Door._meta.db_table)
-    with connection.cursor() as cursor:
-        # One grouped pass (UPDATE … FROM: PostgreSQL, SQLite 3.33+), not a subquery per building.
-        cursor.execute(
-            f"""
-            UPDATE {building} SET door_count = c.n
-            FROM (SELECT b.id AS id, count(d.id) AS n FROM {building} b
-                  LEFT JOIN {door} d ON d.building_id = b.id
-                  WHERE b.organization_id = %s GROUP BY b.id) AS c
-            WHERE {building}.id = c.id AND {building}.door_count <> c.n
-            """,
-            [organization.pk],
-        )
 
 
 def _write_people(
