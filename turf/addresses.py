@@ -355,8 +355,15 @@ def parse_one_line(text: str) -> NormalizedAddress:
     Raises ValueError with a message fit for an import report when the text
     is empty, is not a street address (a PO box, an intersection, a name) or
     cannot be split into parts unambiguously.
+
+    usaddress (a CRF tagger) parses about 1,000 addresses a second; a voter
+    file repeats each address once per voter at it, so answers are cached.
     """
-    original = (text or "").strip()
+    return _parse_one_line((text or "").strip())
+
+
+@lru_cache(maxsize=65536)
+def _parse_one_line(original: str) -> NormalizedAddress:
     if not original:
         raise ValueError("the address is empty")
     try:
