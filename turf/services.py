@@ -145,16 +145,19 @@ def _assign_postgresql(
                 ids = np.asarray(wanted, dtype=np.int64)
                 _copy_binary(cursor, "fieldops_scope_doors (door_id)", [ids])
             door_filter = "AND dd.door_id IN (SELECT door_id FROM fieldops_scope_doors)"
-        for done, total, _part, (ids, lngs, lats) in _door_batches(organization, wanted):
-            door_index, district_index = _pairs(lngs, lats, shapes)
+        ids, lngs, lats = _read_doors_postgresql(cursor, organization, scoped=wanted is not None)
+        total = len(ids)
+        for start in range(0, total, ALL_DOORS_PAGE):
+            page = slice(start, start + ALL_DOORS_PAGE)
+            door_index, district_index = _pairs(lngs[page], lats[page], shapes)
             if len(door_index):
                 _copy_binary(
                     cursor,
                     "fieldops_new_links (door_id, district_id)",
-                    [ids[door_index], district_ids[district_index]],
+                    [ids[page][door_index], district_ids[district_index]],
                 )
             links += len(door_index)
-            progress(done, total, "doors assigned to districts")
+            progress(min(start + ALL_DOORS_PAGE, total), total, "doors assigned to districts")
         cursor.execute("ANALYZE fieldops_new_links")
         cursor.execute(
             f"DELETE FROM {links_table} dd WHERE dd.district_id IN ({scope_sql}) {door_filter} "
@@ -196,6 +199,48 @@ def _copy_binary(cursor: object, target: str, columns: list[np.ndarray]) -> None
         copy.write(_PGCOPY_HEADER)
         copy.write(records.tobytes())
         copy.write(_PGCOPY_TRAILER)
+
+
+_DOOR_RECORD = np.dtype([("id", ">i8"), ("lng", ">f8"), ("lat", ">f8")])
+# Doors per query when reading packed coordinates: 500,000 doors are a 12 MB bytea.
+PACKED_PAGE = 500_000
+
+
+def _read_doors_postgresql(
+    cursor: object, organization: Organization, *, scoped: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, lngs, lats) of the organization's doors with coordinates, packed by the server.
+
+    Reading 1,000,000 doors as rows took 6.3 s with values_list and 7 s with
+    COPY TO (psycopg handles one message per row). Here PostgreSQL packs each
+    door into 24 bytes (int8send/float8send, big-endian) and string_agg joins
+    them into one bytea per page, which numpy reads without a Python object
+    per value. `scoped`: only the doors in the fieldops_scope_doors table.
+    """
+    door_table = connection.ops.quote_name(Door._meta.db_table)
+    join = "JOIN fieldops_scope_doors s ON s.door_id = d.id" if scoped else ""
+    query = (
+        "SELECT string_agg(int8send(p.id) || float8send(p.lng) || float8send(p.lat), ''::bytea), "
+        "max(p.id) FROM ("
+        f"SELECT d.id, d.lng, d.lat FROM {door_table} d {join} WHERE d.organization_id = %s "
+        "AND d.lat IS NOT NULL AND d.lng IS NOT NULL AND d.id > %s ORDER BY d.id LIMIT %s) p"
+    )
+    parts: list[np.ndarray] = []
+    last_id = 0
+    while True:
+        cursor.execute(query, [organization.pk, last_id, PACKED_PAGE])  # type: ignore[attr-defined]
+        packed, max_id = cursor.fetchone()  # type: ignore[attr-defined]
+        if packed is None:
+            break
+        parts.append(np.frombuffer(bytes(packed), dtype=_DOOR_RECORD))
+        last_id = max_id
+        if len(parts[-1]) < PACKED_PAGE:
+            break
+    if not parts:
+        empty = np.empty(0)
+        return empty.astype(np.int64), empty, empty
+    records = np.concatenate(parts)
+    return records["id"].astype(np.int64), records["lng"].astype(np.float64), records["lat"].astype(np.float64)
 
 
 def _door_batches(
