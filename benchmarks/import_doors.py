@@ -130,11 +130,44 @@ def run(database: str, rows: int) -> None:
                 f"peak memory {peak_mb():,.0f} MB"
             )
 
+        def baseline(label: str, path: Path) -> None:
+            """The floor, measured in the same run: the file's raw rows into a bare
+            table (text columns, no index, no key, no normalization, no merge),
+            by COPY on PostgreSQL and executemany on SQLite."""
+            with open(path, newline="", encoding="utf-8") as handle:
+                header = next(csv.reader(handle))
+            columns = ", ".join(f'"{name}" text' for name in header)
+            started = time.monotonic()
+            count = 0
+            with connection.cursor() as cursor, open(path, newline="", encoding="utf-8") as handle:
+                cursor.execute("DROP TABLE IF EXISTS bench_raw")
+                cursor.execute(f"CREATE TABLE bench_raw ({columns})")
+                reader = csv.reader(handle)
+                next(reader)
+                if database == "postgres":
+                    with cursor.cursor.copy("COPY bench_raw FROM STDIN") as copy:
+                        for row in reader:
+                            copy.write_row(row)
+                            count += 1
+                else:
+                    marks = ", ".join("?" * len(header))
+                    rows = list(reader)
+                    count = len(rows)
+                    cursor.executemany(f"INSERT INTO bench_raw VALUES ({marks})", rows)
+                cursor.execute("DROP TABLE bench_raw")
+            seconds = time.monotonic() - started
+            print(
+                f"[{database}] baseline {label}: raw rows into a bare table: {count:,} rows in {seconds:.1f} s"
+                f" = {count / seconds:,.0f} rows/s"
+            )
+
+        baseline("venice", LA / "venice_addresses.csv")
         measure("venice", LA / "venice_addresses.csv")
         synthetic = scratch / "synthetic.csv"
         started = time.monotonic()
         written = write_synthetic(synthetic, rows)
         print(f"[{database}] synthetic file: {written:,} rows written in {time.monotonic() - started:.1f} s")
+        baseline(f"synthetic {written:,}", synthetic)
         measure(f"synthetic {written:,}", synthetic)
         measure(f"re-import synthetic {written:,} (all unchanged)", synthetic)
         print(

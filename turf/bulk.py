@@ -38,9 +38,7 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
 
 def _copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(model._meta.get_field(_field_name(model, f)).column) for f in fields
-    )
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(_field_name(model, f)).column) for f in fields)
     count = 0
     with connection.cursor() as cursor:
         # Django's cursor wrapper exposes psycopg's cursor as .cursor.

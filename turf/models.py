@@ -90,7 +90,8 @@ class Building(models.Model):
     Turf cutting never splits a building between turfs.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="buildings")
+    # Indexed by the unique (organization, key) constraint's prefix.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="buildings", db_index=False)
     key = models.CharField(max_length=120)
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
@@ -114,10 +115,9 @@ class Door(models.Model):
     source id.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="doors")
-    building = models.ForeignKey(
-        Building, null=True, blank=True, on_delete=models.SET_NULL, related_name="doors"
-    )
+    # Indexed by the unique (organization, address_key) constraint's prefix.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="doors", db_index=False)
+    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.SET_NULL, related_name="doors")
     # Normalized address: upper case, USPS abbreviations ("AVE", "S"), the
     # parts joined; see turf/addresses.py. Unique per organization.
     address_key = models.CharField(max_length=255)
@@ -134,9 +134,7 @@ class Door(models.Model):
     zip = models.CharField(max_length=10, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
-    geocode_quality = models.CharField(
-        max_length=16, choices=GeocodeQuality.choices, default=GeocodeQuality.SOURCE
-    )
+    geocode_quality = models.CharField(max_length=16, choices=GeocodeQuality.choices, default=GeocodeQuality.SOURCE)
     # The id of the row in its import file (Venice: address_id). Several source
     # rows can merge into one door; the first one's id is kept, all are in extra.
     source = models.CharField(max_length=64, blank=True)
@@ -148,12 +146,8 @@ class Door(models.Model):
     class Meta:
         ordering = ["street_name", "pre_dir", "street_type", "number", "number_suffix", "unit"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "address_key"], name="door_address_unique_per_org"
-            ),
-            models.CheckConstraint(
-                condition=Q(lat__isnull=True) | Q(lat__gte=-90, lat__lte=90), name="door_lat_range"
-            ),
+            models.UniqueConstraint(fields=["organization", "address_key"], name="door_address_unique_per_org"),
+            models.CheckConstraint(condition=Q(lat__isnull=True) | Q(lat__gte=-90, lat__lte=90), name="door_lat_range"),
             models.CheckConstraint(
                 condition=Q(lng__isnull=True) | Q(lng__gte=-180, lng__lte=180), name="door_lng_range"
             ),
@@ -162,11 +156,10 @@ class Door(models.Model):
                 name="door_lat_lng_together",
             ),
         ]
-        indexes = [
-            models.Index(fields=["organization", "street_name", "number"]),
-            models.Index(fields=["organization", "source_id"]),
-            models.Index(fields=["organization", "lat", "lng"]),
-        ]
+        # No more indexes than queries need: each one costs every import
+        # (measured: the street and source-id indexes doubled the time to
+        # write a million doors on PostgreSQL). The unique address key serves
+        # lookups by organization; add an index when a query needs one.
 
     def __str__(self) -> str:
         return self.display_address
@@ -184,10 +177,24 @@ class DoorDistrict(models.Model):
 
     A door can be in several districts of one layer where the layer is not a
     clean partition (a few Venice points fall in two neighborhood councils).
+
+    This table is derived data, recomputed from the doors' coordinates and the
+    districts' polygons (turf.services.door_districts_assign), and it is the
+    largest one an import writes (a door per layer: 4 million rows for a
+    million doors). So it has no database foreign keys: PostgreSQL checks
+    each one per row at commit, which measured 39 s of a 70 s load of 2
+    million links. Django still cascades deletes of doors and districts, and
+    no code deletes either with raw SQL. The single-column indexes are left
+    out too: the unique (door, district) and the (district, door) indexes
+    serve both directions.
     """
 
-    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="district_links")
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="door_links")
+    door = models.ForeignKey(
+        Door, on_delete=models.CASCADE, related_name="district_links", db_constraint=False, db_index=False
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="door_links", db_constraint=False, db_index=False
+    )
 
     class Meta:
         constraints = [

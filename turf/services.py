@@ -74,6 +74,44 @@ def door_districts_assign(
         return _assign_portable(organization, layer, wanted, shapes, id_array, progress)
 
 
+def door_districts_link_new(
+    *,
+    organization: Organization,
+    door_ids: np.ndarray,
+    lngs: np.ndarray,
+    lats: np.ndarray,
+    progress: ProgressCallback = no_progress,
+) -> int:
+    """Link doors that have no links yet (just created) to the districts of every layer.
+
+    The caller passes the doors' coordinates, so nothing is read back, and
+    with nothing to compare against the links go straight into the table
+    (binary COPY on PostgreSQL). Returns the number of links written.
+    """
+    district_ids, shapes = districts_for_layer_shapes(organization=organization)
+    id_array = np.asarray(district_ids, dtype=np.int64)
+    ids = np.asarray(door_ids, dtype=np.int64)
+    xs = np.asarray(lngs, dtype=float)
+    ys = np.asarray(lats, dtype=float)
+    links = 0
+    total = len(ids)
+    postgres = connection.vendor == "postgresql"
+    table = f"{connection.ops.quote_name(DoorDistrict._meta.db_table)} (door_id, district_id)"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, total, ALL_DOORS_PAGE):
+            page = slice(start, start + ALL_DOORS_PAGE)
+            door_index, district_index = _pairs(xs[page], ys[page], shapes)
+            new_doors, new_districts = ids[page][door_index], id_array[district_index]
+            if postgres and len(door_index):
+                _copy_binary(cursor, table, [new_doors, new_districts])
+            elif len(door_index):
+                rows = zip(new_doors.tolist(), new_districts.tolist(), strict=True)
+                bulk_insert(DoorDistrict, ["door_id", "district_id"], rows)
+            links += len(door_index)
+            progress(min(start + ALL_DOORS_PAGE, total), total, "doors assigned to districts")
+    return links
+
+
 def _assign_portable(
     organization: Organization,
     layer: DistrictLayer | None,
@@ -146,18 +184,24 @@ def _assign_postgresql(
                 _copy_binary(cursor, "fieldops_scope_doors (door_id)", [ids])
             door_filter = "AND dd.door_id IN (SELECT door_id FROM fieldops_scope_doors)"
         ids, lngs, lats = _read_doors_postgresql(cursor, organization, scoped=wanted is not None)
+        # Doors that have no links in scope yet (a first import, a new layer):
+        # nothing to compare, so the links go straight into the table.
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {links_table} dd WHERE dd.district_id IN ({scope_sql}) {door_filter})",
+            scope_params,
+        )
+        fresh = not cursor.fetchone()[0]
+        target = f"{links_table} (door_id, district_id)" if fresh else "fieldops_new_links (door_id, district_id)"
         total = len(ids)
         for start in range(0, total, ALL_DOORS_PAGE):
             page = slice(start, start + ALL_DOORS_PAGE)
             door_index, district_index = _pairs(lngs[page], lats[page], shapes)
             if len(door_index):
-                _copy_binary(
-                    cursor,
-                    "fieldops_new_links (door_id, district_id)",
-                    [ids[page][door_index], district_ids[district_index]],
-                )
+                _copy_binary(cursor, target, [ids[page][door_index], district_ids[district_index]])
             links += len(door_index)
             progress(min(start + ALL_DOORS_PAGE, total), total, "doors assigned to districts")
+        if fresh:
+            return links
         cursor.execute("ANALYZE fieldops_new_links")
         cursor.execute(
             f"DELETE FROM {links_table} dd WHERE dd.district_id IN ({scope_sql}) {door_filter} "

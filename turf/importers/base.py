@@ -64,8 +64,7 @@ class ImportReport:
     def lines(self) -> list[str]:
         out = [
             f"rows read: {self.rows_read}",
-            f"created: {self.created}, updated: {self.updated}, "
-            f"unchanged: {self.unchanged}, skipped: {self.skipped}",
+            f"created: {self.created}, updated: {self.updated}, unchanged: {self.unchanged}, skipped: {self.skipped}",
         ]
         out += [f"{name}: {value}" for name, value in self.counts.items()]
         out += [f"note: {note}" for note in self.notes]
