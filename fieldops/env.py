@@ -48,12 +48,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_timezone(name: str, default: str) -> str:
-    value = os.environ.get(name, default)
+def is_timezone(value: str) -> bool:
+    """Is this an IANA time zone name that this machine knows?"""
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ImproperlyConfigured(
-            f"{name} must be an IANA time zone such as America/Los_Angeles; got {value!r}"
-        ) from None
+        return False
+    return True
+
+
+def env_timezone(name: str, default: str) -> str:
+    value = os.environ.get(name, default)
+    if not is_timezone(value):
+        raise ImproperlyConfigured(f"{name} must be an IANA time zone such as America/Los_Angeles; got {value!r}")
     return value

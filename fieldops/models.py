@@ -13,14 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from fieldops.env import is_timezone
+
 
 def validate_timezone(value: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            f"{value!r} is not a time zone; use an IANA name such as America/Los_Angeles."
-        ) from None
+    if not is_timezone(value):
+        raise ValidationError(f"{value!r} is not a time zone; use an IANA name such as America/Los_Angeles.")
 
 
 class Organization(models.Model):
@@ -70,9 +68,7 @@ class Membership(models.Model):
     class Meta:
         ordering = ["organization", "user__username"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=[r.value for r in Role]), name="membership_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=[r.value for r in Role]), name="membership_role_valid"),
         ]
         indexes = [models.Index(fields=["organization", "role"])]
 
