@@ -64,9 +64,7 @@ def scope_to_organization(
     return queryset.filter(**{field: organization})
 
 
-def get_scoped_or_404(
-    queryset: QuerySet[M], user: AbstractBaseUser | AnonymousUser | None, **lookup: object
-) -> M:
+def get_scoped_or_404(queryset: QuerySet[M], user: AbstractBaseUser | AnonymousUser | None, **lookup: object) -> M:
     """One row of the user's organization, or 404 for missing and foreign alike."""
     try:
         return scope_to_organization(queryset, user).get(**lookup)
