@@ -127,7 +127,7 @@ class Turf(models.Model):
     doors = models.ManyToManyField(Door, through="TurfDoor", related_name="turfs")
     # Metrics, stored when the turf is cut or its walk order is computed.
     door_count = models.PositiveIntegerField(default=0)
-    building_count = models.PositiveIntegerField(default=0)
+    building_count = models.PositiveIntegerField(default=0)  # distinct Door.building_key among its doors
     person_count = models.PositiveIntegerField(default=0)
     walk_distance_m = models.FloatField(null=True, blank=True)
     walk_minutes = models.FloatField(null=True, blank=True)

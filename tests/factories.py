@@ -20,15 +20,13 @@ from canvass.models import (
     TurfDoor,
 )
 from fieldops.models import Membership, Organization, Role
-from turf.models import Building, District, DistrictLayer, Door, Person
+from turf.models import District, DistrictLayer, Door, Person
 
 User = get_user_model()
 
 SQUARE = {
     "type": "Polygon",
-    "coordinates": [
-        [[-118.48, 33.98], [-118.44, 33.98], [-118.44, 34.01], [-118.48, 34.01], [-118.48, 33.98]]
-    ],
+    "coordinates": [[[-118.48, 33.98], [-118.44, 33.98], [-118.44, 34.01], [-118.48, 34.01], [-118.48, 33.98]]],
 }
 
 
@@ -87,23 +85,12 @@ class DistrictFactory(factory.django.DjangoModelFactory):
     max_lat = 34.01
 
 
-class BuildingFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Building
-
-    organization = factory.SubFactory(OrganizationFactory)
-    key = factory.Sequence(lambda n: f"b:{n}")
-    lat = 33.99
-    lng = -118.46
-    door_count = 1
-
-
 class DoorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Door
 
     organization = factory.SubFactory(OrganizationFactory)
-    building = factory.SubFactory(BuildingFactory, organization=factory.SelfAttribute("..organization"))
+    building_key = factory.Sequence(lambda n: f"b:{n}")
     number = factory.Sequence(lambda n: str(100 + n))
     street_name = "MAIN"
     street_type = "ST"

@@ -1,4 +1,4 @@
-"""Organizer screens of geography: district layers, districts, buildings, doors, people.
+"""Organizer screens of geography: district layers, districts, doors, people.
 
 Doors run to a million rows per organization: every list here selects its
 related rows in the same query, counts with annotations and skips the
@@ -19,7 +19,7 @@ from fieldops.admin_scoping import (
     ScopedTabularInline,
     scope_related,
 )
-from turf.models import Building, District, DistrictLayer, Door, DoorDistrict, Person
+from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
 
 
 def _polygon_svg(geojson: dict, size: int = 220) -> str:
@@ -134,14 +134,6 @@ class DistrictAdmin(OrganizationScopedAdmin):
         return format_html('<pre style="max-height: 20em; overflow: auto">{}</pre>', text)
 
 
-@admin.register(Building)
-class BuildingAdmin(OrganizationScopedAdmin):
-    list_display = ("key", "door_count", "lat", "lng")
-    search_fields = ("=key",)
-    readonly_fields = ("door_count",)
-    show_full_result_count = False
-
-
 class DistrictFilter(admin.SimpleListFilter):
     """Doors by the district they lie in, over the user's organization's districts."""
 
@@ -171,13 +163,12 @@ class PersonInline(ScopedTabularInline):
 
 @admin.register(Door)
 class DoorAdmin(OrganizationScopedAdmin):
-    list_display = ("display_address", "unit", "building", "zip", "geocode_quality", "source_id")
+    list_display = ("display_address", "unit", "building_key", "zip", "geocode_quality", "source_id")
     list_filter = ("geocode_quality", "street_type", DistrictFilter)
-    search_fields = ("street_name", "=number", "=source_id", "address_key")
-    list_select_related = ("building",)
+    # Building keys are searched whole ("b:060372733001-160"): the doors of one building.
+    search_fields = ("street_name", "=number", "=source_id", "address_key", "=building_key")
     # A count of a million rows on every page is the slowest query of the page.
     show_full_result_count = False
-    raw_id_fields = ("building",)
     inlines = [PersonInline]
     readonly_fields = ("district_list", "source", "source_id", "extra", "created_at", "updated_at")
 

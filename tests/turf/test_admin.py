@@ -62,6 +62,19 @@ def test_door_list_query_count_does_not_grow_with_rows(world, django_assert_max_
 
 
 @pytest.mark.django_db
+def test_door_list_shows_building_keys_and_finds_a_building_by_its_key(world):
+    neighbour = f.DoorFactory(organization=world.org, building_key=world.doors[0].building_key)
+    client = admin_client(world.organizer)
+    listing = client.get("/admin/turf/door/")
+    assert world.doors[0].building_key in listing.content.decode()
+
+    found = client.get("/admin/turf/door/", {"q": world.doors[0].building_key})
+    assert {d.pk for d in found.context["cl"].result_list} == {world.doors[0].pk, neighbour.pk}
+    page = client.get(f"/admin/turf/door/{neighbour.pk}/change/")
+    assert 'name="building_key"' in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_district_filter_offers_own_districts_grouped_by_layer_and_filters(world):
     objects = populate(world)
     lonely = f.DoorFactory(organization=world.org)
@@ -121,7 +134,6 @@ def test_person_added_on_the_door_page_belongs_to_the_doors_organization(world):
     form = page.context["adminform"].form
     data = {name: form.initial.get(name, "") for name in form.fields}
     data = {k: ("" if v is None else v) for k, v in data.items()}
-    data["building"] = door.building_id
     data.update(
         {
             "people-TOTAL_FORMS": "1",

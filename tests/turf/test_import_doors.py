@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 from django.utils import timezone
 
 from canvass.models import ContactAttempt
@@ -14,7 +15,7 @@ from tests import factories as f
 from turf.importers.base import ImportAborted
 from turf.importers.districts import import_districts
 from turf.importers.doors import ColumnMapping, import_doors
-from turf.models import Building, District, Door, DoorDistrict, GeocodeQuality, Person
+from turf.models import District, Door, DoorDistrict, GeocodeQuality, Person
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "doors"
 LA = Path(__file__).resolve().parents[2] / "data" / "la"
@@ -37,6 +38,18 @@ def square(org):
 
 def la_csv(*rows: str) -> io.BytesIO:
     return io.BytesIO((LA_HEADER + "\n" + "\n".join(rows) + "\n").encode())
+
+
+def building_sizes(org) -> dict[str, int]:
+    """Building key -> how many doors share it (doors without a key left out)."""
+    rows = (
+        Door.objects.filter(organization=org)
+        .exclude(building_key="")
+        .values("building_key")
+        .annotate(doors=Count("pk"))
+        .values_list("building_key", "doors")
+    )
+    return dict(rows)
 
 
 def la_row(
@@ -81,9 +94,11 @@ def test_venice_file_imports_with_districts_and_reimports_idempotently(org):
     ]
     assert report.created == Door.objects.filter(organization=org).count() == 15_412
     assert report.counts["rows merged as duplicates"] == 16_159 - 2 - 15_412
-    assert Building.objects.filter(organization=org).count() == 11_907
-    assert sum(Building.objects.filter(organization=org).values_list("door_count", flat=True)) == 15_412
-    assert not Door.objects.filter(organization=org, building__isnull=True).exists()
+    assert report.counts["buildings in file"] == 11_907
+    assert "buildings created" not in report.counts
+    buildings = building_sizes(org)
+    assert len(buildings) == 11_907
+    assert sum(buildings.values()) == 15_412  # every door has a key
     council = DoorDistrict.objects.filter(district__layer__name="City Council")
     assert council.count() == 15_412
     assert set(council.values_list("district__external_id", flat=True)) == {"11"}
@@ -94,13 +109,16 @@ def test_venice_file_imports_with_districts_and_reimports_idempotently(org):
     door = Door.objects.get(organization=org, source_id="930707")
     assert door.display_address == "201 DIMMICK AVE"
     assert door.geocode_quality == GeocodeQuality.SOURCE
-    assert door.building.key == "b:060372733001-160"
+    assert door.building_key == "b:060372733001-160"
     assert door.extra["parcel_ain"] == "4240005021"
 
     pks = dict(Door.objects.filter(organization=org).values_list("address_key", "id"))
+    keys = dict(Door.objects.filter(organization=org).values_list("address_key", "building_key"))
     again = import_doors(organization=org, source=LA / "venice_addresses.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 15_412)
+    assert again.counts["buildings in file"] == 11_907
     assert dict(Door.objects.filter(organization=org).values_list("address_key", "id")) == pks
+    assert dict(Door.objects.filter(organization=org).values_list("address_key", "building_key")) == keys
     assert DoorDistrict.objects.filter(door__organization=org).count() == 2 * 15_412
 
 
@@ -117,8 +135,8 @@ def test_duplicate_rows_merge_into_one_door_and_doors_group_into_buildings(org):
     assert merged.extra["source_ids"] == ["1", "2"]
     assert merged.source == "LACITY.A"
     assert (merged.lat, merged.lng) == (34.0001417, -118.4744164)  # the first row's point
-    buildings = {b.key: b.door_count for b in Building.objects.filter(organization=org)}
-    assert buildings == {
+    assert report.counts["buildings in file"] == 3
+    assert building_sizes(org) == {
         "b:bld-1": 2,
         "p:-118.4690000,33.9850000": 2,  # front and rear house (10 and 10 1/2) at one point
         "p:-118.4790000,33.9900000": 1,
@@ -139,14 +157,14 @@ def test_reimport_updates_a_changed_row_in_place_and_leaves_the_rest(org, square
     assert dict(Door.objects.filter(organization=org).values_list("number", "id")) == before
     moved = Door.objects.get(pk=before["100"])
     assert moved.lng == -118.455
-    assert moved.building.key == "p:-118.4550000,33.9900000"
-    counts = dict(Building.objects.filter(organization=org).values_list("key", "door_count"))
-    assert counts == {"p:-118.4600000,33.9900000": 0, "p:-118.4550000,33.9900000": 1, "p:-118.4600000,33.9910000": 1}
+    # A moved door without an outline id moves to the building at its new point.
+    assert moved.building_key == "p:-118.4550000,33.9900000"
+    assert building_sizes(org) == {"p:-118.4550000,33.9900000": 1, "p:-118.4600000,33.9910000": 1}
     assert DoorDistrict.objects.filter(door=moved, district=square).exists()
 
 
-def test_a_knocked_door_absent_from_a_reimport_is_kept(org):
-    import_doors(organization=org, source=la_csv(la_row("1", "100"), la_row("2", "102")))
+def test_a_knocked_door_absent_from_a_reimport_is_kept_with_its_building_key(org):
+    import_doors(organization=org, source=la_csv(la_row("1", "100", building_id="bld-9"), la_row("2", "102")))
     door = Door.objects.get(organization=org, number="100")
     campaign = f.CampaignFactory(organization=org)
     now = timezone.now()
@@ -163,7 +181,7 @@ def test_a_knocked_door_absent_from_a_reimport_is_kept(org):
 
     report = import_doors(organization=org, source=la_csv(la_row("2", "102")))
 
-    assert Door.objects.filter(pk=door.pk).exists()
+    assert Door.objects.get(pk=door.pk).building_key == "b:bld-9"
     assert report.counts["doors not in this file (kept)"] == 1
     assert any("not in this file" in note for note in report.notes)
 
@@ -249,7 +267,7 @@ def test_rows_without_coordinates_are_geocoded_locally_or_kept_without_location(
     assert placed.lng == pytest.approx(-118.455, abs=1e-4)
     assert DoorDistrict.objects.filter(door=placed).exists()
     lost = Door.objects.get(organization=org, street_name="NOWHERE")
-    assert (lost.lat, lost.lng, lost.geocode_quality, lost.building) == (None, None, GeocodeQuality.NONE, None)
+    assert (lost.lat, lost.lng, lost.geocode_quality, lost.building_key) == (None, None, GeocodeQuality.NONE, "")
     assert not DoorDistrict.objects.filter(door=lost).exists()
     assert any("line 5" in note and "without location" in note for note in report.notes)
 
@@ -337,11 +355,12 @@ def test_bad_rows_are_skipped_and_listed_with_their_line(org, square):
             la_row("10", ""),  # line 11
             la_row("11", "ABC"),  # line 12
             la_row("12", "118", lat="nan", lon="-118.46"),  # line 13
+            la_row("13", "120", building_id="B" * 119),  # line 14: longer than a building key holds
         ),
     )
 
     problems = {p.where: p.message for p in report.problems}
-    assert sorted(problems, key=lambda w: int(w.split()[1])) == [f"line {n}" for n in range(3, 14)]
+    assert sorted(problems, key=lambda w: int(w.split()[1])) == [f"line {n}" for n in range(3, 15)]
     assert "has 18 fields, the header has 17" in problems["line 3"]
     assert problems["line 4"] == "the street name is empty"
     assert "'abc' is not a number" in problems["line 5"]
@@ -353,7 +372,8 @@ def test_bad_rows_are_skipped_and_listed_with_their_line(org, square):
     assert "house number is empty" in problems["line 11"]
     assert "has no digits" in problems["line 12"]
     assert "not finite" in problems["line 13"]
-    assert (report.created, report.skipped) == (1, 11)
+    assert "building id 'BBBB" in problems["line 14"] and "longer than 118 characters" in problems["line 14"]
+    assert (report.created, report.skipped) == (1, 12)
     assert list(Door.objects.filter(organization=org).values_list("number", flat=True)) == ["100"]
 
 
@@ -389,7 +409,6 @@ def test_strict_mode_aborts_and_writes_nothing(org):
     assert "strict mode" in str(caught.value)
     assert [str(p) for p in caught.value.problems] == ["line 3: the street name is empty"]
     assert not Door.objects.filter(organization=org).exists()
-    assert not Building.objects.filter(organization=org).exists()
 
 
 def test_every_row_bad_aborts(org):

@@ -5,9 +5,11 @@ and checked on its own; a bad row is listed with its line (line 1 is the
 header) and skipped, or aborts the import in strict mode. Rows with the same
 normalized address merge into one door: the Venice file has 16,159 rows for
 15,413 addresses, because the county lists some addresses from two sources.
-Doors are grouped into buildings: the source's building outline id where a
-row gives one ("b:<id>"), else the door's location ("p:<lng>,<lat>", 7
-decimals), so the front and rear house at one point share a building.
+Doors are grouped into buildings by a key written on each door
+(Door.building_key): the source's building outline id where a row gives one
+("b:<id>"), else the door's location ("p:<lng>,<lat>", 7 decimals), so the
+front and rear house at one point share a building. There is no building
+table to write: a building is the set of doors with one key.
 
 Rows without coordinates are geocoded: by the given geocoder, else by
 settings.GEOCODER (local by default: interpolation over the doors already
@@ -20,8 +22,8 @@ their primary keys (and every knock recorded at them) survive. A door absent
 from the new file is kept and counted, never deleted: canvass history PROTECTs
 doors, and a shorter export is not a statement that a house was demolished.
 
-Writes go through turf.bulk.bulk_insert (COPY on PostgreSQL) for new rows and
-a COPY into a temporary table plus one UPDATE … FROM for changed rows, all in
+Writes go through turf.bulk.bulk_insert (COPY on PostgreSQL) for new doors and
+a COPY into a temporary table plus one UPDATE … FROM for changed ones, all in
 one transaction; see docs/performance.md for the figures.
 """
 
@@ -47,7 +49,7 @@ from fieldops.services import audit_log
 from turf import addresses as addr
 from turf.bulk import bulk_insert
 from turf.importers.base import ImportAborted, ImportProblem, ImportReport, ProgressCallback, no_progress
-from turf.models import Building, District, Door, GeocodeQuality, Person
+from turf.models import District, Door, GeocodeQuality, Person
 from turf.services import door_districts_assign, door_districts_link_new
 
 if TYPE_CHECKING:
@@ -105,6 +107,8 @@ _PERSON_MAX = {
 }
 _PERSON_MAX["voter_id"] = Person._meta.get_field("external_voter_id").max_length
 _DEFAULT_STATE = Door._meta.get_field("state").default
+# The building key is "b:" + the file's building id.
+_MAX_BUILDING_ID = Door._meta.get_field("building_key").max_length - len("b:")
 # Plain strings: enum member access costs a descriptor call per row.
 _SOURCE = str(GeocodeQuality.SOURCE.value)
 _NONE = str(GeocodeQuality.NONE.value)
@@ -279,7 +283,7 @@ class _Door:
         self.source = source
         self.source_ids: list[str] = [source_id] if source_id else []
         self.extra = extra
-        self.building_key: str | None = None
+        self.building_key = ""
 
     @property
     def address(self) -> addr.NormalizedAddress:
@@ -392,11 +396,8 @@ def import_doors(
         write_started = time.monotonic()
         existing = _existing_doors(organization)
         geocoded, unplaced = _place(organization, doors, existing, geocoder, report)
-        buildings = _assign_buildings(doors)
-        building_ids, buildings_created = _write_buildings(organization, buildings, doors, existing)
-        created, updated, unchanged, moved, new_doors = _write_doors(
-            organization, doors, existing, building_ids, progress
-        )
+        buildings = _assign_building_keys(doors)
+        created, updated, unchanged, moved, new_doors = _write_doors(organization, doors, existing, progress)
         people_created, people_updated = _write_people(organization, people, doors, existing)
         timings["write"] = time.monotonic() - write_started
 
@@ -418,8 +419,7 @@ def import_doors(
             {
                 "doors in file": len(doors),
                 "rows merged as duplicates": merged,
-                "buildings in file": len(buildings),
-                "buildings created": buildings_created,
+                "buildings in file": buildings,
                 "geocoded": geocoded,
                 "without location": len(unplaced),
                 "door-district links written": links,
@@ -639,10 +639,12 @@ def _read(
                 messages.append(f"source id {source_id[:40]!r} or source {row_source[:40]!r} is too long")
             if len(key) > _MAX["address_key"]:
                 messages.append("the address is too long")
+            building_id = row[i_building]
+            if len(building_id) > _MAX_BUILDING_ID:
+                messages.append(f"building id {building_id[:40]!r} is longer than {_MAX_BUILDING_ID} characters")
             if messages:
                 problems.append(ImportProblem(f"line {line}", "; ".join(messages)))
                 continue
-            building_id = row[i_building]
             door = doors.get(key)
             if door is None:
                 extra = {name: row[i] for name, i in extra_columns if row[i]} if extra_columns else None
@@ -794,7 +796,7 @@ def _person(row: list[str], ix: dict[str, int], line: int, door_key: str) -> tup
 # --- writing -------------------------------------------------------------------------
 
 _DOOR_COLUMNS = (
-    "building_id",
+    "building_key",
     "number",
     "number_suffix",
     "pre_dir",
@@ -918,91 +920,29 @@ def _known_addresses(organization: Organization, doors: dict[str, _Door]) -> Ite
             yield KnownAddress(number=number, street_key=street, zip=zip_code, lat=door.lat, lng=door.lng)
 
 
-def _assign_buildings(doors: dict[str, _Door]) -> dict[str, list[float]]:
-    """Building key of every door; returns key -> [sum lat, sum lng, located doors, doors]."""
-    buildings: dict[str, list[float]] = {}
+def _assign_building_keys(doors: dict[str, _Door]) -> int:
+    """Set the building key of every door (see Door.building_key); returns how many distinct keys.
+
+    A door with neither an outline id nor a location keeps an empty key:
+    there is nothing to group it on.
+    """
+    keys: set[str] = set()
     for door in doors.values():
         if door.building_id:
             key = f"b:{door.building_id}"
         elif door.lat is not None:
             key = f"p:{door.lng:.7f},{door.lat:.7f}"
         else:
-            continue  # no outline, no location: nothing to group on
+            continue
         door.building_key = key
-        entry = buildings.get(key)
-        if entry is None:
-            entry = buildings[key] = [0.0, 0.0, 0, 0]
-        entry[3] += 1
-        if door.lat is not None:
-            entry[0] += door.lat
-            entry[1] += door.lng
-            entry[2] += 1
-    return buildings
-
-
-def _write_buildings(
-    organization: Organization,
-    buildings: dict[str, list[float]],
-    doors: dict[str, _Door],
-    existing_doors: dict[str, _Existing],
-) -> tuple[dict[str, int], int]:
-    """Create new buildings, update moved or recounted ones; returns (key -> id for the file's buildings, created).
-
-    door_count is computed here, in Python, from every door of the
-    organization: the file's doors (by their new building) plus the doors
-    absent from the file (by the building they keep). That is exact and
-    saves a grouped pass over the whole door table (3 s per 100,000 buildings).
-    """
-    building_at = _DOOR_COLUMNS.index("building_id")
-    kept: dict[int, int] = {}
-    for key, old_door in existing_doors.items():
-        if key not in doors and old_door.values[building_at] is not None:
-            kept[old_door.values[building_at]] = kept.get(old_door.values[building_at], 0) + 1
-    existing = {
-        key: (pk, lat, lng, count)
-        for key, pk, lat, lng, count in Building.objects.filter(organization=organization)
-        .values_list("key", "id", "lat", "lng", "door_count")
-        .iterator(chunk_size=20_000)
-    }
-    max_id = max((value[0] for value in existing.values()), default=0)
-    ids = {key: value[0] for key, value in existing.items() if key in buildings}
-    new_rows = []
-    changed = []
-    for key, (pk, old_lat, old_lng, old_count) in existing.items():
-        entry = buildings.get(key)
-        count = kept.get(pk, 0) + (int(entry[3]) if entry else 0)
-        lat, lng = (old_lat, old_lng) if entry is None else _mean(entry)
-        if (lat, lng, count) != (old_lat, old_lng, old_count):
-            changed.append((pk, lat, lng, count))
-    for key, entry in buildings.items():
-        if key not in existing:
-            lat, lng = _mean(entry)
-            new_rows.append((organization.pk, key, lat, lng, int(entry[3])))
-    new_rows.sort(key=lambda row: row[1])  # key order: the unique index grows at its right edge
-    created = bulk_insert(Building, ["organization_id", "key", "lat", "lng", "door_count"], new_rows)
-    if changed:
-        _update_rows(Building, ["lat", "lng", "door_count"], changed)
-    if created:
-        ids.update(
-            Building.objects.filter(organization=organization, id__gt=max_id)
-            .values_list("key", "id")
-            .iterator(chunk_size=20_000)
-        )
-    return ids, created
-
-
-def _mean(entry: list[float]) -> tuple[float | None, float | None]:
-    located = entry[2]
-    if not located:
-        return None, None
-    return round(entry[0] / located, 7), round(entry[1] / located, 7)
+        keys.add(key)
+    return len(keys)
 
 
 def _write_doors(
     organization: Organization,
     doors: dict[str, _Door],
     existing: dict[str, _Existing],
-    building_ids: dict[str, int],
     progress: ProgressCallback,
 ) -> tuple[int, int, int, list[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Insert new doors, update changed ones.
@@ -1028,7 +968,7 @@ def _write_doors(
             extra.update(door.extra)
         number, suffix, pre, name, type_, post, unit_type, unit, city, state, zip_code = door.parts
         return (
-            building_ids.get(door.building_key) if door.building_key else None,
+            door.building_key,
             number,
             suffix,
             pre,

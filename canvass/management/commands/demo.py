@@ -147,7 +147,8 @@ class Command(BaseCommand):
 
     def _summary(self, org: Organization, campaign, logins) -> None:
         doors = Door.objects.filter(organization=org)
-        buildings = doors.exclude(building=None).values("building").distinct().count()
+        # A building is the set of doors that share a building key.
+        buildings = doors.exclude(building_key="").values("building_key").distinct().count()
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo organization {org.slug!r} is ready."))
         self.stdout.write(f"  {doors.count():,} doors in {buildings:,} buildings; campaign {campaign.name!r}")
