@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
 
 from fieldops.access import MANAGER_ROLES, STAFF_ROLES
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, is_superuser
 from fieldops.models import AuditLogEntry, Membership, Organization
 from fieldops.services import member_add
+
+# Lines about an organization's data that other apps add to its page (turf:
+# "15,412 doors in 11,907 buildings"). A registry rather than an import:
+# dependencies point one way, and fieldops imports neither turf nor canvass.
+_ORGANIZATION_SUMMARIES: list[Callable[[Organization], str]] = []
+
+
+def organization_summary(function: Callable[[Organization], str]) -> Callable[[Organization], str]:
+    """Register a function that describes an organization in one line, shown read-only on its page."""
+    _ORGANIZATION_SUMMARIES.append(function)
+    return function
 
 
 def _sync_staff_flag(membership: Membership) -> None:
@@ -60,7 +74,12 @@ class OrganizationAdmin(OrganizationScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The slug names the chapter in commands and URLs; only the server admin renames it.
-        return () if is_superuser(request) else ("slug", "created_at")
+        fields = () if is_superuser(request) else ("slug", "created_at")
+        return (*fields, "summary") if obj is not None else fields
+
+    @admin.display(description="data")
+    def summary(self, obj: Organization) -> str:
+        return format_html_join("", "<p>{}</p>", ((describe(obj),) for describe in _ORGANIZATION_SUMMARIES))
 
     def has_add_permission(self, request):
         return is_superuser(request)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
+from fieldops.admin import organization_summary
 from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
     ScopedRelatedFieldListFilter,
     ScopedTabularInline,
     scope_related,
 )
+from fieldops.models import Organization
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
 
 
@@ -210,3 +212,19 @@ class PersonAdmin(OrganizationScopedAdmin):
         if not change and obj.organization_id is None and obj.door_id is not None:
             obj.organization_id = obj.door.organization_id
         super().save_model(request, obj, form, change)
+
+
+@organization_summary
+def door_summary(organization: Organization) -> str:
+    """Say "15,412 doors in 11,907 buildings" on the organization's page, in one query.
+
+    Counting distinct building keys reads and sorts every door of the
+    organization (measured 1.3-1.5 s for a million doors, all keys distinct,
+    on PostgreSQL): fine on this one page, too slow for the door list, which
+    skips even its full count.
+    """
+    counts = Door.objects.filter(organization=organization).aggregate(
+        doors=Count("pk"),
+        buildings=Count("building_key", distinct=True, filter=~Q(building_key="")),
+    )
+    return f"{counts['doors']:,} doors in {counts['buildings']:,} buildings"

@@ -1,8 +1,10 @@
 """The demo loads the real LA data: the facts of the issue's 'done when'."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
+from django.test import Client
 
 from canvass.models import Campaign, ResultCode, Shift
 from fieldops.models import Membership, Organization
@@ -59,6 +61,11 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     assert roles == ["canvasser", "canvasser", "organizer"]
     for username in ("organizer", "canvasser1", "canvasser2"):
         assert username in out
+    # The organizer sees the same figures on the chapter's page.
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="organizer"))
+    page = client.get(f"/admin/fieldops/organization/{org.pk}/change/")
+    assert "15,412 doors in 11,907 buildings" in page.content.decode()
 
     # A second run creates nothing twice.
     call_command("demo", quiet_progress=True)

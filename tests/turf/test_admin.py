@@ -6,6 +6,7 @@ import pytest
 
 from tests import factories as f
 from tests.fieldops.test_admin import admin_client, populate
+from turf.admin import door_summary
 from turf.models import District, Door, DoorDistrict, Person
 
 
@@ -72,6 +73,22 @@ def test_door_list_shows_building_keys_and_finds_a_building_by_its_key(world):
     assert {d.pk for d in found.context["cl"].result_list} == {world.doors[0].pk, neighbour.pk}
     page = client.get(f"/admin/turf/door/{neighbour.pk}/change/")
     assert 'name="building_key"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_organization_page_says_how_many_doors_in_how_many_buildings(world, django_assert_num_queries):
+    # The world's two doors have a building each; two more share one; one has no key
+    # (no outline, no location) and counts as a door but not as a building.
+    f.DoorFactory(organization=world.org, building_key="b:shared")
+    f.DoorFactory(organization=world.org, building_key="b:shared")
+    f.DoorFactory(organization=world.org, building_key="", lat=None, lng=None)
+    f.DoorFactory(organization=world.other_org, building_key="b:shared")  # elsewhere: not counted
+
+    with django_assert_num_queries(1):
+        assert door_summary(world.org) == "5 doors in 3 buildings"
+    page = admin_client(world.organizer).get(f"/admin/fieldops/organization/{world.org.pk}/change/")
+    assert page.status_code == 200
+    assert "5 doors in 3 buildings" in page.content.decode()
 
 
 @pytest.mark.django_db
