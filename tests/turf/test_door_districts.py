@@ -42,12 +42,12 @@ def door_rows(org, points: list[tuple[str, float, float]]) -> tuple[list[str], l
     """Columns and rows for bulk_insert of bare doors: COPY needs every NOT NULL column."""
     now = timezone.now()
     fields = [
-        "organization_id", "address_key", "number", "number_suffix", "pre_dir", "street_name", "street_type",
-        "post_dir", "unit_type", "unit", "city", "state", "zip", "lat", "lng", "geocode_quality", "source",
-        "source_id", "extra", "created_at", "updated_at",
+        "organization_id", "address_key", "building_key", "number", "number_suffix", "pre_dir", "street_name",
+        "street_type", "post_dir", "unit_type", "unit", "city", "state", "zip", "lat", "lng", "geocode_quality",
+        "source", "source_id", "extra", "created_at", "updated_at",
     ]  # fmt: skip
     rows = [
-        (org.pk, f"id:{key}", "", "", "", "MAIN", "", "", "", "", "", "CA", "", lat, lng, "source", "test", key,
+        (org.pk, f"id:{key}", "", "", "", "", "MAIN", "", "", "", "", "", "CA", "", lat, lng, "source", "test", key,
          json.dumps({}) if connection.vendor == "postgresql" else {}, now, now)
         for key, lng, lat in points
     ]  # fmt: skip
