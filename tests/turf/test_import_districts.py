@@ -428,7 +428,7 @@ def test_command_without_id_field_uses_the_name(org):
 
 
 def test_command_unknown_org_says_how_to_create_it(db):
-    with pytest.raises(CommandError, match="no organization with slug nowhere; create it with create_org"):
+    with pytest.raises(CommandError, match="No organization with slug 'nowhere'; create it first with create_org"):
         call_command(
             "import_districts", str(FIXTURES / "two_squares.geojson"), "--org=nowhere", "--layer=x", "--name-field=NAME"
         )

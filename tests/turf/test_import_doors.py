@@ -444,7 +444,7 @@ def test_command_takes_columns_and_a_mapping_file(org):
 
 
 def test_command_errors_are_clear(org, tmp_path):
-    with pytest.raises(CommandError, match="no organization with slug 'nope'"):
+    with pytest.raises(CommandError, match="No organization with slug 'nope'; create it first"):
         call_command("import_doors", str(DATA / "la_sample.csv"), "--org", "nope")
     with pytest.raises(CommandError, match="our_field=their_column"):
         call_command("import_doors", str(DATA / "la_sample.csv"), "--org", org.slug, "--columns", "lat")

@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from fieldops.models import Organization, Role
+from fieldops.commands import organization_or_error
+from fieldops.models import Role
 from fieldops.services import member_add
 
 
@@ -16,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
 
     def handle(self, *args, org: str, username: str, role: str, password: str | None, email: str, **options):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise CommandError(f"No organization with slug {org!r}; create it first with create_org.")
+        organization = organization_or_error(org)
         try:
             membership = member_add(
                 organization=organization, username=username, role=role, password=password, email=email

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fieldops.models import Organization
+from fieldops.commands import organization_or_error
 from turf.importers.base import ConsoleProgress, ImportAborted
 from turf.importers.districts import import_districts
 
@@ -27,9 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         slug = str(options["org"])
-        organization = Organization.objects.filter(slug=slug).first()
-        if organization is None:
-            raise CommandError(f"no organization with slug {slug}; create it with create_org")
+        organization = organization_or_error(slug)
         path = Path(str(options["file"]))
         try:
             report = import_districts(
