@@ -101,21 +101,7 @@ class DistrictAdmin(OrganizationScopedAdmin):
         "created_at",
         "updated_at",
     )
-    fields = (
-        "layer",
-        "external_id",
-        "name",
-        "properties",
-        "outline",
-        "geojson_pretty",
-        "min_lng",
-        "min_lat",
-        "max_lng",
-        "max_lat",
-        "repaired",
-        "created_at",
-        "updated_at",
-    )
+    fields = ("layer", "external_id", "name", "properties", *readonly_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_door_count=Count("door_links"))
