@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
-from fieldops.access import MANAGER_ROLES, STAFF_ROLES
+from fieldops.access import MANAGER_ROLES
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, is_superuser
 from fieldops.models import AuditLogEntry, Membership, Organization
-from fieldops.services import member_add
+from fieldops.services import member_add, member_sync_staff_flag
 
 # Lines about an organization's data that other apps add to its page (turf:
 # "15,412 doors in 11,907 buildings"). A registry rather than an import:
@@ -25,17 +25,6 @@ def organization_summary(function: Callable[[Organization], str]) -> Callable[[O
     """Register a function that describes an organization in one line, shown read-only on its page."""
     _ORGANIZATION_SUMMARIES.append(function)
     return function
-
-
-def _sync_staff_flag(membership: Membership) -> None:
-    """Team leads and up work in this admin, which needs is_staff; canvassers do not."""
-    user = membership.user
-    if user.is_superuser:
-        return
-    should_be_staff = membership.is_active and membership.role in STAFF_ROLES
-    if user.is_staff != should_be_staff:
-        user.is_staff = should_be_staff
-        user.save(update_fields=["is_staff"])
 
 
 class MembershipInline(ScopedTabularInline):
@@ -92,7 +81,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         if formset.model is Membership:
             for inline_form in formset.forms:
                 if inline_form.instance.pk and inline_form.has_changed():
-                    _sync_staff_flag(inline_form.instance)
+                    member_sync_staff_flag(membership=inline_form.instance)
 
 
 class MemberAddForm(forms.ModelForm):
@@ -156,7 +145,7 @@ class MembershipAdmin(OrganizationScopedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
-            _sync_staff_flag(obj)
+            member_sync_staff_flag(membership=obj)
             return
         data = form.cleaned_data
         organization = obj.organization if obj.organization_id else None

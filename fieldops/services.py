@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from fieldops.access import STAFF_ROLES
 from fieldops.models import AuditLogEntry, Membership, Organization, Role, validate_timezone
 
 User = get_user_model()
@@ -53,13 +54,26 @@ def member_add(
         user.set_password(password)
     elif created:
         user.set_unusable_password()
-    # Organizers and admins work in the Django admin, which needs is_staff.
-    user.is_staff = role in (Role.ADMIN, Role.ORGANIZER, Role.TEAM_LEAD)
     user.save()
     membership, _ = Membership.objects.update_or_create(
         user=user, defaults={"organization": organization, "role": role, "is_active": True}
     )
+    member_sync_staff_flag(membership=membership)
     return membership
+
+
+def member_sync_staff_flag(*, membership: Membership) -> None:
+    """Team leads and up work in the Django admin, which needs is_staff; canvassers do not.
+
+    Call after a member's role or active flag changes. Superusers keep theirs.
+    """
+    user = membership.user
+    if user.is_superuser:
+        return
+    should_be_staff = membership.is_active and membership.role in STAFF_ROLES
+    if user.is_staff != should_be_staff:
+        user.is_staff = should_be_staff
+        user.save(update_fields=["is_staff"])
 
 
 def audit_log(

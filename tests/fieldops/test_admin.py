@@ -278,3 +278,33 @@ def test_every_screen_renders_for_a_superuser(world, model):
     assert client.get(url(model, "change", obj.pk)).status_code == 200
     add = client.get(url(model, "add"))
     assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403)
+
+
+@pytest.mark.django_db
+def test_changing_a_role_in_the_organization_page_keeps_the_staff_flag_in_step(world):
+    """The members inline on the organization page goes through the same staff rule."""
+    client = admin_client(world.organizer)
+    page = client.get(url(Organization, "change", world.org.pk))
+    assert page.status_code == 200
+    formset = next(fs for fs in page.context["inline_admin_formsets"] if fs.formset.model is Membership)
+    prefix = formset.formset.prefix
+    data = {"name": world.org.name, "timezone": world.org.timezone}
+    data.update({f"{prefix}-{key}": value for key, value in formset.formset.management_form.initial.items()})
+    for i, form in enumerate(formset.formset.forms):
+        member = form.instance
+        role = Role.TEAM_LEAD if member.user_id == world.canvasser.pk else member.role
+        data.update(
+            {
+                f"{prefix}-{i}-id": member.pk,
+                f"{prefix}-{i}-organization": world.org.pk,
+                f"{prefix}-{i}-user": member.user_id,
+                f"{prefix}-{i}-role": role,
+                f"{prefix}-{i}-is_active": "on",
+                f"{prefix}-{i}-phone": "",
+            }
+        )
+    response = client.post(url(Organization, "change", world.org.pk), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    world.canvasser.refresh_from_db()
+    assert Membership.objects.get(user=world.canvasser).role == Role.TEAM_LEAD
+    assert world.canvasser.is_staff
