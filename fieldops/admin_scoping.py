@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -141,6 +142,27 @@ def _has_direct_organization(model: type[models.Model]) -> bool:
     return field.is_relation and field.related_model is Organization
 
 
+class ScopedRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id input that names the chosen row only when the user may see it.
+
+    Django's widget labels the typed id through the model's default manager,
+    so `?door=<id of another chapter's door>` on an add page would print that
+    door's address: counting ids up would list every organization's doors.
+    """
+
+    def __init__(self, rel: Any, admin_site: Any, queryset: QuerySet, **kwargs: Any) -> None:
+        super().__init__(rel, admin_site, **kwargs)
+        self.scoped_queryset = queryset
+
+    def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
+        key = self.rel.get_related_field().name
+        try:
+            visible = self.scoped_queryset.filter(**{key: value}).exists()
+        except (ValueError, TypeError, ValidationError):
+            return "", ""
+        return super().label_and_url_for_value(value) if visible else ("", "")
+
+
 class _ScopedFieldsMixin:
     """Choice limiting shared by model admins and inlines."""
 
@@ -159,6 +181,10 @@ class _ScopedFieldsMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
             kwargs["queryset"] = self.scoped_choices(request, db_field)
+        if "widget" not in kwargs and db_field.name in self.raw_id_fields:
+            kwargs["widget"] = ScopedRawIdWidget(
+                db_field.remote_field, self.admin_site, kwargs["queryset"], using=kwargs.get("using")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

@@ -195,3 +195,19 @@ def test_layer_list_counts_districts_and_doors(world):
     listing = admin_client(world.organizer).get("/admin/turf/districtlayer/")
     (layer,) = listing.context["cl"].result_list
     assert (layer._district_count, layer._door_count) == (2, 2)
+
+
+@pytest.mark.django_db
+def test_a_raw_id_field_never_names_another_organizations_row(world):
+    """?door=<foreign id> on the person add page must not print that door's address."""
+    client = admin_client(world.organizer)
+    foreign = world.other_door
+    page = client.get(f"/admin/turf/person/add/?door={foreign.pk}")
+    assert page.status_code == 200
+    assert f"/admin/turf/door/{foreign.pk}/change/" not in page.content.decode()
+    posted = client.post("/admin/turf/person/add/", {"door": foreign.pk, "first_name": "X"})
+    assert f"/admin/turf/door/{foreign.pk}/change/" not in posted.content.decode()
+    # The organizer's own door is still named.
+    own = world.doors[0]
+    page = client.get(f"/admin/turf/person/add/?door={own.pk}")
+    assert f"/admin/turf/door/{own.pk}/change/" in page.content.decode()
