@@ -22,6 +22,7 @@ from fieldops.admin_scoping import (
 )
 from fieldops.models import Organization
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
+from turf.services import door_placed_by_hand
 
 
 def _polygon_svg(geojson: dict, size: int = 220) -> str:
@@ -159,6 +160,11 @@ class DoorAdmin(OrganizationScopedAdmin):
     show_full_result_count = False
     inlines = [PersonInline]
     readonly_fields = ("district_list", "source", "source_id", "extra", "created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or {"lat", "lng"} & set(form.changed_data):
+            door_placed_by_hand(door=obj)
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))

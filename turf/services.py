@@ -20,7 +20,7 @@ from fieldops.models import Organization
 from turf.bulk import bulk_insert
 from turf.geometry import points_in_polygons
 from turf.importers.base import ProgressCallback, no_progress
-from turf.models import District, DistrictLayer, Door, DoorDistrict
+from turf.models import District, DistrictLayer, Door, DoorDistrict, GeocodeQuality
 
 # Doors read per query when all doors of an organization are assigned. Keyset
 # pagination on the primary key keeps every page an index range scan.
@@ -45,6 +45,39 @@ def districts_for_layer_shapes(
     ids = [district_id for district_id, _ in rows]
     shapes = list(shapely.from_wkb([bytes(wkb) for _, wkb in rows])) if rows else []
     return ids, shapes
+
+
+# Namespace of fieldops' PostgreSQL advisory locks (any constant; "fo").
+_LOCK_NAMESPACE = 0x666F
+
+
+def organization_doors_lock(*, organization: Organization) -> None:
+    """Serialize writers of one organization's doors until the transaction ends.
+
+    Imports read the existing doors, write, then read back the new doors' ids
+    to link them to districts; a second import, a district import or a door
+    edited by hand in between would be read back as "new" and linked twice
+    (a unique violation that rolls the whole import back) or miss a layer.
+    PostgreSQL: a transaction-level advisory lock per organization. SQLite
+    has one writer at a time already (IMMEDIATE transactions).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization.pk])
+
+
+@transaction.atomic
+def door_placed_by_hand(*, door: Door) -> int:
+    """A person set this door's location (the admin): keep it and re-district the door.
+
+    The quality becomes "manual", which a re-import of the source file does not
+    overwrite; the door's district links are recomputed. Returns the links.
+    """
+    organization_doors_lock(organization=door.organization)
+    quality = GeocodeQuality.MANUAL if door.lat is not None else GeocodeQuality.NONE
+    Door.objects.filter(pk=door.pk).update(geocode_quality=quality)
+    door.geocode_quality = quality
+    return door_districts_assign(organization=door.organization, door_ids=[door.pk])
 
 
 def door_districts_assign(

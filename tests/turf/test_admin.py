@@ -211,3 +211,27 @@ def test_a_raw_id_field_never_names_another_organizations_row(world):
     own = world.doors[0]
     page = client.get(f"/admin/turf/person/add/?door={own.pk}")
     assert f"/admin/turf/door/{own.pk}/change/" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_moving_a_door_by_hand_redistricts_it_and_marks_it_manual(world):
+    """A door moved in the admin leaves districts it is no longer in, and an import keeps the new spot."""
+    layer = f.DistrictLayerFactory(organization=world.org, name="Council")
+    district = f.DistrictFactory(layer=layer, name="CD11", external_id="11")  # the square around Venice
+    door = world.doors[0]
+    DoorDistrict.objects.create(door=door, district=district)
+    client = admin_client(world.organizer)
+    page = client.get(f"/admin/turf/door/{door.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    data.update({"lat": "40.0", "lng": "-100.0"})
+    data.update({"people-TOTAL_FORMS": "0", "people-INITIAL_FORMS": "0"})
+    response = client.post(f"/admin/turf/door/{door.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    door.refresh_from_db()
+    assert (door.lat, door.lng, door.geocode_quality) == (40.0, -100.0, "manual")
+    assert not DoorDistrict.objects.filter(door=door).exists()
+    # Back inside the square: linked again.
+    data.update({"lat": "33.99", "lng": "-118.46"})
+    client.post(f"/admin/turf/door/{door.pk}/change/", data)
+    assert list(DoorDistrict.objects.filter(door=door).values_list("district_id", flat=True)) == [district.pk]

@@ -40,7 +40,7 @@ from turf.importers.base import (
     no_progress,
 )
 from turf.models import District, DistrictLayer
-from turf.services import door_districts_assign
+from turf.services import door_districts_assign, organization_doors_lock
 
 # CRS names that mean WGS84 longitude/latitude. GeoJSON (RFC 7946) dropped the
 # "crs" member, but ArcGIS exports (the LA GeoHub files) still write CRS84.
@@ -105,6 +105,7 @@ def import_districts(
         raise ImportAborted("no feature could be imported; nothing was written", report.problems)
 
     with transaction.atomic():
+        organization_doors_lock(organization=organization)
         layer = _write_districts(
             organization=organization,
             layer_name=layer_name,

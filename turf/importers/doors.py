@@ -50,7 +50,7 @@ from turf import addresses as addr
 from turf.bulk import bulk_insert
 from turf.importers.base import ImportAborted, ImportProblem, ImportReport, ProgressCallback, no_progress
 from turf.models import District, Door, GeocodeQuality, Person
-from turf.services import door_districts_assign, door_districts_link_new
+from turf.services import door_districts_assign, door_districts_link_new, organization_doors_lock
 
 if TYPE_CHECKING:
     from turf.geocoding import Geocoder
@@ -394,6 +394,7 @@ def import_doors(
 
     with transaction.atomic():
         write_started = time.monotonic()
+        organization_doors_lock(organization=organization)
         existing = _existing_doors(organization)
         geocoded, unplaced = _place(organization, doors, existing, geocoder, report)
         buildings = _assign_building_keys(doors)
