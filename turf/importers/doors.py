@@ -796,26 +796,7 @@ def _person(row: list[str], ix: dict[str, int], line: int, door_key: str) -> tup
 
 # --- writing -------------------------------------------------------------------------
 
-_DOOR_COLUMNS = (
-    "building_key",
-    "number",
-    "number_suffix",
-    "pre_dir",
-    "street_name",
-    "street_type",
-    "post_dir",
-    "unit_type",
-    "unit",
-    "city",
-    "state",
-    "zip",
-    "lat",
-    "lng",
-    "geocode_quality",
-    "source",
-    "source_id",
-    "extra",
-)
+_DOOR_COLUMNS = ("building_key", *ADDRESS_FIELDS, "lat", "lng", "geocode_quality", "source", "source_id", "extra")
 
 
 @dataclass
