@@ -40,15 +40,6 @@ def organization_for(user: AbstractBaseUser | AnonymousUser | None) -> Organizat
     return membership.organization if membership else None
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser | None, roles: frozenset[str] | set[str]) -> bool:
-    membership = membership_for(user)
-    return membership is not None and membership.role in roles
-
-
-def is_manager(user: AbstractBaseUser | AnonymousUser | None) -> bool:
-    return has_role(user, MANAGER_ROLES)
-
-
 def scope_to_organization(
     queryset: QuerySet[M], user: AbstractBaseUser | AnonymousUser | None, field: str = "organization"
 ) -> QuerySet[M]:

@@ -70,8 +70,3 @@ def client_for(user: AbstractBaseUser | None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
-
-
-@pytest.fixture
-def api() -> type[APIClient]:
-    return APIClient

@@ -32,3 +32,23 @@ def test_schema_and_docs_are_served_without_a_cdn(world):
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower() and "jsdelivr" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_the_access_chokepoint_answers_404_alike_for_missing_and_foreign(world):
+    from django.http import Http404
+
+    from fieldops.access import get_scoped_or_404
+    from turf.models import Door
+
+    own = world.doors[0]
+    assert get_scoped_or_404(Door.objects.all(), world.organizer, pk=own.pk) == own
+    for user, pk in [
+        (world.organizer, world.other_door.pk),  # another chapter's door
+        (world.organizer, 10**9),  # no such door
+        (world.organizer, "not-a-number"),  # a malformed id
+        (world.outsider, own.pk),
+        (None, own.pk),
+    ]:
+        with pytest.raises(Http404):
+            get_scoped_or_404(Door.objects.all(), user, pk=pk)
