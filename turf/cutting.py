@@ -1,0 +1,735 @@
+"""Cut a universe of doors into turfs of about a target number of doors (pure: no Django).
+
+The algorithm, its guarantees and its limits are described in
+docs/turf-cutting.md. In short, per district:
+
+1. Doors are grouped into *lots* (one building, plus any door at exactly the
+   same location) and lots into *atoms* (lots joined by block face: one side
+   of one hundred-block of one street). An atom larger than the target is cut
+   back into runs of lots along its block faces; a lot is never cut.
+2. A lot larger than the target is a turf of its own. The other atoms are
+   split by recursive bisection on their weights (door counts): each split
+   cuts along the principal axis of the atoms' positions, at the point that
+   gives each side its share of doors.
+3. A local refinement moves atoms on the border between two turfs from the
+   larger to the smaller turf while that improves size balance more than it
+   worsens compactness; when atoms are too coarse to reach the balance goal,
+   single lots at the border of a block face are moved too (splitting that
+   block face, counted in the result).
+4. Each turf gets the union of its doors' Voronoi cells, clipped to the
+   district (and to a margin around the district's doors), so the turfs of
+   one district tile its populated part without overlaps.
+
+Coordinates are WGS84 longitude/latitude; all measuring is done in metres on
+a local projection (turf/projection.py).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from turf.projection import LocalProjection, polsby_popper
+
+__all__ = [
+    "CutDoors",
+    "CutResult",
+    "CutTurf",
+    "SIZE_TOLERANCE",
+    "block_face_codes",
+    "cut_universe",
+    "polsby_popper",
+]
+
+# Door counts should stay within ±25 % of the target (the issue's rule).
+SIZE_TOLERANCE = 0.25
+# Turf polygons reach at most this far (metres) beyond the convex hull of a
+# district's doors: the turfs tile the populated part of a district, not the
+# empty rest of a council district (parks, the ocean, other neighbourhoods).
+MAP_MARGIN_M = 150.0
+# Refinement: at most this many rounds of simultaneous moves per phase.
+MAX_REFINE_ROUNDS = 200
+# Weight of compactness against size balance in the refinement (see _refine).
+COMPACTNESS_WEIGHT = 1.0
+# Lot-level moves (which split block faces) are tried only when the sizes
+# after atom moves still deviate by more than this from the district mean.
+LOT_MOVE_DEVIATION = 0.10
+
+
+@dataclass(frozen=True)
+class CutDoors:
+    """The universe: n doors as parallel arrays."""
+
+    lat: np.ndarray  # float64
+    lng: np.ndarray  # float64
+    building: np.ndarray  # int64 building code; doors with one code stay in one turf
+    street: np.ndarray  # object array of str: normalized street ("N MAIN ST"), "" unknown
+    number: np.ndarray  # int64 house number, -1 unknown
+    district: np.ndarray  # int64 district code in the chosen layer, -1 = none (one pseudo-district)
+
+    def __len__(self) -> int:
+        return len(self.lat)
+
+
+@dataclass
+class CutTurf:
+    district: int  # the district code (-1 if none)
+    doors: np.ndarray  # int64 indices into CutDoors
+    polygon: BaseGeometry  # Polygon or MultiPolygon, lng/lat (x=lng, y=lat), WGS84
+
+
+@dataclass
+class CutResult:
+    turfs: list[CutTurf]
+    notes: list[str]  # sentences for the organizer
+    target: int = 0
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # doors per turf
+    cv: float = 0.0  # coefficient of variation of the sizes (std / mean)
+    size_min: int = 0
+    size_max: int = 0
+    size_mean: float = 0.0
+    outside_tolerance: int = 0  # turfs with a door count outside target ±25 %
+    block_faces: int = 0  # block faces in the universe (doors with street and number)
+    block_faces_split: int = 0  # block faces whose doors are in more than one turf
+    buildings_split_by_district: int = 0  # buildings whose doors lie in two districts (kept per district)
+    doors_off_map: int = 0  # doors not inside their own turf's polygon (see notes)
+    seconds: float = 0.0
+
+
+def _check_array(name: str, value: object, n: int, kind: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim != 1 or len(arr) != n:
+        raise ValueError(f"doors.{name} must be a 1-d array of {n} values (like doors.lat), not of shape {arr.shape}")
+    if kind == "f" and arr.dtype.kind not in "fiu":
+        raise ValueError(f"doors.{name} must hold numbers")
+    if kind == "i" and arr.dtype.kind not in "iu":
+        raise ValueError(f"doors.{name} must hold integers")
+    return arr
+
+
+def _validate(doors: CutDoors, target: object) -> int:
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+        raise ValueError(f"the target must be a whole number of doors, not {target!r}")
+    target = int(target)
+    if target < 1:
+        raise ValueError(f"the target must be at least 1 door per turf, not {target}")
+    n = len(np.asarray(doors.lat))
+    if n == 0:
+        raise ValueError("the universe is empty: there are no doors to cut into turfs")
+    _check_array("lat", doors.lat, n, "f")
+    _check_array("lng", doors.lng, n, "f")
+    _check_array("building", doors.building, n, "i")
+    _check_array("street", doors.street, n, "o")
+    _check_array("number", doors.number, n, "i")
+    _check_array("district", doors.district, n, "i")
+    lat = np.asarray(doors.lat, dtype=np.float64)
+    lng = np.asarray(doors.lng, dtype=np.float64)
+    bad = ~(np.isfinite(lat) & np.isfinite(lng)) | (np.abs(lat) > 90) | (np.abs(lng) > 180)
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum()):,} door(s) have no usable location (first: index {int(np.flatnonzero(bad)[0])}); "
+            "doors that could not be placed cannot be put in a turf"
+        )
+    if target > n:
+        raise ValueError(
+            f"the target of {target:,} doors per turf is larger than the universe of {n:,} doors: "
+            f"it would make one turf of every door; choose a target of at most {n:,}"
+        )
+    return target
+
+
+# ---------------------------------------------------------------- grouping
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense codes 0..k-1 of any hashable values, in order of first appearance."""
+    codes: dict[object, int] = {}
+    out = np.fromiter((codes.setdefault(v, len(codes)) for v in values.tolist()), dtype=np.int64, count=len(values))
+    return out, len(codes)
+
+
+def block_face_codes(street: np.ndarray, number: np.ndarray) -> np.ndarray:
+    """A code per door for its block face: street + number // 100 + number parity; -1 when
+    the street or the number is unknown. Codes are dense (0..k-1)."""
+    street = np.asarray(street, dtype=object)
+    number = np.asarray(number, dtype=np.int64)
+    n = len(number)
+    out = np.full(n, -1, dtype=np.int64)
+    known = (number >= 0) & np.array([isinstance(s, str) and s != "" for s in street.tolist()], dtype=bool)
+    if not known.any():
+        return out
+    street_codes, _ = _factorize(street[known])
+    num = number[known]
+    block = num // 100
+    key = (street_codes * (int(block.max()) + 1) + block) * 2 + (num & 1)
+    _, inverse = np.unique(key, return_inverse=True)
+    out[known] = inverse
+    return out
+
+
+def _components(n: int, relations: list[np.ndarray]) -> np.ndarray:
+    """Connected components of elements joined by sharing a code in any relation
+    (codes -1 join nothing). Returns dense labels 0..c-1."""
+    labels = np.arange(n, dtype=np.int64)
+    prepared = []
+    for codes in relations:
+        mask = codes >= 0
+        if mask.any():
+            prepared.append((np.flatnonzero(mask), codes[mask], int(codes[mask].max()) + 1))
+    while True:
+        before = labels.copy()
+        for where, codes, size in prepared:
+            low = np.full(size, n, dtype=np.int64)
+            np.minimum.at(low, codes, labels[where])
+            labels[where] = np.minimum(labels[where], low[codes])
+        # pointer jumping: a label is an element index; follow it to its own label
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(before, labels):
+            break
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense.astype(np.int64)
+
+
+@dataclass
+class _Atoms:
+    """A district's doors grouped: door -> lot -> atom."""
+
+    lot: np.ndarray  # per door: lot id
+    atom: np.ndarray  # per door: atom id
+    weight: np.ndarray  # per atom: doors
+    x: np.ndarray  # per atom: mean x (metres)
+    y: np.ndarray
+
+
+def _group(
+    x: np.ndarray, y: np.ndarray, building: np.ndarray, face: np.ndarray, number: np.ndarray, target: int
+) -> _Atoms:
+    n = len(x)
+    building_codes, _ = _factorize(building)
+    location_codes = np.unique(x + 1j * y, return_inverse=True)[1].astype(np.int64)
+    lot = _components(n, [building_codes, location_codes])
+    atom = _components(n, [lot, face])
+    weight = np.bincount(atom)
+    big = np.flatnonzero(weight > target)
+    if len(big):
+        atom = _split_big_atoms(atom, lot, face, number, x, big, target)
+    weight = np.bincount(atom)
+    return _Atoms(
+        lot=lot,
+        atom=atom,
+        weight=weight,
+        x=np.bincount(atom, x) / weight,
+        y=np.bincount(atom, y) / weight,
+    )
+
+
+def _split_big_atoms(
+    atom: np.ndarray,
+    lot: np.ndarray,
+    face: np.ndarray,
+    number: np.ndarray,
+    x: np.ndarray,
+    big: np.ndarray,
+    target: int,
+) -> np.ndarray:
+    """Cut each atom of more than `target` doors into runs of whole lots, following its
+    block faces in house-number order, each run at most `target` doors (a lot larger
+    than the target is a run of its own)."""
+    atom = atom.copy()
+    next_id = int(atom.max()) + 1
+    is_big = np.zeros(next_id, dtype=bool)
+    is_big[big] = True
+    doors = np.flatnonzero(is_big[atom])
+    order = np.lexsort((x[doors], number[doors], face[doors], atom[doors]))
+    doors = doors[order]
+    lot_size = np.bincount(lot)
+    current_atom = -1
+    run_id = -1
+    run_weight = 0
+    run_of_lot: dict[int, int] = {}
+    for door in doors.tolist():
+        a = int(atom[door])
+        if a != current_atom:
+            current_atom, run_id, run_weight = a, -1, 0
+        lot_id = int(lot[door])
+        run = run_of_lot.get(lot_id)
+        if run is None:
+            size = int(lot_size[lot_id])
+            if run_id < 0 or run_weight + size > target:
+                run_id, run_weight = next_id, 0
+                next_id += 1
+            run = run_of_lot[lot_id] = run_id
+            run_weight += size
+        atom[door] = run
+    return np.unique(atom, return_inverse=True)[1].astype(np.int64)
+
+
+# ---------------------------------------------------------------- partition
+
+
+def _turf_count(weight: int, target: int, atoms: int) -> int:
+    """How many turfs for `weight` doors: the count whose mean size is closest to the target."""
+    low = max(1, weight // target)
+    high = low + 1
+    dev_low = abs(weight / low - target)
+    dev_high = abs(weight / high - target)
+    k = high if dev_high < dev_low else low
+    return max(1, min(k, atoms))
+
+
+def _bisect(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, k: int) -> np.ndarray:
+    """Recursive bisection of weighted points into k parts of (nearly) equal weight."""
+    labels = np.zeros(len(aw), dtype=np.int64)
+    stack: list[tuple[np.ndarray, int, int]] = [(np.arange(len(aw)), k, 0)]
+    while stack:
+        ids, parts, first = stack.pop()
+        if parts == 1:
+            labels[ids] = first
+            continue
+        w = aw[ids].astype(np.float64)
+        total = w.sum()
+        left_parts = parts // 2
+        goal = total * left_parts / parts
+        px, py = ax[ids], ay[ids]
+        mx, my = np.average(px, weights=w), np.average(py, weights=w)
+        dx, dy = px - mx, py - my
+        cxx, cyy, cxy = np.average(dx * dx, weights=w), np.average(dy * dy, weights=w), np.average(dx * dy, weights=w)
+        angle = 0.5 * math.atan2(2 * cxy, cxx - cyy)  # principal axis
+        best: tuple[float, np.ndarray, int] | None = None
+        for penalty, (ux, uy) in (
+            (0.0, (math.cos(angle), math.sin(angle))),
+            (0.15, (1.0, 0.0)),
+            (0.15, (0.0, 1.0)),
+        ):
+            order = np.argsort(dx * ux + dy * uy, kind="stable")
+            cum = np.cumsum(w[order])
+            # a cut after position c-1 puts cum[c-1] on the left; each side needs at least one atom per part
+            lo, hi = left_parts, len(ids) - (parts - left_parts)
+            candidates = cum[lo - 1 : hi]
+            c = int(np.argmin(np.abs(candidates - goal))) + lo
+            score = abs(cum[c - 1] - goal) / (total / parts) + penalty
+            if best is None or score < best[0]:
+                best = (score, order, c)
+        assert best is not None
+        _, order, c = best
+        stack.append((ids[order[:c]], left_parts, first))
+        stack.append((ids[order[c:]], parts - left_parts, first + left_parts))
+    return labels
+
+
+def _neighbours(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Directed edges (both ways) of the Delaunay triangulation of the points;
+    points at one location are linked to each other."""
+    n = len(x)
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    z = x + 1j * y
+    unique, first, inverse = np.unique(z, return_index=True, return_inverse=True)
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    dup = np.flatnonzero(first[inverse] != np.arange(n))
+    if len(dup):
+        src.append(dup)
+        dst.append(first[inverse[dup]])
+    if len(unique) >= 2:
+        edges = shapely.delaunay_triangles(MultiPoint(np.column_stack((unique.real, unique.imag))), only_edges=True)
+        coords = shapely.get_coordinates(edges)
+        if len(coords) >= 2:
+            ends = np.searchsorted(unique, coords[:, 0] + 1j * coords[:, 1])
+            ends = np.clip(ends, 0, len(unique) - 1)
+            ends = ends.reshape(-1, 2)
+            src.append(first[ends[:, 0]])
+            dst.append(first[ends[:, 1]])
+        else:  # all points in a row: link them in order along the row
+            order = np.argsort(unique.real + unique.imag)
+            src.append(first[order[:-1]])
+            dst.append(first[order[1:]])
+    if not src:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    a = np.concatenate(src)
+    b = np.concatenate(dst)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    return np.concatenate((a, b)), np.concatenate((b, a))
+
+
+def _refine(
+    labels: np.ndarray,
+    k: int,
+    px: np.ndarray,
+    py: np.ndarray,
+    pw: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    spread: float,
+    stop_within: float = 0.0,
+) -> np.ndarray:
+    """Move border pieces (atoms or lots) from larger to smaller neighbouring turfs.
+
+    Minimizes Σ (size − mean)² + μ · Σ w·d² (d: distance of a piece to its
+    turf's centre, μ = COMPACTNESS_WEIGHT / spread², spread² being the mean
+    squared distance of a door to its turf's centre after bisection): each move
+    of w doors from A to B changes the first sum by −2w(s_A − s_B − w) and the
+    second by μ·w·(d_B² − d_A²), centres held fixed. Each round applies, in
+    parallel, the best improving move of each turf (each turf gives or takes at
+    most once a round). With `stop_within` > 0 only turfs deviating more than
+    that share from the mean give or take.
+    """
+    labels = labels.copy()
+    mu = COMPACTNESS_WEIGHT / max(spread, 1.0) ** 2
+    mean = pw.sum() / k
+    for _ in range(MAX_REFINE_ROUNDS):
+        size = np.bincount(labels, pw, minlength=k)
+        pieces = np.bincount(labels, minlength=k)
+        cx = np.bincount(labels, pw * px, minlength=k) / np.maximum(size, 1)
+        cy = np.bincount(labels, pw * py, minlength=k) / np.maximum(size, 1)
+        la, lb = labels[src], labels[dst]
+        border = la != lb
+        a, A, B = src[border], la[border], lb[border]
+        if stop_within > 0:
+            off = np.abs(size - mean) > stop_within * mean
+            keep = off[A] | off[B]
+            a, A, B = a[keep], A[keep], B[keep]
+        w = pw[a]
+        gain = 2 * w * (size[A] - size[B] - w)
+        d_a = (px[a] - cx[A]) ** 2 + (py[a] - cy[A]) ** 2
+        d_b = (px[a] - cx[B]) ** 2 + (py[a] - cy[B]) ** 2
+        gain = gain - mu * w * (d_b - d_a)
+        ok = (gain > 1e-9) & (pieces[A] > 1)
+        if not ok.any():
+            break
+        a, A, B, gain = a[ok], A[ok], B[ok], gain[ok]
+        order = np.argsort(-gain, kind="stable")
+        a, A, B = a[order], A[order], B[order]
+        # best move per giving turf, then per taking turf, then no turf both gives and takes
+        _, first = np.unique(A, return_index=True)
+        a, A, B = a[first], A[first], B[first]
+        gain_sel = gain[order][first]
+        order = np.argsort(-gain_sel, kind="stable")
+        a, A, B = a[order], A[order], B[order]
+        _, first = np.unique(B, return_index=True)
+        first.sort()
+        a, A, B = a[first], A[first], B[first]
+        keep = ~np.isin(A, B)
+        if not keep.any():
+            keep[0] = True
+        labels[a[keep]] = B[keep]
+    return labels
+
+
+# ---------------------------------------------------------------- polygons
+
+
+def _turf_polygons(
+    x: np.ndarray,
+    y: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    region: BaseGeometry,
+) -> tuple[list[BaseGeometry], int]:
+    """The union of each turf's doors' Voronoi cells, clipped to `region` (projected).
+    Returns the polygons and how many doors share a location with a door of another
+    turf (their cell can belong to one turf only)."""
+    z = x + 1j * y
+    unique, first, inverse = np.unique(z, return_index=True, return_inverse=True)
+    owner = labels[first]
+    shared = int((labels != owner[inverse]).sum())
+    if len(unique) == 1:
+        return [region if t == owner[0] else Polygon() for t in range(k)], shared
+    points = MultiPoint(np.column_stack((unique.real, unique.imag)))
+    cells = shapely.voronoi_polygons(points, extend_to=region.envelope.buffer(1.0), ordered=True)
+    cells = np.asarray(shapely.get_parts(cells))
+    if len(cells) != len(unique):  # GEOS could not keep the input order
+        tree = shapely.STRtree(cells)
+        pts = shapely.points(np.column_stack((unique.real, unique.imag)))
+        idx = tree.query(pts, predicate="intersects")
+        cell_of = np.full(len(unique), -1, dtype=np.int64)
+        cell_of[idx[0][::-1]] = idx[1][::-1]
+        cells = cells[cell_of]
+    shapely.prepare(region)
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(k + 1))
+    polygons: list[BaseGeometry] = []
+    for t in range(k):
+        mine = cells[order[bounds[t] : bounds[t + 1]]]
+        if len(mine) == 0:
+            polygons.append(Polygon())
+            continue
+        merged = shapely.coverage_union_all(mine)
+        if not merged.is_valid:
+            merged = shapely.union_all(mine)
+        polygons.append(_polygonal(shapely.intersection(merged, region)))
+    return polygons, shared
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else Polygon()
+
+
+# ---------------------------------------------------------------- the cut
+
+
+@dataclass
+class _DistrictCut:
+    labels: np.ndarray  # per door of the district: turf 0..k-1
+    k: int
+    own_turf_lots: list[int]  # sizes of lots larger than the target (each is a turf)
+
+
+def _cut_district(
+    x: np.ndarray,
+    y: np.ndarray,
+    building: np.ndarray,
+    face: np.ndarray,
+    number: np.ndarray,
+    target: int,
+) -> _DistrictCut:
+    atoms = _group(x, y, building, face, number, target)
+    labels = np.full(len(x), -1, dtype=np.int64)
+    big = np.flatnonzero(atoms.weight > target)
+    big_label = np.full(len(atoms.weight), -1, dtype=np.int64)
+    big_label[big] = np.arange(len(big))
+    in_big = big_label[atoms.atom] >= 0
+    labels[in_big] = big_label[atoms.atom[in_big]]
+    k = len(big)
+    rest = np.flatnonzero(atoms.weight <= target)
+    if len(rest):
+        rest_weight = int(atoms.weight[rest].sum())
+        k_rest = _turf_count(rest_weight, target, len(rest))
+        ax, ay, aw = atoms.x[rest], atoms.y[rest], atoms.weight[rest].astype(np.float64)
+        sub = _bisect(ax, ay, aw, k_rest)
+        doors = np.flatnonzero(~in_big)
+        local = np.full(len(atoms.weight), -1, dtype=np.int64)
+        local[rest] = np.arange(len(rest))
+        door_atom = local[atoms.atom[doors]]
+        if k_rest > 1:
+            # door-level spread after bisection: the scale of compactness in the refinement
+            spread = _spread(x[doors], y[doors], sub[door_atom], k_rest)
+            src, dst = _neighbours(ax, ay)
+            sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread)
+        door_label = sub[door_atom]
+        if k_rest > 1:
+            sizes = np.bincount(door_label, minlength=k_rest)
+            mean = rest_weight / k_rest
+            if np.abs(sizes - mean).max() > LOT_MOVE_DEVIATION * mean:
+                door_label = _refine_lots(door_label, k_rest, atoms.lot[doors], x[doors], y[doors], spread)
+        labels[doors] = door_label + k
+        k += k_rest
+    return _DistrictCut(labels=labels, k=k, own_turf_lots=[int(w) for w in atoms.weight[big]])
+
+
+def _spread(x: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Root mean squared distance of a door to its turf's centre."""
+    size = np.maximum(np.bincount(labels, minlength=k), 1)
+    cx = np.bincount(labels, x, minlength=k) / size
+    cy = np.bincount(labels, y, minlength=k) / size
+    return math.sqrt(float(np.mean((x - cx[labels]) ** 2 + (y - cy[labels]) ** 2)))
+
+
+def _refine_lots(
+    door_label: np.ndarray, k: int, lot: np.ndarray, x: np.ndarray, y: np.ndarray, spread: float
+) -> np.ndarray:
+    """Second phase, where atoms are too coarse to balance: move single lots (buildings),
+    which splits the block faces they leave; only turfs still more than
+    LOT_MOVE_DEVIATION / 2 from the mean give or take."""
+    lots, lot_of_door = np.unique(lot, return_inverse=True)
+    lw = np.bincount(lot_of_door).astype(np.float64)
+    lx = np.bincount(lot_of_door, x) / lw
+    ly = np.bincount(lot_of_door, y) / lw
+    lab = np.zeros(len(lots), dtype=np.int64)
+    lab[lot_of_door] = door_label
+    src, dst = _neighbours(lx, ly)
+    lab = _refine(lab, k, lx, ly, lw, src, dst, spread, stop_within=LOT_MOVE_DEVIATION / 2)
+    return lab[lot_of_door]
+
+
+def cut_universe(
+    doors: CutDoors,
+    target: int,
+    *,
+    districts: Mapping[int, BaseGeometry] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CutResult:
+    """Cut the doors into turfs of about `target` doors, district by district.
+
+    `districts` maps a district code to its geometry (lng/lat) to clip turf
+    polygons to; a district without one is clipped to a margin around its
+    doors. `progress(done, total)` is called with doors cut so far after each
+    district. Raises ValueError (message fit for the organizer) for a target
+    below 1 or above the number of doors, an empty universe, arrays of
+    different lengths or doors without a location.
+    """
+    import time
+
+    started = time.perf_counter()
+    target = _validate(doors, target)
+    n = len(np.asarray(doors.lat))
+    lat = np.asarray(doors.lat, dtype=np.float64)
+    lng = np.asarray(doors.lng, dtype=np.float64)
+    building = np.asarray(doors.building, dtype=np.int64)
+    number = np.asarray(doors.number, dtype=np.int64)
+    district = np.asarray(doors.district, dtype=np.int64)
+    district = np.where(district < 0, -1, district)
+    projection = LocalProjection.around(lng, lat)
+    x, y = projection.forward(lng, lat)
+    face = block_face_codes(np.asarray(doors.street, dtype=object), number)
+
+    # A building in two districts is cut per district (the district boundary wins).
+    pair = np.unique(np.column_stack((building, district)), axis=0)
+    buildings_split = int(len(pair) - len(np.unique(pair[:, 0])))
+    # Block faces are per district too: a face crossing a boundary is two faces.
+    face = np.where(face >= 0, face * (int(district.max()) + 2) + (district + 1), -1)
+
+    codes = np.unique(district)
+    order = np.argsort(district, kind="stable")
+    bounds = np.searchsorted(district[order], codes, side="left").tolist() + [n]
+    turfs: list[CutTurf] = []
+    notes: list[str] = []
+    doors_off_map = 0
+    done = 0
+    for i, code in enumerate(codes.tolist()):
+        idx = order[bounds[i] : bounds[i + 1]]
+        cut = _cut_district(x[idx], y[idx], building[idx], face[idx], number[idx], target)
+        geometry = None if districts is None else districts.get(code)
+        region = _region(x[idx], y[idx], geometry, projection)
+        polygons, shared = _turf_polygons(x[idx], y[idx], cut.labels, cut.k, region)
+        covered = _covered(x[idx], y[idx], cut.labels, polygons)
+        doors_off_map += int((~covered).sum())
+        sizes = np.bincount(cut.labels, minlength=cut.k)
+        t_order = np.argsort(cut.labels, kind="stable")
+        t_bounds = np.searchsorted(cut.labels[t_order], np.arange(cut.k + 1))
+        for t in range(cut.k):
+            turfs.append(
+                CutTurf(
+                    district=code,
+                    doors=idx[np.sort(t_order[t_bounds[t] : t_bounds[t + 1]])].astype(np.int64),
+                    polygon=projection.geometry_inverse(polygons[t]),
+                )
+            )
+        notes.extend(_district_notes(code, sizes, target, cut.own_turf_lots))
+        if shared:
+            notes.append(
+                f"{_district_name(code)}: {shared:,} door(s) share their exact location with a door of another "
+                "turf (different buildings at one point); on the map that point belongs to one turf only."
+            )
+        missing = int((~covered).sum()) - shared
+        if missing > 0:
+            notes.append(
+                f"{_district_name(code)}: {missing:,} door(s) lie outside the district's boundary as drawn; "
+                "their turf's polygon, clipped to the district, does not show them."
+            )
+        done += len(idx)
+        if progress is not None:
+            progress(done, n)
+
+    if buildings_split:
+        notes.append(
+            f"{buildings_split:,} building(s) have doors in two districts: each district's doors of such a "
+            "building were cut with that district (no turf crosses a district boundary)."
+        )
+    sizes = np.array([len(t.doors) for t in turfs], dtype=np.int64)
+    result = CutResult(turfs=turfs, notes=notes, target=target, sizes=sizes)
+    result.size_min, result.size_max = int(sizes.min()), int(sizes.max())
+    result.size_mean = float(sizes.mean())
+    result.cv = float(sizes.std() / sizes.mean())
+    result.outside_tolerance = int(
+        ((sizes < (1 - SIZE_TOLERANCE) * target) | (sizes > (1 + SIZE_TOLERANCE) * target)).sum()
+    )
+    labels = np.empty(n, dtype=np.int64)
+    for t, turf in enumerate(turfs):
+        labels[turf.doors] = t
+    known = face >= 0
+    pairs = np.unique(np.column_stack((face[known], labels[known])), axis=0)
+    result.block_faces = int(len(np.unique(face[known])))
+    result.block_faces_split = int(len(pairs) - result.block_faces)
+    result.buildings_split_by_district = buildings_split
+    result.doors_off_map = doors_off_map
+    result.seconds = time.perf_counter() - started
+    notes.insert(0, _summary(result))
+    return result
+
+
+def _region(x: np.ndarray, y: np.ndarray, geometry: BaseGeometry | None, projection: LocalProjection) -> BaseGeometry:
+    hull = MultiPoint(np.column_stack((x, y))).convex_hull.buffer(MAP_MARGIN_M)
+    if geometry is None or geometry.is_empty:
+        return hull
+    clip = _polygonal(shapely.intersection(projection.geometry_forward(geometry), hull))
+    return clip if not clip.is_empty else hull
+
+
+def _covered(x: np.ndarray, y: np.ndarray, labels: np.ndarray, polygons: list[BaseGeometry]) -> np.ndarray:
+    covered = np.zeros(len(x), dtype=bool)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(len(polygons) + 1))
+    for t, polygon in enumerate(polygons):
+        mine = order[bounds[t] : bounds[t + 1]]
+        if len(mine) and not polygon.is_empty:
+            shapely.prepare(polygon)
+            covered[mine] = shapely.intersects_xy(polygon, x[mine], y[mine])
+    return covered
+
+
+def _district_name(code: int) -> str:
+    return "Doors outside every district" if code == -1 else f"District {code}"
+
+
+def _district_notes(code: int, sizes: np.ndarray, target: int, own_turf_lots: list[int]) -> list[str]:
+    name = _district_name(code)
+    total = int(sizes.sum())
+    low, high = (1 - SIZE_TOLERANCE) * target, (1 + SIZE_TOLERANCE) * target
+    if len(sizes) == 1:
+        text = f"{name} has {total:,} door(s): one turf."
+    elif len(sizes) <= 4:
+        listed = ", ".join(f"{s:,}" for s in sizes[:-1]) + f" and {sizes[-1]:,}"
+        text = f"{name} has {total:,} doors: its {len(sizes)} turfs are {listed} doors."
+    else:
+        text = (
+            f"{name} has {total:,} doors in {len(sizes)} turfs of {int(sizes.min()):,} to {int(sizes.max()):,} doors."
+        )
+    notes = [text]
+    big = [s for s in own_turf_lots]
+    if big:
+        notes.append(
+            f"{name}: {len(big)} building(s) have more doors than the target of {target} "
+            f"({', '.join(f'{s:,}' for s in sorted(big, reverse=True)[:5])}{'…' if len(big) > 5 else ''} doors); "
+            "each is a turf of its own."
+        )
+    rest = total - sum(big)
+    outside = [int(s) for s in sizes if (s < low or s > high) and int(s) not in big]
+    if outside:
+        if len(sizes) - len(big) == 1:
+            why = (
+                f"the district's {rest:,} other doors make one turf"
+                if big
+                else "splitting it in two would leave turfs further from the target"
+            )
+            notes.append(f"{name}: its turf of {rest:,} doors is outside {low:g}–{high:g} ({target} ± 25 %): {why}.")
+        else:
+            notes.append(
+                f"{name}: {len(outside)} turf(s) outside {low:g}–{high:g} doors ({target} ± 25 %): "
+                f"{', '.join(f'{s:,}' for s in outside[:10])}; "
+                "buildings and block faces there are too large to balance them better."
+            )
+    return notes
+
+
+def _summary(result: CutResult) -> str:
+    return (
+        f"{int(result.sizes.sum()):,} doors in {len(result.turfs):,} turfs of {result.size_min:,} to "
+        f"{result.size_max:,} doors (mean {result.size_mean:.1f}, target {result.target}, coefficient of variation "
+        f"{result.cv:.3f}); {result.block_faces_split:,} of {result.block_faces:,} block faces split."
+    )
