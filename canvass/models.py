@@ -163,6 +163,52 @@ class TurfDoor(models.Model):
         return f"{self.turf_id} #{self.position}: door {self.door_id}"
 
 
+class TurfCutJob(models.Model):
+    """One run of the automatic turf cutter, started from the admin, the API or
+    the command. A django-q2 worker runs it; the organizer watches `done` of
+    `total` and reads the summary when it ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="turf_cut_jobs")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="turf_cut_jobs")
+    target_doors = models.PositiveIntegerField()
+    layer = models.ForeignKey(
+        "turf.DistrictLayer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="No turf crosses a boundary of this layer; empty: the campaign's target districts.",
+    )
+    only_unknocked = models.BooleanField(default=False)
+    replace = models.BooleanField(
+        default=False, help_text="Archive the campaign's active turfs that nobody is assigned to, then cut."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(target_doors__gte=1), name="turf_cut_target_positive")]
+
+    def __str__(self) -> str:
+        return f"Cut of {self.campaign} into turfs of {self.target_doors} doors ({self.status})"
+
+
 class Shift(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="shifts")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="shifts")

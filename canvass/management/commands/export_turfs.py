@@ -1,0 +1,52 @@
+"""manage.py export_turfs: one CSV row per door of a campaign's active turfs, in walk order."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from canvass.commands import campaign_or_error
+from canvass.turf_selectors import turf_export_rows
+from fieldops.services import audit_log
+
+COLUMNS = ["door_id", "source_id", "turf", "walk_order", "address", "city", "zip", "lat", "lng"]
+
+
+class Command(BaseCommand):
+    help = "Write door_id, source_id, turf, walk_order and the address of every door in the campaign's active turfs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--campaign", required=True, help="campaign slug")
+        parser.add_argument("--org", default=None, help="organization slug, where two have the campaign slug")
+        parser.add_argument("--output", required=True, help="the .csv file to write, or - for standard output")
+
+    def handle(self, *args: object, **options: object) -> None:
+        campaign = campaign_or_error(str(options["campaign"]), options["org"])  # type: ignore[arg-type]
+        output = str(options["output"])
+        if output == "-":
+            count = self._write(sys.stdout, campaign)
+        else:
+            with Path(output).open("w", newline="", encoding="utf-8") as handle:
+                count = self._write(handle, campaign)
+        audit_log(
+            organization=campaign.organization,
+            actor=None,
+            action="turfs.export",
+            obj=campaign,
+            rows=count,
+            output=output,
+        )
+        self.stderr.write(self.style.SUCCESS(f"{count} doors written to {output}."))
+
+    def _write(self, handle: TextIO, campaign: object) -> int:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        count = 0
+        for row in turf_export_rows(campaign=campaign):  # type: ignore[arg-type]
+            writer.writerow(row)
+            count += 1
+        return count
