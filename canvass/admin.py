@@ -19,8 +19,10 @@ from canvass.models import (
     SurveyOption,
     SurveyQuestion,
     Turf,
+    TurfCutJob,
     TurfDoor,
 )
+from canvass.turf_admin import CampaignTurfTools, TurfTools
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedRelatedFieldListFilter, ScopedTabularInline
 from turf.models import DoorDistrict
 
@@ -36,15 +38,16 @@ class SurveyQuestionInline(ScopedTabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(OrganizationScopedAdmin):
+class CampaignAdmin(CampaignTurfTools, OrganizationScopedAdmin):
     list_display = ("name", "slug", "starts_on", "ends_on", "goal_doors", "turf_count", "universe", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("target_districts",)
     related_select = {"target_districts": ("layer",)}
-    readonly_fields = ("universe", "created_at")
+    readonly_fields = ("universe", "turf_tools", "created_at")
     inlines = [SurveyQuestionInline]
+    actions = ["cut_turfs_action"]
 
     def get_queryset(self, request):
         # A door in two target districts is one door of the universe.
@@ -129,7 +132,7 @@ class TurfDoorInline(ScopedTabularInline):
 
 
 @admin.register(Turf)
-class TurfAdmin(OrganizationScopedAdmin):
+class TurfAdmin(TurfTools, OrganizationScopedAdmin):
     list_display = (
         "name",
         "campaign",
@@ -144,6 +147,7 @@ class TurfAdmin(OrganizationScopedAdmin):
     list_select_related = ("campaign",)
     related_select = {"district": ("layer",)}
     readonly_fields = (
+        "turf_map",
         "door_count",
         "building_count",
         "person_count",
@@ -155,6 +159,51 @@ class TurfAdmin(OrganizationScopedAdmin):
         "updated_at",
     )
     inlines = [TurfDoorInline]
+    actions = ["print_walk_sheets"]
+    # Turfs come from the cutter or a drawn polygon (the campaign's turf tools), not from an empty form.
+    addable = False
+
+
+@admin.register(TurfCutJob)
+class TurfCutJobAdmin(OrganizationScopedAdmin):
+    """Cuts started from a campaign's "Cut turfs…": their progress and summary. Read-only."""
+
+    view_only = True
+    list_display = ("campaign", "target_doors", "status", "progress", "message", "created_by", "created_at")
+    list_filter = (_scoped("campaign"), "status")
+    list_select_related = ("campaign", "created_by")
+    fields = (
+        "campaign",
+        "status",
+        "progress",
+        "message",
+        "notes",
+        "target_doors",
+        "layer",
+        "only_unknocked",
+        "replace",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="progress")
+    def progress(self, job: TurfCutJob) -> str:
+        if job.status == TurfCutJob.Status.QUEUED:
+            return "waiting for a worker"
+        if not job.total:
+            return "starting…" if job.status == TurfCutJob.Status.RUNNING else "—"
+        return f"{job.done:,} of {job.total:,} ({100 * job.done // job.total}%)"
+
+    @admin.display(description="notes")
+    def notes(self, job: TurfCutJob) -> str:
+        return "\n".join(job.summary.get("notes", [])) if job.summary else ""
+
+    def changelist_view(self, request, extra_context=None):
+        running = self.get_queryset(request).filter(status__in=[TurfCutJob.Status.QUEUED, TurfCutJob.Status.RUNNING])
+        return super().changelist_view(request, {**(extra_context or {}), "jobs_running": running.exists()})
 
 
 class ShiftSignupInline(ScopedTabularInline):
