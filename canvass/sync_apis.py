@@ -1,0 +1,82 @@
+"""The phone sync endpoints: POST sync/push/ and GET sync/pull/ (docs/sync-protocol.md).
+
+Thin views: parse, call sync_services / sync_selectors, answer. No DRF
+serializer on the push path (DESIGN.md: a ModelSerializer runs a query per
+item); validation is plain Python in canvass/sync_serializers.py.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from canvass.sync_selectors import BadCursor, Cursor, sync_pull
+from canvass.sync_serializers import PushEnvelopeError, parse_attempt, parse_push_envelope
+from canvass.sync_services import REJECTED, Receipt, attempts_push
+from fieldops.access import membership_for
+from fieldops.models import Membership
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Too many attempts in one batch."
+    default_code = "too_large"
+
+
+def _membership(request: Request) -> Membership:
+    membership = membership_for(request.user)
+    if membership is None:
+        raise exceptions.PermissionDenied("You are not a member of an organization.")
+    return membership
+
+
+class SyncPushApi(APIView):
+    """Upload knocks made on the phone; one receipt per item, in order."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        membership = _membership(request)
+        data = request.data  # malformed JSON: ParseError, 400
+        try:
+            device_id, sent_at, raw_items = parse_push_envelope(data)
+        except PushEnvelopeError as exc:
+            raise exceptions.ValidationError(exc.errors)
+        limit = settings.SYNC_PUSH_MAX_ITEMS
+        if len(raw_items) > limit:
+            raise PayloadTooLarge(f"At most {limit} attempts per batch; this one has {len(raw_items)}. Split it.")
+        items = []
+        for raw in raw_items:
+            item_id, item, errors = parse_attempt(raw, sent_at=sent_at)
+            items.append(item if item is not None else Receipt(item_id or "", REJECTED, errors))
+        result = attempts_push(membership=membership, device_id=device_id, sent_at=sent_at, items=items)
+        # "cursor" is the change-log position after this push, for the
+        # phone's logs; it is not a pull cursor (see docs/sync-protocol.md).
+        return Response({"results": [r.as_dict() for r in result.receipts], "cursor": str(result.position)})
+
+
+class SyncPullApi(APIView):
+    """What changed for this canvasser since the cursor; without one, a snapshot."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str, description="The cursor of the previous page; omit to start.")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        membership = _membership(request)
+        text = request.query_params.get("cursor") or None
+        cursor = None
+        if text is not None:
+            try:
+                cursor = Cursor.decode(text, organization_id=membership.organization_id)
+            except BadCursor as exc:
+                raise exceptions.ValidationError({"cursor": str(exc)})
+        try:
+            page = sync_pull(membership=membership, cursor=cursor)
+        except BadCursor as exc:
+            raise exceptions.ValidationError({"cursor": str(exc)})
+        return Response(page)
