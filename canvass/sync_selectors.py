@@ -231,6 +231,8 @@ def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, 
         next_cursor = Cursor(organization_id=org_id, seq=cursor.seq, at=cursor.at, snapshot_after=door_ids[-1])
     else:
         next_cursor = Cursor(organization_id=org_id, seq=cursor.seq, at=cursor.at)
+        # Changes logged while the snapshot was read are waiting behind it.
+        has_more = _head_seq(org_id) > cursor.seq
     page = _empty_page(next_cursor, has_more=has_more, reset=after == 0)
     if after == 0:
         rows = list(current.order_by("id").values(*ASSIGNMENT_FIELDS))
