@@ -8,6 +8,7 @@ item); validation is plain Python in canvass/sync_serializers.py.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -41,7 +42,12 @@ class SyncPushApi(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         membership = _membership(request)
-        data = request.data  # malformed JSON: ParseError, 400
+        try:
+            data = request.data  # malformed JSON: ParseError, 400
+        except RequestDataTooBig:
+            raise PayloadTooLarge(
+                f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes. Split the batch."
+            )
         try:
             device_id, sent_at, raw_items = parse_push_envelope(data)
         except PushEnvelopeError as exc:

@@ -256,6 +256,16 @@ def test_an_oversized_batch_is_413_and_writes_nothing(world, script, settings):
     assert ContactAttempt.objects.count() == 0
 
 
+def test_a_body_over_the_upload_limit_is_413_and_writes_nothing(world, script, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
+    items = [knock(world, notes="\u00e9" * 2000) for _ in range(20)]
+    body = json.dumps(batch(*items), ensure_ascii=True)  # 6 bytes per é: 240 kB
+    response = client_for(world.canvasser).post(PUSH, data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert "Split the batch" in response.json()["detail"]
+    assert ContactAttempt.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     "overrides, field",
     [
