@@ -71,6 +71,8 @@ class Cursor:
     @classmethod
     def decode(cls, text: str, *, organization_id: int) -> Cursor:
         try:
+            if len(text) > 512:
+                raise ValueError
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             data = json.loads(raw)
             if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION:

@@ -105,7 +105,7 @@ def test_unauthenticated_and_memberless_are_refused(world, script):
     assert pull(f.UserFactory(username="lonely")).status_code == 403
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "eyJ2IjoxfQ", "", "e30"])
+@pytest.mark.parametrize("cursor", ["garbage", "eyJ2IjoxfQ", "", "e30", "A" * 5000])
 def test_a_bad_cursor_is_400(world, script, cursor):
     response = pull(world.canvasser, cursor)
     if cursor == "":  # an empty cursor is no cursor: a snapshot
