@@ -300,6 +300,27 @@ def test_an_edited_door_is_sent_again(world, script, turf_b):
     assert [(d["id"], d["unit"]) for d in page["doors"]] == [(door.pk, "B")]
 
 
+def test_a_person_added_at_a_door_comes_with_the_door(world, script):
+    _, cursor = pull_all(world.canvasser)
+    person = f.PersonFactory(door=world.doors[1], first_name="Lin")
+    sync_changes_record(organization_id=world.org.pk, kind="person", object_id=person.pk, door_id=person.door_id)
+    page = pull(world.canvasser, cursor).json()
+    assert [(d["id"], [p["first_name"] for p in d["people"]]) for d in page["doors"]] == [(world.doors[1].pk, ["Lin"])]
+
+
+def test_a_turf_whose_doors_changed_is_sent_again_with_its_new_walk_list(world, script):
+    _, cursor = pull_all(world.canvasser)
+    new_door = f.DoorFactory(organization=world.org)
+    world.turf.turf_doors.filter(door=world.doors[1]).delete()
+    f.TurfDoorFactory(turf=world.turf, door=new_door, position=9)
+    sync_changes_record(organization_id=world.org.pk, kind="turf", object_id=world.turf.pk, turf_id=world.turf.pk)
+    page = pull(world.canvasser, cursor).json()
+    assert [a["doors"] for a in page["assignments"]] == [[world.doors[0].pk, new_door.pk]]
+    assert {d["id"] for d in page["doors"]} == {world.doors[0].pk, new_door.pk}
+    # The dropped door is no longer listed by any assignment: the phone lets it go.
+    assert world.doors[1].pk not in page["assignments"][0]["doors"]
+
+
 def test_an_unknown_change_kind_is_refused(world):
     with pytest.raises(ValueError):
         sync_changes_record(organization_id=world.org.pk, kind="weather", object_id=1)
