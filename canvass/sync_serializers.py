@@ -81,7 +81,13 @@ def parse_aware_datetime(value: Any) -> dt.datetime:
         raise Invalid("Must be an ISO 8601 date and time with a UTC offset.")
     if parsed.tzinfo is None:
         raise Invalid("Must carry a UTC offset (e.g. 2026-11-27T18:05:00Z).")
-    return parsed.astimezone(dt.UTC)
+    try:
+        utc = parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise Invalid("Is out of range.")
+    if not 1900 < utc.year < 9000:  # far from datetime's limits, so skew arithmetic cannot overflow
+        raise Invalid("Is out of range.")
+    return utc
 
 
 def _float(value: Any, low: float, high: float) -> float:
@@ -213,6 +219,8 @@ def parse_attempt(raw: Any, *, sent_at: dt.datetime) -> tuple[str | None, Attemp
         recorded = parse_aware_datetime(value)
         if recorded > sent_at + dt.timedelta(seconds=settings.SYNC_FUTURE_TOLERANCE_SECONDS):
             raise Invalid("Is later than the batch's sent_at: the knock cannot be in the future.")
+        if recorded < sent_at - dt.timedelta(days=settings.SYNC_MAX_AGE_DAYS):
+            raise Invalid(f"Is more than {settings.SYNC_MAX_AGE_DAYS} days before the batch's sent_at.")
         return recorded
 
     check("id", parse_uuid)

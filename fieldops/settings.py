@@ -226,6 +226,8 @@ SYNC_PUSH_MAX_ITEMS = env_int("SYNC_PUSH_MAX_ITEMS", 500)  # a bigger batch is r
 SYNC_NOTES_MAX_CHARS = env_int("SYNC_NOTES_MAX_CHARS", 2000)
 # A knock may be stamped at most this far after the phone's own sent_at.
 SYNC_FUTURE_TOLERANCE_SECONDS = env_int("SYNC_FUTURE_TOLERANCE_SECONDS", 300)
+# … and at most this long before it (a phone clock reset to 1970 moves both alike).
+SYNC_MAX_AGE_DAYS = env_int("SYNC_MAX_AGE_DAYS", 365)
 # Below this, the gap between the phone's sent_at and the server clock is
 # network latency, not a wrong clock, and times are not corrected.
 SYNC_SKEW_TOLERANCE_SECONDS = env_int("SYNC_SKEW_TOLERANCE_SECONDS", 120)

@@ -326,6 +326,29 @@ def test_recorded_in_the_future_of_the_phone_is_rejected(world, script):
     assert response.json()["results"][0]["errors"].keys() == {"recorded_at"}
 
 
+def test_a_knock_a_year_older_than_its_batch_is_rejected(world, script):
+    sent_at = timezone.now()
+    item = knock(world, when=sent_at - dt.timedelta(days=400))
+    response = push(world.canvasser, batch(item, sent_at=sent_at))
+    assert response.json()["results"][0]["errors"].keys() == {"recorded_at"}
+
+
+def test_a_phone_clock_reset_to_1970_is_corrected(world, script):
+    phone_now = dt.datetime(1970, 1, 1, 0, 30, tzinfo=dt.UTC)
+    item = knock(world, when=phone_now - dt.timedelta(minutes=10))
+    assert statuses(push(world.canvasser, batch(item, sent_at=phone_now))) == ["accepted"]
+    stored = ContactAttempt.objects.get(pk=item["id"])
+    assert abs((stored.corrected_at - (timezone.now() - dt.timedelta(minutes=10))).total_seconds()) < 10
+
+
+@pytest.mark.parametrize("sent_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1800-01-01T00:00:00Z"])
+def test_a_sent_at_out_of_range_is_400(world, script, sent_at):
+    body = {**batch(knock(world)), "sent_at": sent_at}
+    response = push(world.canvasser, body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"sent_at": "Is out of range."}
+
+
 def test_answers_must_be_options_of_this_campaigns_questions(world, script):
     other_campaigns = knock(world, answers={str(script.other_question.pk): script.other_option.pk})
     wrong_question = knock(world, answers={str(script.other_question.pk): script.yes.pk})
