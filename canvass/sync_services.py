@@ -335,10 +335,12 @@ def attempts_push(
         ctx = _load_context(membership=membership, items=[item for _, item in valid])
         to_store: dict[str, tuple[int, AttemptItem]] = {}
         authorized: list[tuple[int, AttemptItem]] = []
+        unauthorized: list[tuple[int, AttemptItem]] = []
         for index, item in valid:
             errors = _authorize(item, ctx)
             if errors:
                 receipts[index] = Receipt(item.id, REJECTED, errors)
+                unauthorized.append((index, item))
                 continue
             authorized.append((index, item))
             # The first authorized copy of an id in the batch is the one stored.
@@ -385,9 +387,12 @@ def attempts_push(
         rows.sort(key=lambda a: a.pk)
         ContactAttempt.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
 
+        # Read back every valid id, also the unauthorized ones: a retry of a
+        # knock stored before the canvasser lost the assignment is still a
+        # duplicate (statuses are final), not a rejection.
         stored = {
             str(a.pk): a
-            for a in ContactAttempt.objects.filter(pk__in=[uuid.UUID(i) for i in to_store]).only(
+            for a in ContactAttempt.objects.filter(pk__in={uuid.UUID(i.id) for _, i in valid}).only(
                 "id", "canvasser_id", "content_hash", "push_id", "off_list", "far_from_door", "too_fast", "door_id"
             )
         }
@@ -406,6 +411,10 @@ def attempts_push(
                 receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
             else:
                 receipts[index] = Receipt(item.id, CONFLICT, {"id": "Another knock with this id is stored; it stands."})
+        for index, item in unauthorized:
+            attempt = stored.get(item.id)
+            if attempt is not None and attempt.canvasser_id == user_id and attempt.content_hash == item.content_hash:
+                receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
         # Last: the counter lock is held from here to commit.
         position = sync_changes_record_many(organization_id=org_id, changes=changes)
         if not position:

@@ -82,6 +82,17 @@ def test_same_instant_in_another_offset_is_the_same_content(world, script):
     assert statuses(push(world.canvasser, batch({**item, "recorded_at": pacific, "lat": item["lat"]}))) == ["duplicate"]
 
 
+def test_a_retry_after_losing_the_assignment_is_still_a_duplicate(world, script):
+    """Statuses are final: the first answer was lost, the knock was stored, and
+    the canvasser was taken off the assignment before the retry."""
+    item = knock(world)
+    assert statuses(push(world.canvasser, batch(item))) == ["accepted"]
+    world.assignment.members.filter(user=world.canvasser).delete()
+    assert statuses(push(world.canvasser, batch(item))) == ["duplicate"]
+    # A new knock on it is refused.
+    assert statuses(push(world.canvasser, batch(knock(world)))) == ["rejected"]
+
+
 def test_the_same_id_twice_in_one_batch(world, script):
     item = knock(world)
     other = {**item, "result": "refused"}
