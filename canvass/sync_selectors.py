@@ -241,9 +241,9 @@ def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, 
         door_lists = _door_lists({row["turf_id"] for row in rows})
         page["assignments"] = [_assignment_out(row, door_lists) for row in rows]
     page["doors"] = _doors_out(set(door_ids))
-    page["attempts"] = _attempts_out(
-        ContactAttempt.objects.filter(organization_id=org_id, door_id__in=door_ids).exclude(canvasser_id=user_id)
-    )
+    # The canvasser's own knocks too: a snapshot rebuilds a phone that may
+    # have lost them (a new phone, a reinstall). Incremental pulls skip them.
+    page["attempts"] = _attempts_out(ContactAttempt.objects.filter(organization_id=org_id, door_id__in=door_ids))
     return page
 
 

@@ -142,15 +142,24 @@ def test_a_partners_knock_on_the_same_turf_reaches_the_phone_and_another_turfs_d
     assert "notes" not in attempts[0]
     # Bruno, on Turf B, hears nothing of Turf A.
     bruno_pages, _ = pull_all(bruno)
-    assert [a["id"] for p in bruno_pages for a in p["attempts"]] == []
+    assert [a["id"] for p in bruno_pages for a in p["attempts"]] == [elsewhere["id"]]  # his own only
     assert {d["id"] for p in bruno_pages for d in p["doors"]} == {door_b.pk}
 
 
-def test_the_snapshot_carries_the_knocks_already_made_at_the_doors(world, script, partner):
-    theirs = knock(world, at=world.doors[0])
+def test_the_snapshot_carries_the_knocks_already_made_at_the_doors(world, script, partner, turf_b):
+    """Everyone's, the canvasser's own included: a new phone must not knock again
+    the doors its owner knocked with the old one."""
+    _, door_b, assignment_b, bruno = turf_b
+    theirs = knock(world, at=world.doors[0], when=timezone.now() - dt.timedelta(minutes=9))
     push(partner, theirs)
+    mine = knock(world, at=world.doors[1], when=timezone.now() - dt.timedelta(minutes=8))
+    push(world.canvasser, mine)
+    push(bruno, knock(world, at=door_b, assignment=assignment_b.pk))
     page = pull(world.canvasser).json()
-    assert [a["id"] for a in page["attempts"]] == [theirs["id"]]
+    assert [(a["id"], a["canvasser"]) for a in page["attempts"]] == [
+        (theirs["id"], partner.pk),
+        (mine["id"], world.canvasser.pk),
+    ]
 
 
 # --- paging and the cursor ----------------------------------------------------------
