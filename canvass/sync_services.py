@@ -424,12 +424,26 @@ def attempts_push(
     return PushResult(receipts=[r for r in receipts if r is not None], position=position)
 
 
-def changes_for_assignment(*, assignment_id: int, user_ids: Iterable[int] = ()) -> list[Change]:
+def changes_for_assignment(
+    *, assignment_id: int, user_ids: Iterable[int] = (), turf_id: int | None = None
+) -> list[Change]:
     """The log entries for an assignment change: one for the assignment and one
-    per canvasser added or removed (who must hear of it even when removed)."""
-    changes = [Change(kind=SyncChange.Kind.ASSIGNMENT, object_id=assignment_id, assignment_id=assignment_id)]
+    per canvasser added or removed (who must hear of it even when removed).
+
+    Before deleting an assignment, log it with all its canvassers and its
+    turf: once the rows are gone, the entries are all that names them.
+    """
+    changes = [
+        Change(kind=SyncChange.Kind.ASSIGNMENT, object_id=assignment_id, assignment_id=assignment_id, turf_id=turf_id)
+    ]
     changes += [
-        Change(kind=SyncChange.Kind.ASSIGNMENT, object_id=assignment_id, assignment_id=assignment_id, user_id=u)
+        Change(
+            kind=SyncChange.Kind.ASSIGNMENT,
+            object_id=assignment_id,
+            assignment_id=assignment_id,
+            turf_id=turf_id,
+            user_id=u,
+        )
         for u in user_ids
     ]
     return changes

@@ -263,6 +263,26 @@ def test_a_canvasser_taken_off_an_assignment_loses_it_and_the_partner_keeps_it(w
     assert [a["id"] for a in partner_page["assignments"]] == [world.assignment.pk]
 
 
+def test_a_deleted_assignment_leaves_the_phone(world, script, partner):
+    person = f.PersonFactory(door=world.doors[0])
+    _, cursor = pull_all(world.canvasser)
+    assignment = world.assignment
+    sync_changes_record_many(
+        organization_id=world.org.pk,
+        changes=changes_for_assignment(
+            assignment_id=assignment.pk, user_ids=[world.canvasser.pk, partner.pk], turf_id=assignment.turf_id
+        ),
+    )
+    assignment_id = assignment.pk
+    assignment.delete()
+    page = pull(world.canvasser, cursor).json()
+    assert page["tombstones"] == {
+        "assignments": [assignment_id],
+        "doors": sorted(d.pk for d in world.doors),
+        "people": [person.pk],
+    }
+
+
 def test_an_assignment_that_runs_out_by_time_leaves_the_phone(world, script):
     """No write marks the moment ends_at passes; pull finds it by server time."""
     _, cursor = pull_all(world.canvasser)
