@@ -464,8 +464,8 @@ def test_a_500_item_batch_costs_a_constant_number_of_queries(world, script, djan
         )
         for i in range(500)
     ]
-    # 14 statements whatever the size (membership, 7 look-ups, read-back,
-    # counter x3, savepoints), plus the bulk INSERTs.
+    # 16 statements whatever the size (membership, 7 look-ups, read-back,
+    # counter x3, 4 savepoint statements), plus the bulk INSERTs.
     inserts = _insert_statements(ContactAttempt, 500) + _insert_statements(SyncChange, 500)
     with django_assert_max_num_queries(16 + inserts):
         response = push(world.canvasser, batch(*items))
