@@ -65,11 +65,31 @@ class SyncPushApi(APIView):
         return Response({"results": [r.as_dict() for r in result.receipts], "cursor": str(result.position)})
 
 
+MAX_HELD_ASSIGNMENTS = 200
+
+
+def _held_assignments(text: str) -> frozenset[int]:
+    """?assignments=1,2,3: the assignment ids the phone holds."""
+    if not text:
+        return frozenset()
+    parts = text.split(",")
+    if len(parts) > MAX_HELD_ASSIGNMENTS or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
+        raise exceptions.ValidationError(
+            {"assignments": f"At most {MAX_HELD_ASSIGNMENTS} assignment ids, separated by commas."}
+        )
+    return frozenset(int(p) for p in parts)
+
+
 class SyncPullApi(APIView):
     """What changed for this canvasser since the cursor; without one, a snapshot."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("cursor", str, description="The cursor of the previous page; omit to start.")],
+        parameters=[
+            OpenApiParameter("cursor", str, description="The cursor of the previous page; omit to start."),
+            OpenApiParameter(
+                "assignments", str, description="The assignment ids the phone holds, comma-separated (optional)."
+            ),
+        ],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request: Request) -> Response:
@@ -81,8 +101,9 @@ class SyncPullApi(APIView):
                 cursor = Cursor.decode(text, organization_id=membership.organization_id)
             except BadCursor as exc:
                 raise exceptions.ValidationError({"cursor": str(exc)})
+        held = _held_assignments(request.query_params.get("assignments") or "")
         try:
-            page = sync_pull(membership=membership, cursor=cursor)
+            page = sync_pull(membership=membership, cursor=cursor, held_assignments=held)
         except BadCursor as exc:
             raise exceptions.ValidationError({"cursor": str(exc)})
         return Response(page)

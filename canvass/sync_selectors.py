@@ -201,8 +201,16 @@ def sync_pull(
     cursor: Cursor | None,
     now: dt.datetime | None = None,
     page_size: int | None = None,
+    held_assignments: frozenset[int] = frozenset(),
 ) -> dict:
-    """One page of what changed for this canvasser since `cursor` (None: a snapshot)."""
+    """One page of what changed for this canvasser since `cursor` (None: a snapshot).
+
+    `held_assignments` (optional) are the assignment ids the phone holds: any
+    that is not a current assignment of the canvasser is tombstoned, whether
+    or not the write that ended it was logged. A safety net for writers that
+    do not call sync_changes_record; the phone drops the doors no assignment
+    lists any more.
+    """
     now = now or timezone.now()
     page_size = page_size or settings.SYNC_PULL_PAGE_SIZE
     org_id = membership.organization_id
@@ -216,7 +224,9 @@ def sync_pull(
         return _snapshot_page(membership=membership, cursor=cursor, now=now, page_size=page_size)
     if cursor.snapshot_after is not None:
         return _snapshot_page(membership=membership, cursor=cursor, now=now, page_size=page_size)
-    return _incremental_page(membership=membership, cursor=cursor, now=now, page_size=page_size)
+    return _incremental_page(
+        membership=membership, cursor=cursor, now=now, page_size=page_size, held_assignments=held_assignments
+    )
 
 
 def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, page_size: int) -> dict:
@@ -259,7 +269,14 @@ def _door_lists(turf_ids: set[int]) -> dict[int, list[int]]:
     return lists
 
 
-def _incremental_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, page_size: int) -> dict:
+def _incremental_page(
+    *,
+    membership: Membership,
+    cursor: Cursor,
+    now: dt.datetime,
+    page_size: int,
+    held_assignments: frozenset[int] = frozenset(),
+) -> dict:
     user_id, org_id = membership.user_id, membership.organization_id
     head = _head_seq(org_id)
     if cursor.seq > head:
@@ -331,6 +348,12 @@ def _incremental_page(*, membership: Membership, cursor: Cursor, now: dt.datetim
             if gone_doors
             else [],
         }
+
+    # Held by the phone but not current: gone, logged or not. Only the id is
+    # sent (the canvasser may never have been a member: no doors are named).
+    unlogged = sorted(held_assignments - current_rows.keys() - set(drop))
+    if unlogged:
+        page["tombstones"]["assignments"] = sorted([*page["tombstones"]["assignments"], *unlogged])
 
     page["doors"] = _doors_out(doors_to_send)
     attempt_ids = [e["object_id"] for e in entries if e["kind"] == K.ATTEMPT]

@@ -283,6 +283,32 @@ def test_a_deleted_assignment_leaves_the_phone(world, script, partner):
     }
 
 
+def test_an_assignment_ended_without_a_log_entry_leaves_a_phone_that_says_it_holds_it(world, script, turf_b):
+    """The safety net: a writer that forgot sync_changes_record (the admin, so far)."""
+    _, _, assignment_b, _ = turf_b
+    _, cursor = pull_all(world.canvasser)
+    type(world.assignment).objects.filter(pk=world.assignment.pk).update(ended_at=timezone.now())
+    held = f"{world.assignment.pk},{assignment_b.pk},999999"
+    page = client_for(world.canvasser).get(PULL, {"cursor": cursor, "assignments": held}).json()
+    # Ids only (bruno's assignment and a missing one are named back, nothing of them is told).
+    assert page["tombstones"] == {
+        "assignments": sorted([world.assignment.pk, assignment_b.pk, 999999]),
+        "doors": [],
+        "people": [],
+    }
+    assert page["doors"] == [] and page["assignments"] == []
+    # Without the list, an unlogged end is not seen.
+    assert pull(world.canvasser, cursor).json()["tombstones"]["assignments"] == []
+
+
+@pytest.mark.parametrize("held", ["1,x", "1;2", ",".join(["1"] * 201), "-1"])
+def test_a_bad_held_assignment_list_is_400(world, script, held):
+    _, cursor = pull_all(world.canvasser)
+    response = client_for(world.canvasser).get(PULL, {"cursor": cursor, "assignments": held})
+    assert response.status_code == 400
+    assert "assignments" in response.json()["errors"]
+
+
 def test_an_assignment_that_runs_out_by_time_leaves_the_phone(world, script):
     """No write marks the moment ends_at passes; pull finds it by server time."""
     _, cursor = pull_all(world.canvasser)
