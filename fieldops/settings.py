@@ -220,3 +220,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Phone sync (docs/sync-protocol.md) ------------------------------------------
+SYNC_PUSH_MAX_ITEMS = env_int("SYNC_PUSH_MAX_ITEMS", 500)  # a bigger batch is refused whole (413)
+SYNC_NOTES_MAX_CHARS = env_int("SYNC_NOTES_MAX_CHARS", 2000)
+# A knock may be stamped at most this far after the phone's own sent_at.
+SYNC_FUTURE_TOLERANCE_SECONDS = env_int("SYNC_FUTURE_TOLERANCE_SECONDS", 300)
+# … and at most this long before it (a phone clock reset to 1970 moves both alike).
+SYNC_MAX_AGE_DAYS = env_int("SYNC_MAX_AGE_DAYS", 365)
+# Below this, the gap between the phone's sent_at and the server clock is
+# network latency, not a wrong clock, and times are not corrected.
+SYNC_SKEW_TOLERANCE_SECONDS = env_int("SYNC_SKEW_TOLERANCE_SECONDS", 120)
+# far_from_door: the phone was farther than this from the door, beyond its stated accuracy.
+SYNC_FAR_FROM_DOOR_M = env_int("SYNC_FAR_FROM_DOOR_M", 150)
+# too_fast: from the previous knock's door to this one faster than this (centimetres per second,
+# 300 = 3 m/s = 10.8 km/h: a brisk jog; walking is about 1.4 m/s) …
+SYNC_MAX_SPEED_CM_PER_S = env_int("SYNC_MAX_SPEED_CM_PER_S", 300)
+# … when the doors are at least this far apart (doors of one building share a location) …
+SYNC_MIN_SPEED_DISTANCE_M = env_int("SYNC_MIN_SPEED_DISTANCE_M", 50)
+# … and the previous knock is at most this much earlier (a longer gap is a break).
+SYNC_SPEED_WINDOW_SECONDS = env_int("SYNC_SPEED_WINDOW_SECONDS", 3600)
+SYNC_PULL_PAGE_SIZE = env_int("SYNC_PULL_PAGE_SIZE", 200)  # change entries (or snapshot doors) per pull page
