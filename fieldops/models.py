@@ -146,3 +146,21 @@ class DeviceToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.device_name or self.device_id}"
+
+
+class ThrottleCounter(models.Model):
+    """Login attempts of one key (username+IP, or IP) in one time window, when there
+    is no Redis (fieldops/tokens.py LoginThrottle).
+
+    A table of our own rather than Django's database cache: that cache's incr is
+    a read then a write, and 20 simultaneous logins against a limit of 5 all got
+    through (measured on PostgreSQL). Here the count is raised by an UPDATE that
+    locks the row, so the limit holds. Expired rows are deleted as logins come.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -178,20 +178,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Cache -------------------------------------------------------------------
-# The login throttle counts in the "throttle" cache, which every server process
-# must share (a per-process LocMemCache would multiply the limit by the number
-# of workers): Redis when REDIS_URL is set, else the database cache table
-# fieldops_cache (created by migration fieldops 0002). "default" stays
-# Django's per-process memory cache: nothing of fieldops needs it shared.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "throttle": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fieldops_cache"}
-    )
-    | {"KEY_PREFIX": "fieldops-throttle"},
-}
+# The login throttle (fieldops/tokens.py) counts where every server process
+# sees the same numbers (a per-process LocMemCache would multiply the limit by
+# the number of workers): in the "throttle" cache, Redis, when REDIS_URL is
+# set; else in the database table fieldops_throttlecounter. Django's database
+# cache is not used for it: its incr is a read then a write, and concurrent
+# logins slipped through. "default" stays Django's per-process memory cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fieldops-throttle",
+    }
 
 # --- Phone logins (fieldops/tokens.py) ----------------------------------------
 # A device token lives this many days from login (fixed, not sliding).

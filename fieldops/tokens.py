@@ -19,6 +19,8 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -26,7 +28,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from fieldops.models import DeviceToken
+from fieldops.models import DeviceToken, ThrottleCounter
 
 KEY_PREFIX = "fo_"
 KEYWORD = "Token"
@@ -94,19 +96,51 @@ class DeviceTokenAuthentication(BaseAuthentication):
         return KEYWORD
 
 
-class LoginThrottle(BaseThrottle):
-    """Failed and successful logins alike, counted per (username, client IP) and per IP.
+def throttle_store() -> str:
+    """Where the login throttle counts: "redis" (the "throttle" cache) or "database"."""
+    return "redis" if "throttle" in settings.CACHES else "database"
 
-    Fixed windows counted with `cache.add` + `cache.incr` in the "throttle"
-    cache (settings.CACHES), which all server processes share: Redis when
-    REDIS_URL is set (INCR is atomic, so the limit holds exactly under
-    concurrent requests), else the database cache table (shared by every
-    process; its incr is a read then a write, so a burst of simultaneous
-    requests may pass a few over the limit). DRF's SimpleRateThrottle keeps
-    a read-modify-write history list, which loses counts between processes.
+
+def _incr_redis(key: str, seconds: int) -> int:
+    cache = caches["throttle"]
+    cache.add(key, 0, timeout=seconds + 1)
+    try:
+        return cache.incr(key)  # INCR: atomic
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds + 1)
+        return 1
+
+
+def _incr_database(key: str, seconds: int) -> int:
+    """Raise the window's counter by one and return it, race-free.
+
+    INSERT … ON CONFLICT DO NOTHING makes the row; the UPDATE locks it until
+    commit, so concurrent logins of one key take turns and each reads its own
+    number (SQLite: write transactions are IMMEDIATE, one at a time).
     """
+    now = timezone.now()
+    # Cleanup in its own statement, before taking the key's row lock: no lock is
+    # held across the two, so concurrent logins cannot deadlock on them.
+    ThrottleCounter.objects.filter(expires_at__lt=now).delete()
+    with transaction.atomic():
+        ThrottleCounter.objects.bulk_create(
+            [ThrottleCounter(key=key, count=0, expires_at=now + dt.timedelta(seconds=seconds + 1))],
+            ignore_conflicts=True,
+        )
+        ThrottleCounter.objects.filter(key=key).update(count=F("count") + 1)
+        return ThrottleCounter.objects.filter(key=key).values_list("count", flat=True).get()
 
-    cache_alias = "throttle"
+
+class LoginThrottle(BaseThrottle):
+    """Logins, failed and successful, counted per (username, client IP) and per IP.
+
+    Fixed windows (settings.FIELDOPS_LOGIN_RATES) counted where all server
+    processes share them: Redis INCR when REDIS_URL is set, else a row per key
+    and window in fieldops_throttlecounter raised by a locking UPDATE. Both
+    hold the limit exactly under concurrent requests. DRF's SimpleRateThrottle
+    keeps a read-modify-write history list in the cache, which loses counts
+    between processes.
+    """
 
     def __init__(self) -> None:
         self.wait_seconds: float | None = None
@@ -119,24 +153,17 @@ class LoginThrottle(BaseThrottle):
     def keys(self, request: Request) -> dict[str, str]:
         username = request.data.get("username") if hasattr(request.data, "get") else None
         username = str(username or "").strip().lower()[:150]
-        ident = self.get_ident(request)
+        ident = self.get_ident(request)[:64]
         user_digest = hashlib.sha256(username.encode()).hexdigest()[:32]
         return {"user_ip": f"login:u:{user_digest}:{ident}", "ip": f"login:ip:{ident}"}
 
     def allow_request(self, request: Request, view) -> bool:
-        cache = caches[self.cache_alias]
+        incr = _incr_redis if throttle_store() == "redis" else _incr_database
         now = time.time()
         keys = self.keys(request)
         for scope, number, seconds in self.rates():
             window = int(now // seconds)
-            key = f"{keys[scope]}:{seconds}:{window}"
-            cache.add(key, 0, timeout=seconds + 1)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=seconds + 1)
-                count = 1
-            if count > number:
+            if incr(f"{keys[scope]}:{seconds}:{window}", seconds) > number:
                 self.wait_seconds = (window + 1) * seconds - now
                 return False
         return True
