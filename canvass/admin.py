@@ -21,7 +21,9 @@ from canvass.models import (
     Turf,
     TurfDoor,
 )
+from canvass.services import assignment_end
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedRelatedFieldListFilter, ScopedTabularInline
+from fieldops.services import audit_log
 from turf.models import DoorDistrict
 
 
@@ -220,10 +222,51 @@ class AssignmentAdmin(OrganizationScopedAdmin):
     def canvasser_names(self, obj: Assignment) -> str:
         return ", ".join(user.get_username() for user in obj.canvassers.all())
 
+    actions = ["end_now"]
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Audited here, not in save_model: the canvassers are saved with the inline.
+        before = set(form.instance.members.values_list("user_id", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        after = set(obj.members.values_list("user_id", flat=True))
+        if not change:
+            audit_log(
+                organization=obj.organization,
+                actor=request.user,
+                action="assignment.create",
+                obj=obj,
+                turf_id=obj.turf_id,
+                canvassers=sorted(after),
+                shift_id=obj.shift_id,
+                via="admin",
+            )
+            return
+        if "ended_at" in form.changed_data and obj.ended_at is not None:
+            audit_log(organization=obj.organization, actor=request.user, action="assignment.end", obj=obj, via="admin")
+        if before != after:
+            audit_log(
+                organization=obj.organization,
+                actor=request.user,
+                action="assignment.reassign",
+                obj=obj,
+                added=sorted(after - before),
+                removed=sorted(before - after),
+                via="admin",
+            )
+
+    def has_end_now_permission(self, request) -> bool:
+        return self.has_change_permission(request)
+
+    @admin.action(description="End the selected assignments now", permissions=["end_now"])
+    def end_now(self, request, queryset) -> None:
+        ended = sum(assignment_end(assignment=a, actor=request.user) for a in queryset.select_related("organization"))
+        self.message_user(request, f"Ended {ended} assignment(s); their canvassers lose them at once.")
 
 
 @admin.register(ContactAttempt)
