@@ -390,3 +390,13 @@ def test_no_show_before_the_shift_starts_is_refused(world):
         f"/api/v1/shifts/{shift.pk}/no-show/", {"user": world.canvasser.pk}, format="json"
     )
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_time_without_offset_is_read_in_the_organizations_zone(world):
+    body = {"name": "Naive", "starts_at": "2030-07-04T09:00:00", "ends_at": "2030-07-04T12:00:00"}
+    response = client_for(world.organizer).post("/api/v1/shifts/", body, format="json")
+    assert response.status_code == 201
+    shift = Shift.objects.get(name="Naive")
+    assert shift.starts_at == dt.datetime(2030, 7, 4, 16, 0, tzinfo=dt.UTC)  # 09:00 PDT
+    assert response.json()["starts_at"] == "2030-07-04T09:00:00-07:00"
