@@ -276,6 +276,10 @@ def test_the_admin_lists_device_tokens_of_the_organization_only(world):
     assert b"carlos-phone" in page.content and b"oscar-phone" not in page.content
     assert b"fo_" in page.content  # the prefix, to tell tokens apart
     carlos_token = DeviceToken.objects.get(user=world.canvasser)
+    change = client.get(f"/admin/fieldops/devicetoken/{carlos_token.pk}/change/")
+    assert change.status_code == 200
+    assert carlos_token.key_hash.encode() not in change.content
+    assert client.get("/admin/fieldops/devicetoken/add/").status_code == 403
     response = client.post(
         "/admin/fieldops/devicetoken/",
         {"action": "revoke", "_selected_action": [carlos_token.pk]},
