@@ -171,15 +171,51 @@ class ShiftSignupInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+class ShiftForm(forms.ModelForm):
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk is not None:
+            # Read now, not from the loaded row: phones sign up while the form is open.
+            taken = Shift.objects.filter(pk=self.instance.pk).values_list("signup_count", flat=True).first() or 0
+            if capacity < taken:
+                raise forms.ValidationError(f"{taken} people are signed up; the capacity cannot be less.")
+        return capacity
+
+
 @admin.register(Shift)
 class ShiftAdmin(OrganizationScopedAdmin):
-    list_display = ("name", "campaign", "starts_at", "ends_at", "location_name", "capacity", "signup_count")
+    form = ShiftForm
+    list_display = (
+        "name",
+        "campaign",
+        "starts_at",
+        "ends_at",
+        "location_name",
+        "capacity",
+        "signup_count",
+        "places_left",
+    )
     list_filter = (_scoped("campaign"),)
     search_fields = ("name", "location_name")
     list_select_related = ("campaign",)
     date_hierarchy = "starts_at"
     readonly_fields = ("signup_count", "created_at")
     inlines = [ShiftSignupInline]
+
+    @admin.display(description="places left")
+    def places_left(self, obj: Shift) -> int:
+        return max(obj.capacity - obj.signup_count, 0)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Never write signup_count from the loaded row: sign-ups change it by
+        # conditional UPDATEs meanwhile, and a full save would undo them.
+        concrete = {f.name for f in Shift._meta.concrete_fields} - {"signup_count", "id"}
+        fields = [name for name in form.changed_data if name in concrete]
+        if fields:
+            obj.save(update_fields=fields)
 
 
 class AssignmentCanvasserInline(ScopedTabularInline):

@@ -400,3 +400,58 @@ def test_a_time_without_offset_is_read_in_the_organizations_zone(world):
     shift = Shift.objects.get(name="Naive")
     assert shift.starts_at == dt.datetime(2030, 7, 4, 16, 0, tzinfo=dt.UTC)  # 09:00 PDT
     assert response.json()["starts_at"] == "2030-07-04T09:00:00-07:00"
+
+
+@pytest.mark.django_db
+def test_editing_a_shift_in_the_admin_keeps_sign_ups_made_meanwhile(world):
+    from django.test import Client
+
+    shift = make_shift(world, capacity=3)
+    client = Client()
+    client.force_login(type(world.organizer).objects.get(pk=world.organizer.pk))
+    page = client.get(f"/admin/canvass/shift/{shift.pk}/change/")
+    assert page.status_code == 200
+    # a phone signs up while the organizer's form is open
+    services.shift_signup(shift=shift, user=world.canvasser)
+    local = timezone.localtime(shift.starts_at, world.org.tzinfo)
+    end = timezone.localtime(shift.ends_at, world.org.tzinfo)
+    data = {
+        "name": "Renamed",
+        "campaign": world.campaign.pk,
+        "starts_at_0": local.strftime("%Y-%m-%d"),
+        "starts_at_1": local.strftime("%H:%M:%S"),
+        "ends_at_0": end.strftime("%Y-%m-%d"),
+        "ends_at_1": end.strftime("%H:%M:%S"),
+        "location_name": "Venice library",
+        "lat": STAGING[0],
+        "lng": STAGING[1],
+        "capacity": 3,
+        "signups-TOTAL_FORMS": "0",
+        "signups-INITIAL_FORMS": "0",
+        "signups-MIN_NUM_FORMS": "0",
+        "signups-MAX_NUM_FORMS": "0",
+    }
+    response = client.post(f"/admin/canvass/shift/{shift.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].errors
+    shift.refresh_from_db()
+    assert shift.name == "Renamed" and shift.signup_count == 1
+    # the capacity cannot go below the places taken
+    response = client.post(f"/admin/canvass/shift/{shift.pk}/change/", {**data, "capacity": 0})
+    assert response.status_code == 200
+    assert "capacity" in response.context["adminform"].form.errors
+
+
+@pytest.mark.django_db
+def test_the_shift_admin_never_writes_a_stale_signup_count(world):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+
+    shift = make_shift(world, capacity=3)
+    stale = Shift.objects.get(pk=shift.pk)  # the row as the admin loaded it
+    services.shift_signup(shift=shift, user=world.canvasser)  # meanwhile, a phone
+    stale.name = "Renamed"
+    model_admin = admin.site._registry[Shift]
+    model_admin.save_model(None, stale, SimpleNamespace(changed_data=["name"]), change=True)
+    shift.refresh_from_db()
+    assert shift.name == "Renamed" and shift.signup_count == 1
