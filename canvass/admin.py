@@ -263,7 +263,14 @@ class AssignmentAdmin(OrganizationScopedAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        # Only what the organizer changed: a full save of the loaded row would
+        # undo an end (ended_at) made through the API while the form was open.
+        concrete = {f.name for f in Assignment._meta.concrete_fields} - {"id"}
+        fields = [name for name in form.changed_data if name in concrete]
+        if fields:
+            obj.save(update_fields=fields)
 
     def save_related(self, request, form, formsets, change):
         # Audited here, not in save_model: the canvassers are saved with the inline.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -75,3 +77,20 @@ def test_a_team_lead_cannot_end_assignments_in_the_admin(world):
     )
     world.assignment.refresh_from_db()
     assert world.assignment.ended_at is None
+
+
+@pytest.mark.django_db
+def test_the_assignment_admin_does_not_undo_an_end_made_meanwhile(world):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+
+    from canvass.services import assignment_end
+
+    stale = Assignment.objects.get(pk=world.assignment.pk)  # the form is open
+    assignment_end(assignment=world.assignment, actor=world.organizer)  # the API ends it
+    stale.ends_at = stale.starts_at + dt.timedelta(hours=5)
+    admin.site._registry[Assignment].save_model(None, stale, SimpleNamespace(changed_data=["ends_at"]), change=True)
+    world.assignment.refresh_from_db()
+    assert world.assignment.ended_at is not None
+    assert world.assignment.ends_at == stale.ends_at
