@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fieldops.access import STAFF_ROLES
 from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role, validate_timezone
+from fieldops.tokens import generate_key, hash_key, token_ttl
 
 User = get_user_model()
 
@@ -115,8 +116,6 @@ def device_token_create(
     one live token (the partial unique constraint device_token_one_live_per_device
     holds it even when two logins of one device race; the loser retries once).
     """
-    from fieldops.tokens import generate_key, hash_key, token_ttl
-
     membership = Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
     if membership is None or not user.is_active:
         raise ValidationError({"non_field_errors": "This login is not a member of an organization."})

@@ -92,7 +92,8 @@ class DeviceTokenAuthentication(BaseAuthentication):
         return user, token
 
     def authenticate_header(self, request: Request) -> str:
-        # Makes DRF answer 401 (not 403) to a request without credentials.
+        # DRF asks only the first class in DEFAULT_AUTHENTICATION_CLASSES; with
+        # session authentication first, failures answer 403 (docs/api.md).
         return KEYWORD
 
 
