@@ -22,8 +22,10 @@ from canvass.models import (
     TurfCutJob,
     TurfDoor,
 )
+from canvass.services import assignment_end
 from canvass.turf_admin import CampaignTurfTools, TurfTools
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedRelatedFieldListFilter, ScopedTabularInline
+from fieldops.services import audit_log
 from turf.models import DoorDistrict
 
 
@@ -218,15 +220,51 @@ class ShiftSignupInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+class ShiftForm(forms.ModelForm):
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk is not None:
+            # Read now, not from the loaded row: phones sign up while the form is open.
+            taken = Shift.objects.filter(pk=self.instance.pk).values_list("signup_count", flat=True).first() or 0
+            if capacity < taken:
+                raise forms.ValidationError(f"{taken} people are signed up; the capacity cannot be less.")
+        return capacity
+
+
 @admin.register(Shift)
 class ShiftAdmin(OrganizationScopedAdmin):
-    list_display = ("name", "campaign", "starts_at", "ends_at", "location_name", "capacity", "signup_count")
+    form = ShiftForm
+    list_display = (
+        "name",
+        "campaign",
+        "starts_at",
+        "ends_at",
+        "location_name",
+        "capacity",
+        "signup_count",
+        "places_left",
+    )
     list_filter = (_scoped("campaign"),)
     search_fields = ("name", "location_name")
     list_select_related = ("campaign",)
     date_hierarchy = "starts_at"
     readonly_fields = ("signup_count", "created_at")
     inlines = [ShiftSignupInline]
+
+    @admin.display(description="places left")
+    def places_left(self, obj: Shift) -> int:
+        return max(obj.capacity - obj.signup_count, 0)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Never write signup_count from the loaded row: sign-ups change it by
+        # conditional UPDATEs meanwhile, and a full save would undo them.
+        concrete = {f.name for f in Shift._meta.concrete_fields} - {"signup_count", "id"}
+        fields = [name for name in form.changed_data if name in concrete]
+        if fields:
+            obj.save(update_fields=fields)
 
 
 class AssignmentCanvasserInline(ScopedTabularInline):
@@ -269,10 +307,58 @@ class AssignmentAdmin(OrganizationScopedAdmin):
     def canvasser_names(self, obj: Assignment) -> str:
         return ", ".join(user.get_username() for user in obj.canvassers.all())
 
+    actions = ["end_now"]
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        # Only what the organizer changed: a full save of the loaded row would
+        # undo an end (ended_at) made through the API while the form was open.
+        concrete = {f.name for f in Assignment._meta.concrete_fields} - {"id"}
+        fields = [name for name in form.changed_data if name in concrete]
+        if fields:
+            obj.save(update_fields=fields)
+
+    def save_related(self, request, form, formsets, change):
+        # Audited here, not in save_model: the canvassers are saved with the inline.
+        before = set(form.instance.members.values_list("user_id", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        after = set(obj.members.values_list("user_id", flat=True))
+        if not change:
+            audit_log(
+                organization=obj.organization,
+                actor=request.user,
+                action="assignment.create",
+                obj=obj,
+                turf_id=obj.turf_id,
+                canvassers=sorted(after),
+                shift_id=obj.shift_id,
+                via="admin",
+            )
+            return
+        if "ended_at" in form.changed_data and obj.ended_at is not None:
+            audit_log(organization=obj.organization, actor=request.user, action="assignment.end", obj=obj, via="admin")
+        if before != after:
+            audit_log(
+                organization=obj.organization,
+                actor=request.user,
+                action="assignment.reassign",
+                obj=obj,
+                added=sorted(after - before),
+                removed=sorted(before - after),
+                via="admin",
+            )
+
+    def has_end_now_permission(self, request) -> bool:
+        return self.has_change_permission(request)
+
+    @admin.action(description="End the selected assignments now", permissions=["end_now"])
+    def end_now(self, request, queryset) -> None:
+        ended = sum(assignment_end(assignment=a, actor=request.user) for a in queryset.select_related("organization"))
+        self.message_user(request, f"Ended {ended} assignment(s); their canvassers lose them at once.")
 
 
 @admin.register(ContactAttempt)

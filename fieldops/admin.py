@@ -12,8 +12,8 @@ from django.utils.html import format_html_join
 
 from fieldops.access import MANAGER_ROLES
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, is_superuser
-from fieldops.models import AuditLogEntry, Membership, Organization
-from fieldops.services import member_add, member_sync_staff_flag
+from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization
+from fieldops.services import device_token_revoke, member_add, member_sync_staff_flag
 
 # Lines about an organization's data that other apps add to its page (turf:
 # "15,412 doors in 11,907 buildings"). A registry rather than an import:
@@ -178,3 +178,35 @@ class AuditLogEntryAdmin(OrganizationScopedAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("actor",)
     show_full_result_count = False
+
+
+@admin.register(DeviceToken)
+class DeviceTokenAdmin(OrganizationScopedAdmin):
+    """Phone logins. Made by logging in on the phone; an organizer revokes them here
+    (a lost phone, a volunteer who left). Only the key's first characters are known."""
+
+    view_only = True
+    view_roles = MANAGER_ROLES
+    list_display = (
+        "user",
+        "device_name",
+        "device_id",
+        "key_prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("=user__username", "device_id", "device_name")
+    list_select_related = ("user",)
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request) -> bool:
+        return self._role_in(request, MANAGER_ROLES)
+
+    @admin.action(description="Revoke the selected tokens now", permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        revoked = sum(device_token_revoke(token=token, actor=request.user) for token in queryset)
+        self.message_user(request, f"Revoked {revoked} token(s).")

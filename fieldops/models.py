@@ -104,3 +104,63 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class DeviceToken(models.Model):
+    """A login of one phone: the API token it sends as `Authorization: Token <key>`.
+
+    Only the SHA-256 of the key is stored: a copy of the database does not let
+    anyone act as a canvasser. One live token per user and device; logging in
+    again from the same device replaces it. A revoked or expired token stops
+    working at the next request (every request looks the hash up; nothing
+    caches it).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_tokens")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="device_tokens")
+    # hex SHA-256 of the whole key; the key has 256 random bits, so no salt or slow hash is needed.
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters of the key, so a person can tell tokens apart ("fo_Ab3d…").
+    key_prefix = models.CharField(max_length=12)
+    device_id = models.CharField(max_length=128, help_text="Chosen by the phone; stable across logins.")
+    device_name = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    # Written at most every few minutes (fieldops/tokens.py), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "device_id"],
+                condition=Q(revoked_at__isnull=True),
+                name="device_token_one_live_per_device",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.device_name or self.device_id}"
+
+
+class ThrottleCounter(models.Model):
+    """Login attempts of one key (username+IP, or IP) in one time window, when there
+    is no Redis (fieldops/tokens.py LoginThrottle).
+
+    A table of our own rather than Django's database cache: that cache's incr is
+    a read then a write, and 20 simultaneous logins against a limit of 5 all got
+    through (measured on PostgreSQL). Here the count is raised by an UPDATE that
+    locks the row, so the limit holds. Expired rows are deleted as logins come.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from fieldops.access import STAFF_ROLES
-from fieldops.models import AuditLogEntry, Membership, Organization, Role, validate_timezone
+from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role, validate_timezone
+from fieldops.tokens import generate_key, hash_key, token_ttl
 
 User = get_user_model()
 
@@ -93,3 +96,84 @@ def audit_log(
         object_id=str(obj.pk) if obj is not None else "",
         detail=detail,
     )
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new device token and its key: the only moment the key exists in the clear."""
+
+    token: DeviceToken
+    key: str
+
+
+def device_token_create(
+    *, user: AbstractBaseUser, device_id: str, device_name: str = "", ip: str | None = None
+) -> IssuedToken:
+    """Log a phone in: a new token for this user on this device.
+
+    The user must be an active member of an organization (one login belongs to
+    one chapter). A live token of the same device is revoked first: one device,
+    one live token (the partial unique constraint device_token_one_live_per_device
+    holds it even when two logins of one device race; the loser retries once).
+    """
+    membership = Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
+    if membership is None or not user.is_active:
+        raise ValidationError({"non_field_errors": "This login is not a member of an organization."})
+    device_id = device_id.strip()
+    if not device_id:
+        raise ValidationError({"device_id": "Name the device."})
+    for attempt in range(2):
+        key = generate_key()
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                replaced = DeviceToken.objects.filter(user=user, device_id=device_id, revoked_at__isnull=True).update(
+                    revoked_at=now, revoked_by=user
+                )
+                token = DeviceToken.objects.create(
+                    user=user,
+                    organization=membership.organization,
+                    key_hash=hash_key(key),
+                    key_prefix=key[:8],
+                    device_id=device_id,
+                    device_name=device_name.strip(),
+                    expires_at=now + token_ttl(),
+                )
+                audit_log(
+                    organization=membership.organization,
+                    actor=user,
+                    action="token.create",
+                    obj=token,
+                    device_id=device_id,
+                    device_name=token.device_name,
+                    replaced=replaced,
+                    ip=ip or "",
+                )
+        except IntegrityError:
+            if attempt == 1:
+                raise
+            continue
+        return IssuedToken(token=token, key=key)
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def device_token_revoke(*, token: DeviceToken, actor: AbstractBaseUser) -> bool:
+    """Revoke a token now. Idempotent: False when it was revoked already.
+
+    A conditional update, so two revocations at once write one audit entry.
+    """
+    revoked = DeviceToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+    if revoked:
+        audit_log(
+            organization=token.organization,
+            actor=actor,
+            action="token.revoke",
+            obj=token,
+            user_id=token.user_id,
+            device_id=token.device_id,
+        )
+    token.refresh_from_db(fields=["revoked_at", "revoked_by"])
+    return bool(revoked)

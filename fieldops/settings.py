@@ -6,6 +6,7 @@ django-q2 ORM broker, DEBUG off. See docs/operations.md for production values.
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -176,10 +177,43 @@ if HTTPS:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Cache -------------------------------------------------------------------
+# The login throttle (fieldops/tokens.py) counts where every server process
+# sees the same numbers (a per-process LocMemCache would multiply the limit by
+# the number of workers): in the "throttle" cache, Redis, when REDIS_URL is
+# set; else in the database table fieldops_throttlecounter. Django's database
+# cache is not used for it: its incr is a read then a write, and concurrent
+# logins slipped through. "default" stays Django's per-process memory cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fieldops-throttle",
+    }
+
+# --- Phone logins (fieldops/tokens.py) ----------------------------------------
+# A device token lives this many days from login (fixed, not sliding).
+FIELDOPS_TOKEN_TTL_DAYS = env_int("FIELDOPS_TOKEN_TTL_DAYS", 30)
+if FIELDOPS_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured("FIELDOPS_TOKEN_TTL_DAYS must be 1 or more.")
+# Logins allowed per (username, IP) and per IP, in fixed windows.
+FIELDOPS_LOGIN_RATES = {
+    "user_ip": env_str("FIELDOPS_LOGIN_RATE", "10/15min"),
+    "ip": env_str("FIELDOPS_LOGIN_RATE_PER_IP", "100/15min"),
+}
+for _scope, _rate in FIELDOPS_LOGIN_RATES.items():
+    if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"Login rate {_rate!r} ({_scope}) must look like 10/15min, 5/m or 100/h.")
+
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Session first: the browsable API and the admin's users keep the 403 they
+    # get today; phones send `Authorization: Token …` (a bad or expired token
+    # answers 403 with "log in again" in the detail).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "fieldops.tokens.DeviceTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -187,6 +221,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "fieldops.api.pagination.DefaultPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "fieldops.api.errors.exception_handler",
+    # Throttles key clients by IP: trust X-Forwarded-For only from this many
+    # reverse proxies (0: REMOTE_ADDR; behind one nginx: 1). Left unset, DRF
+    # would believe any X-Forwarded-For a client sends and the login throttle
+    # could be dodged by inventing one.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from fieldops.apis import MeApi
+from fieldops.apis import DeviceListApi, DeviceRevokeApi, MeApi, MemberListApi, TokenApi
 
 admin.site.site_header = "fieldops — organizer dashboard"
 admin.site.site_title = "fieldops"
@@ -13,6 +13,10 @@ admin.site.index_title = "Your organization"
 
 api_v1 = [
     path("me/", MeApi.as_view(), name="me"),
+    path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path("auth/devices/", DeviceListApi.as_view(), name="auth-devices"),
+    path("auth/devices/<int:token_id>/", DeviceRevokeApi.as_view(), name="auth-device"),
+    path("members/", MemberListApi.as_view(), name="members"),
     path("", include("turf.urls")),
     path("", include("canvass.urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from canvass.models import ContactAttempt, ShiftSignup
 from fieldops.models import AuditLogEntry, Membership, Organization, Role
+from fieldops.services import device_token_create
 from tests import factories as f
 from turf.models import DoorDistrict
 
@@ -56,6 +57,7 @@ def populate(world) -> dict:
         off_list=True,
     )
     entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
+    device_token_create(user=world.canvasser, device_id="carlos-phone")
     other_layer = f.DistrictLayerFactory(organization=world.other_org, name="Elsewhere layer")
     other_district = f.DistrictFactory(layer=other_layer, name="Far district")
     other_campaign = f.CampaignFactory(organization=world.other_org, name="Secret elsewhere campaign")
@@ -245,6 +247,7 @@ def test_outsider_cannot_open_venice_memberships(world):
 @pytest.mark.django_db
 def test_audit_log_is_read_only(world):
     entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
+    device_token_create(user=world.canvasser, device_id="carlos-phone")
     client = admin_client(world.organizer)
     listing = client.get("/admin/fieldops/auditlogentry/?action=export")
     assert listing.status_code == 200

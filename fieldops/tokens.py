@@ -1,0 +1,197 @@
+"""Phone logins: device tokens, their authentication class and the login throttle.
+
+A token is `fo_` followed by 43 URL-safe characters (32 random bytes). The
+phone sends it as `Authorization: Token fo_…`. The server keeps only its
+SHA-256, so the lookup is one indexed equality query per request; revocation
+and expiry therefore take effect at the next request.
+
+Expiry is fixed, not sliding: a token lives FIELDOPS_TOKEN_TTL_DAYS (30) days
+from login, then the phone logs in again. Knocks waiting on the phone are not
+lost by that: they carry their own UUIDs and are pushed after the new login.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from fieldops.models import DeviceToken, ThrottleCounter
+
+KEY_PREFIX = "fo_"
+KEYWORD = "Token"
+# last_used_at is written when older than this: a phone syncing every few
+# seconds must not turn every read into a write.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_ttl() -> dt.timedelta:
+    return dt.timedelta(days=settings.FIELDOPS_TOKEN_TTL_DAYS)
+
+
+class DeviceTokenAuthentication(BaseAuthentication):
+    """`Authorization: Token <key>` → the token's user, if the token is live.
+
+    Live: not revoked, not expired, its user active and still an active member
+    of the token's organization. One query (the token with its user and
+    membership); the membership is cached on the user for fieldops.access.
+    """
+
+    def authenticate(self, request: Request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != KEYWORD.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: send 'Token <key>'.")
+        try:
+            key = parts[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not key.startswith(KEY_PREFIX) or len(key) > 100:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        now = timezone.now()
+        token = (
+            DeviceToken.objects.select_related("user", "user__membership", "user__membership__organization")
+            .filter(key_hash=hash_key(key), revoked_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid or expired token; log in again.")
+        user = token.user
+        membership = getattr(user, "membership", None)
+        if (
+            not user.is_active
+            or membership is None
+            or not membership.is_active
+            or membership.organization_id != token.organization_id
+        ):
+            raise exceptions.AuthenticationFailed("Invalid or expired token; log in again.")
+        user._fieldops_membership = membership  # read by fieldops.access.membership_for
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        # DRF asks only the first class in DEFAULT_AUTHENTICATION_CLASSES; with
+        # session authentication first, failures answer 403 (docs/api.md).
+        return KEYWORD
+
+
+def throttle_store() -> str:
+    """Where the login throttle counts: "redis" (the "throttle" cache) or "database"."""
+    return "redis" if "throttle" in settings.CACHES else "database"
+
+
+def _incr_redis(key: str, seconds: int) -> int:
+    cache = caches["throttle"]
+    cache.add(key, 0, timeout=seconds + 1)
+    try:
+        return cache.incr(key)  # INCR: atomic
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds + 1)
+        return 1
+
+
+def _incr_database(key: str, seconds: int) -> int:
+    """Raise the window's counter by one and return it, race-free.
+
+    INSERT … ON CONFLICT DO NOTHING makes the row; the UPDATE locks it until
+    commit, so concurrent logins of one key take turns and each reads its own
+    number (SQLite: write transactions are IMMEDIATE, one at a time).
+    """
+    now = timezone.now()
+    # Cleanup in its own statement, before taking the key's row lock: no lock is
+    # held across the two, so concurrent logins cannot deadlock on them.
+    ThrottleCounter.objects.filter(expires_at__lt=now).delete()
+    with transaction.atomic():
+        ThrottleCounter.objects.bulk_create(
+            [ThrottleCounter(key=key, count=0, expires_at=now + dt.timedelta(seconds=seconds + 1))],
+            ignore_conflicts=True,
+        )
+        ThrottleCounter.objects.filter(key=key).update(count=F("count") + 1)
+        return ThrottleCounter.objects.filter(key=key).values_list("count", flat=True).get()
+
+
+class LoginThrottle(BaseThrottle):
+    """Logins, failed and successful, counted per (username, client IP) and per IP.
+
+    Fixed windows (settings.FIELDOPS_LOGIN_RATES) counted where all server
+    processes share them: Redis INCR when REDIS_URL is set, else a row per key
+    and window in fieldops_throttlecounter raised by a locking UPDATE. Both
+    hold the limit exactly under concurrent requests. DRF's SimpleRateThrottle
+    keeps a read-modify-write history list in the cache, which loses counts
+    between processes.
+    """
+
+    def __init__(self) -> None:
+        self.wait_seconds: float | None = None
+
+    @staticmethod
+    def rates() -> list[tuple[str, int, int]]:
+        """[(scope, number, seconds)] from settings.FIELDOPS_LOGIN_RATES."""
+        return [(scope, *_parse_rate(rate)) for scope, rate in settings.FIELDOPS_LOGIN_RATES.items()]
+
+    def keys(self, request: Request) -> dict[str, str]:
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        username = str(username or "").strip().lower()[:150]
+        ident = self.get_ident(request)[:64]
+        user_digest = hashlib.sha256(username.encode()).hexdigest()[:32]
+        return {"user_ip": f"login:u:{user_digest}:{ident}", "ip": f"login:ip:{ident}"}
+
+    def allow_request(self, request: Request, view) -> bool:
+        incr = _incr_redis if throttle_store() == "redis" else _incr_database
+        now = time.time()
+        keys = self.keys(request)
+        for scope, number, seconds in self.rates():
+            window = int(now // seconds)
+            if incr(f"{keys[scope]}:{seconds}:{window}", seconds) > number:
+                self.wait_seconds = (window + 1) * seconds - now
+                return False
+        return True
+
+    def wait(self) -> float | None:
+        return self.wait_seconds
+
+
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """Parse "10/min" → (10, 60); also s, sec, m, min, h, hour, d, day, and "10/15min"."""
+    number, _, period = rate.partition("/")
+    digits = "".join(c for c in period if c.isdigit())
+    unit = period[len(digits) :]
+    seconds = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}[unit]
+    return int(number), seconds * int(digits or 1)
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the token header in the OpenAPI schema."""
+
+    target_class = "fieldops.tokens.DeviceTokenAuthentication"
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>` with the key from POST /api/v1/auth/token/.",
+        }
