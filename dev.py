@@ -53,8 +53,10 @@ def run() -> None:
     sh(*manage, "demo")
     host = os.environ.get("FIELDOPS_ADDR", "127.0.0.1:8000")
     print(f"\nStarting the worker and the web server: open http://{host}/admin/ (Ctrl-C stops both)\n", flush=True)
-    worker = subprocess.Popen([*manage, "qcluster"], cwd=ROOT)
-    server = subprocess.Popen([*manage, "runserver", "--noreload", host], cwd=ROOT)
+    # Readable log lines in a terminal; production keeps the JSON default.
+    env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
+    worker = subprocess.Popen([*manage, "qcluster"], cwd=ROOT, env=env)
+    server = subprocess.Popen([*manage, "runserver", "--noreload", host], cwd=ROOT, env=env)
     try:
         while worker.poll() is None and server.poll() is None:
             time.sleep(0.5)

@@ -22,7 +22,7 @@ from canvass.models import (
     TurfCutJob,
     TurfDoor,
 )
-from canvass.services import assignment_end
+from canvass.services import assignment_changes_log, assignment_end
 from canvass.turf_admin import CampaignTurfTools, TurfTools
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedRelatedFieldListFilter, ScopedTabularInline
 from fieldops.services import audit_log
@@ -327,6 +327,11 @@ class AssignmentAdmin(OrganizationScopedAdmin):
         super().save_related(request, form, formsets, change)
         obj = form.instance
         after = set(obj.members.values_list("user_id", flat=True))
+        # Phones hear of it at their next pull: every canvasser when the
+        # assignment is new or its turf, times or end changed; else those added or removed.
+        touched = (before | after) if (not change or form.changed_data) else (before ^ after)
+        if touched:
+            assignment_changes_log(obj, touched)
         if not change:
             audit_log(
                 organization=obj.organization,
@@ -351,6 +356,15 @@ class AssignmentAdmin(OrganizationScopedAdmin):
                 removed=sorted(before - after),
                 via="admin",
             )
+
+    def delete_model(self, request, obj):
+        assignment_changes_log(obj, set(obj.members.values_list("user_id", flat=True)))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            assignment_changes_log(obj, set(obj.members.values_list("user_id", flat=True)))
+        super().delete_queryset(request, queryset)
 
     def has_end_now_permission(self, request) -> bool:
         return self.has_change_permission(request)

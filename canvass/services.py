@@ -24,6 +24,7 @@ from canvass.models import (
     Turf,
 )
 from canvass.result_codes import STANDARD_RESULT_CODES
+from canvass.sync_services import changes_for_assignment, sync_changes_record_many
 from fieldops.models import Membership, Organization
 from fieldops.services import audit_log
 from turf.models import District
@@ -376,6 +377,16 @@ def _validate_canvassers(organization: Organization, canvassers: Sequence[Abstra
     return unique
 
 
+def assignment_changes_log(assignment: Assignment, user_ids: set[int]) -> None:
+    """Tell the phones (sync pull): the assignment changed for these canvassers, added or removed."""
+    sync_changes_record_many(
+        organization_id=assignment.organization_id,
+        changes=changes_for_assignment(
+            assignment_id=assignment.pk, user_ids=sorted(user_ids), turf_id=assignment.turf_id
+        ),
+    )
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -417,6 +428,7 @@ def assignment_create(
         created_by=actor,
     )
     AssignmentCanvasser.objects.bulk_create(AssignmentCanvasser(assignment=assignment, user=user) for user in users)
+    assignment_changes_log(assignment, {user.pk for user in users})
     audit_log(
         organization=organization,
         actor=actor,
@@ -435,6 +447,7 @@ def assignment_end(*, assignment: Assignment, actor: AbstractBaseUser, now: dt.d
     now = now or timezone.now()
     ended = Assignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(ended_at=now)
     if ended:
+        assignment_changes_log(assignment, set(assignment.members.values_list("user_id", flat=True)))
         audit_log(organization=assignment.organization, actor=actor, action="assignment.end", obj=assignment)
     assignment.refresh_from_db(fields=["ended_at"])
     return bool(ended)
@@ -456,6 +469,7 @@ def assignment_reassign(
     AssignmentCanvasser.objects.bulk_create(
         [AssignmentCanvasser(assignment=assignment, user_id=pk) for pk in wanted - before], ignore_conflicts=True
     )
+    assignment_changes_log(assignment, wanted ^ before)
     audit_log(
         organization=assignment.organization,
         actor=actor,

@@ -10,10 +10,8 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from canvass import turf_services
 from canvass.models import Campaign, Turf, TurfCutJob
@@ -28,29 +26,10 @@ from canvass.turf_serializers import (
     TurfOutput,
     TurfSplitInput,
 )
-from fieldops.access import MANAGER_ROLES, STAFF_ROLES, get_scoped_or_404, membership_for, scope_to_organization
+from fieldops.access import get_scoped_or_404, scope_to_organization
+from fieldops.api.permissions import IsManager, IsStaffMember
+from fieldops.api.views import OrganizationTimeView
 from turf.models import DistrictLayer
-
-
-class _RolePermission(BasePermission):
-    roles: frozenset[str] = frozenset()
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        if user.is_authenticated and user.is_superuser:
-            return True
-        membership = membership_for(user)
-        return membership is not None and membership.role in self.roles
-
-
-class IsManager(_RolePermission):
-    message = "Only the organization's organizers and admins can change turfs."
-    roles = MANAGER_ROLES
-
-
-class IsStaff(_RolePermission):
-    message = "Only organizers and team leads can see the campaign's turfs."
-    roles = STAFF_ROLES
 
 
 def _turfs(request: Request) -> QuerySet[Turf]:
@@ -93,11 +72,11 @@ _LIST_PARAMETERS = [
 ]
 
 
-class TurfListApi(APIView):
+class TurfListApi(OrganizationTimeView):
     """GET: the organization's turfs with their polygons and metrics. POST: a turf drawn as a polygon."""
 
     def get_permissions(self):
-        return [IsManager()] if self.request.method == "POST" else [IsStaff()]
+        return [IsManager()] if self.request.method == "POST" else [IsStaffMember()]
 
     @extend_schema(parameters=_LIST_PARAMETERS, responses=TurfOutput(many=True))
     def get(self, request: Request) -> Response:
@@ -121,10 +100,10 @@ class TurfListApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class TurfGeoJsonApi(APIView):
+class TurfGeoJsonApi(OrganizationTimeView):
     """The turfs as one GeoJSON FeatureCollection, for a map (not paginated)."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaffMember]
 
     @extend_schema(parameters=_LIST_PARAMETERS, responses={200: dict})
     def get(self, request: Request) -> Response:
@@ -136,10 +115,10 @@ class TurfGeoJsonApi(APIView):
         return Response({"type": "FeatureCollection", "features": features})
 
 
-class TurfDetailApi(APIView):
+class TurfDetailApi(OrganizationTimeView):
     """One turf with its doors in walk order (addresses, no people)."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaffMember]
 
     @extend_schema(responses=TurfDetailOutput)
     def get(self, request: Request, turf_id: int) -> Response:
@@ -160,7 +139,7 @@ class TurfDetailApi(APIView):
         return Response(data)
 
 
-class TurfSplitApi(APIView):
+class TurfSplitApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=TurfSplitInput, responses={201: TurfListOutput})
@@ -171,7 +150,7 @@ class TurfSplitApi(APIView):
         return Response({"turfs": TurfOutput(new, many=True).data}, status=status.HTTP_201_CREATED)
 
 
-class TurfMergeApi(APIView):
+class TurfMergeApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=TurfMergeInput, responses={201: TurfOutput})
@@ -186,7 +165,7 @@ class TurfMergeApi(APIView):
         return Response(TurfOutput(merged).data, status=status.HTTP_201_CREATED)
 
 
-class TurfArchiveApi(APIView):
+class TurfArchiveApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=None, responses=TurfOutput)
@@ -196,7 +175,7 @@ class TurfArchiveApi(APIView):
         return Response(TurfOutput(turf).data)
 
 
-class CampaignCutTurfsApi(APIView):
+class CampaignCutTurfsApi(OrganizationTimeView):
     """Start an automatic cut; a worker runs it. Poll the job for progress and the summary."""
 
     permission_classes = [IsManager]
@@ -226,8 +205,8 @@ class CampaignCutTurfsApi(APIView):
         )
 
 
-class TurfCutJobApi(APIView):
-    permission_classes = [IsStaff]
+class TurfCutJobApi(OrganizationTimeView):
+    permission_classes = [IsStaffMember]
 
     @extend_schema(responses=TurfCutJobOutput)
     def get(self, request: Request, job_id: int) -> Response:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from canvass.models import Turf, TurfCutJob
+from canvass.models import TurfCutJob
 
 # A drawn polygon is a few hundred points; 20,000 is far more than any
 # hand-drawn turf and keeps one request's geometry work bounded.
 MAX_POLYGON_POINTS = 20_000
+
+
+class TurfDistrictOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    layer = serializers.CharField(source="layer.name")
 
 
 class TurfOutput(serializers.Serializer):
@@ -16,7 +22,7 @@ class TurfOutput(serializers.Serializer):
     name = serializers.CharField()
     campaign = serializers.IntegerField(source="campaign_id")
     status = serializers.CharField()
-    district = serializers.SerializerMethodField()
+    district = TurfDistrictOutput(allow_null=True)
     door_count = serializers.IntegerField()
     building_count = serializers.IntegerField()
     person_count = serializers.IntegerField()
@@ -26,12 +32,6 @@ class TurfOutput(serializers.Serializer):
     polygon = serializers.JSONField(allow_null=True, help_text="GeoJSON geometry (WGS84 lng/lat).")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-
-    def get_district(self, turf: Turf) -> dict[str, object] | None:
-        district = turf.district
-        if district is None:
-            return None
-        return {"id": district.pk, "name": district.name, "layer": district.layer.name}
 
 
 class TurfDoorOutput(serializers.Serializer):

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fieldops.request_logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -251,13 +252,27 @@ GEOCODER_API_KEY = env_str("GEOCODER_API_KEY", "")
 GEOCODER_MIN_DELAY_SECONDS = float(env_str("GEOCODER_MIN_DELAY_SECONDS", "1.0") or "1.0")
 GEOCODER_CACHE_PATH = Path(env_str("GEOCODER_CACHE_PATH", str(VAR_DIR / "geocode-cache.sqlite3")))
 
+# LOG_FORMAT=json (the default) writes one JSON object a line, for a log
+# collector; "text" is easier to read in a terminal (dev.py run uses it).
+# Every request is logged once by fieldops.request_logging (no bodies: they hold voter data).
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "fieldops.request_logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The request log replaces Django's own lines for 4xx/5xx (a 5xx traceback still comes from django.request).
+        "django.request": {"level": "ERROR"},
+        "fieldops.requests": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")},
+    },
 }
 
 # --- Phone sync (docs/sync-protocol.md) ------------------------------------------

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from fieldops import health
 from fieldops.apis import DeviceListApi, DeviceRevokeApi, MeApi, MemberListApi, TokenApi
 
 admin.site.site_header = "fieldops — organizer dashboard"
@@ -25,6 +26,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("health/", health.full, name="health"),
+    path("health/live/", health.live, name="health-live"),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from canvass.models import ContactAttempt, ShiftSignup
+from canvass.models import ContactAttempt, ShiftSignup, TurfCutJob
 from fieldops.models import AuditLogEntry, Membership, Organization, Role
 from fieldops.services import device_token_create
 from tests import factories as f
@@ -58,6 +58,7 @@ def populate(world) -> dict:
     )
     entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
     device_token_create(user=world.canvasser, device_id="carlos-phone")
+    TurfCutJob.objects.create(organization=world.org, campaign=world.campaign, target_doors=60)
     other_layer = f.DistrictLayerFactory(organization=world.other_org, name="Elsewhere layer")
     other_district = f.DistrictFactory(layer=other_layer, name="Far district")
     other_campaign = f.CampaignFactory(organization=world.other_org, name="Secret elsewhere campaign")
@@ -248,6 +249,7 @@ def test_outsider_cannot_open_venice_memberships(world):
 def test_audit_log_is_read_only(world):
     entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
     device_token_create(user=world.canvasser, device_id="carlos-phone")
+    TurfCutJob.objects.create(organization=world.org, campaign=world.campaign, target_doors=60)
     client = admin_client(world.organizer)
     listing = client.get("/admin/fieldops/auditlogentry/?action=export")
     assert listing.status_code == 200
