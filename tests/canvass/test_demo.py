@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 
-from canvass.models import Campaign, ResultCode, Shift, Turf, TurfDoor
+from canvass.models import Assignment, Campaign, ResultCode, Shift, Turf, TurfDoor
 from fieldops.models import Membership, Organization
 from turf.models import District, DistrictLayer, Door, DoorDistrict
 
@@ -62,6 +62,9 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     assert 200 <= turfs.count() <= 320
     assert TurfDoor.objects.filter(turf__in=turfs).values("door").distinct().count() == 15_412
     assert "turfs of" in out
+    # Two demo canvassers share the first turf, so the phone API has work to show.
+    pair = Assignment.objects.get(campaign=campaign, ended_at__isnull=True)
+    assert sorted(pair.canvassers.values_list("username", flat=True)) == ["canvasser1", "canvasser2"]
     roles = sorted(Membership.objects.filter(organization=org).values_list("role", flat=True))
     assert roles == ["canvasser", "canvasser", "organizer"]
     for username in ("organizer", "canvasser1", "canvasser2"):
@@ -82,3 +85,4 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     assert ResultCode.objects.filter(organization=org).count() == 10
     assert turfs.count() == Turf.objects.filter(campaign=campaign).count()
     assert turfs.count() == Turf.objects.filter(campaign=campaign).count()
+    assert Assignment.objects.filter(campaign=campaign).count() == 1

@@ -11,12 +11,14 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from canvass.models import Turf
-from canvass.services import campaign_create_or_update, script_replace, shift_ensure
+from canvass.selectors import assignments_current_for
+from canvass.services import assignment_create, campaign_create_or_update, script_replace, shift_ensure
 from canvass.turf_services import turfs_cut
 from fieldops.models import Organization, Role
 from fieldops.services import member_add, organization_create
@@ -50,6 +52,9 @@ USERS = (
 )
 
 
+User = get_user_model()
+
+
 class Command(BaseCommand):
     help = "Create the Venice demo organization with real LA districts and doors, a campaign, shifts and users."
 
@@ -67,6 +72,7 @@ class Command(BaseCommand):
         self._shifts(org, campaign)
         self._turfs(campaign, progress)
         logins = self._users(org)
+        self._assignments(org, campaign)
         self._summary(org, campaign, logins)
 
     def _load_layers(self, org: Organization, reload: bool, progress) -> None:
@@ -157,6 +163,18 @@ class Command(BaseCommand):
             )
             logins.append((username, role, password))
         return logins
+
+    def _assignments(self, org: Organization, campaign) -> None:
+        """canvasser1 and canvasser2 walk the first turf together, so the phone API has work to show."""
+        users = {u.username: u for u in User.objects.filter(username__in=["organizer", "canvasser1", "canvasser2"])}
+        pair = [users["canvasser1"], users["canvasser2"]]
+        if assignments_current_for(pair[0]).exists():
+            return
+        turf = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE).order_by("name").first()
+        if turf is None:
+            return
+        assignment_create(organization=org, actor=users["organizer"], turf=turf, canvassers=pair)
+        self.stdout.write(f"Assignment: canvasser1 and canvasser2 walk {turf.name} ({turf.door_count} doors).")
 
     def _summary(self, org: Organization, campaign, logins) -> None:
         doors = Door.objects.filter(organization=org)
