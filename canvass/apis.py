@@ -10,7 +10,6 @@ assignments given to them.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -34,6 +33,7 @@ from canvass.serializers import (
 from fieldops.access import STAFF_ROLES, membership_for, organization_for
 from fieldops.api.errors import Conflict
 from fieldops.api.pagination import DefaultPagination
+from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsMember, IsStaffMember, has_role
 from fieldops.api.views import OrganizationTimeView
 from fieldops.services import audit_log
@@ -204,11 +204,9 @@ class AssignmentListApi(OrganizationTimeView):
             )
         else:
             queryset = selectors.assignments_current_for(user)
-        turf = request.query_params.get("turf")
-        if turf:
-            if not turf.isdigit():
-                raise DjangoValidationError({"turf": "Give a turf id."})
-            queryset = queryset.filter(turf_id=int(turf))
+        turf = query_id(request, "turf")
+        if turf is not None:
+            queryset = queryset.filter(turf_id=turf)
         queryset = selectors.with_list_relations(queryset).order_by("starts_at", "id")
         return _paginated(self, request, queryset, AssignmentOutputSerializer, {"now": timezone.now()})
 

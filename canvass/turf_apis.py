@@ -27,6 +27,7 @@ from canvass.turf_serializers import (
     TurfSplitInput,
 )
 from fieldops.access import get_scoped_or_404, scope_to_organization
+from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
 from turf.models import DistrictLayer
@@ -53,11 +54,9 @@ def _validated(serializer_class: type[serializers.Serializer], request: Request)
 
 def _filtered(request: Request) -> QuerySet[Turf]:
     turfs = _turfs(request)
-    campaign = request.query_params.get("campaign")
+    campaign = query_id(request, "campaign")
     if campaign is not None:
-        if not campaign.isdigit():
-            raise ValidationError({"campaign": ["Give the campaign's numeric id."]})
-        turfs = turfs.filter(campaign_id=int(campaign))
+        turfs = turfs.filter(campaign_id=campaign)
     wanted = request.query_params.get("status", Turf.Status.ACTIVE)
     if wanted not in ("all", *Turf.Status.values):
         raise ValidationError({"status": ["Use active, archived or all."]})

@@ -110,9 +110,18 @@ def door_arrays(doors: QuerySet[Door] | Sequence[tuple]) -> DoorArrays:
     else:
         building = np.empty(0, dtype=np.int64)
     street = np.array([" ".join(p for p in r[4:8] if p) for r in rows], dtype=object)
-    number = np.fromiter((int(r[8]) if r[8].isdigit() else -1 for r in rows), dtype=np.int64, count=n)
+    number = np.fromiter(
+        (int(r[8]) if r[8].isascii() and r[8].isdigit() and len(r[8]) < 10 else -1 for r in rows),
+        dtype=np.int64,
+        count=n,
+    )
     unit = np.array([r[9] for r in rows], dtype=object)
     return DoorArrays(ids, lat, lng, building.astype(np.int64), street, number, unit)
+
+
+def _house_number(text: str) -> int:
+    """The house number as an int for walk order and block faces; -1 unless plain ASCII digits."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
 
 
 def door_district_codes(door_ids: np.ndarray, layer: DistrictLayer | None, doors: QuerySet[Door]) -> np.ndarray:

@@ -32,3 +32,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
+
+handler404 = "fieldops.api.errors.not_found"
+handler500 = "fieldops.api.errors.server_error"

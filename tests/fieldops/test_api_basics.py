@@ -52,3 +52,19 @@ def test_the_access_chokepoint_answers_404_alike_for_missing_and_foreign(world):
     ]:
         with pytest.raises(Http404):
             get_scoped_or_404(Door.objects.all(), user, pk=pk)
+
+
+@pytest.mark.django_db
+def test_unknown_api_urls_and_huge_ids_answer_json_errors(world):
+    from tests.conftest import client_for
+
+    client = client_for(world.organizer)
+    response = client.get("/api/v1/turfs/null,null/split/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "errors": {}}
+    for url in ("/api/v1/assignments/?turf=26289743525297315840", "/api/v1/turfs/?campaign=²"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert set(response.json()["errors"]) <= {"turf", "campaign"}
+    # Outside the API, Django's own page.
+    assert "text/html" in client.get("/no-such-page/")["Content-Type"]

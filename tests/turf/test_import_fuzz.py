@@ -21,7 +21,7 @@ from tests.turf.test_import_doors import LA_HEADER
 from turf.importers.base import ImportAborted
 from turf.importers.districts import import_districts
 from turf.importers.doors import import_doors
-from turf.models import District, DistrictLayer, Door
+from turf.models import District, DistrictLayer, Door, Person
 
 FUZZ = settings(
     max_examples=40,
@@ -260,3 +260,54 @@ def test_district_import_never_crashes_and_strict_never_half_writes(data, strict
         assert district.geojson["type"] in ("Polygon", "MultiPolygon")
         assert -180 <= district.min_lng <= district.max_lng <= 180
         assert -90 <= district.min_lat <= district.max_lat <= 90
+
+
+# ------------------------------------------------------------------ voter files
+
+voter_row = st.fixed_dictionaries(
+    {
+        "voter_id": st.one_of(st.integers(1, 10**6).map(lambda n: f"V{n}"), text),
+        "first_name": st.one_of(st.sampled_from(["Ana", "Ben", ""]), text),
+        "last_name": st.one_of(st.sampled_from(["Lopez", "Ng"]), text),
+        "address": st.one_of(
+            st.sampled_from(["201 Dimmick Ave", "12 Ocean Front Walk Apt 3", "PO Box 7", "1/2 Rose Ave", ""]), text
+        ),
+        "city": st.just("Los Angeles"),
+        "zip": st.sampled_from(["90291", "", "x"]),
+        "birth_year": st.one_of(
+            st.integers(1800, 2200).map(str), st.sampled_from(["²⁰⁰¹", "١٩٨٠", "", "1990.0"]), text
+        ),
+        "email": st.one_of(st.just(""), st.just("ana@example.org"), text),
+        "lat": lat,
+        "lng": lon,
+    }
+)
+
+
+def _voter_csv(rows: list[dict[str, str]]) -> bytes:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(rows=st.lists(voter_row, min_size=1, max_size=15), strict=st.booleans())
+def test_voter_file_import_never_crashes(rows, strict):
+    org = _org()
+    f.DistrictFactory(layer=f.DistrictLayerFactory(organization=org, name="Square"), external_id="SQ")
+    try:
+        import_doors(organization=org, source=io.BytesIO(_voter_csv(rows)), strict=strict)
+    except ImportAborted as exc:
+        event("refused")
+        assert str(exc)
+        if strict:
+            assert not Door.objects.filter(organization=org).exists()
+        return
+    event("imported")
+    for person in Person.objects.filter(organization=org):
+        assert person.birth_year is None or 1880 <= person.birth_year <= 2100

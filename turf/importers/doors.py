@@ -776,7 +776,7 @@ def _person(row: list[str], ix: dict[str, int], line: int, door_key: str) -> tup
     birth_year = None
     if values["birth_year"]:
         text = values["birth_year"]
-        if text.isdigit() and 1880 <= int(text) <= 2100:
+        if text.isascii() and text.isdigit() and 1880 <= int(text) <= 2100:
             birth_year = int(text)
         else:
             messages.append(f"birth year {text!r} is not a year between 1880 and 2100")
