@@ -56,11 +56,16 @@ SIZE_TOLERANCE = 0.25
 MAP_MARGIN_M = 150.0
 # Refinement: at most this many rounds of simultaneous moves per phase.
 MAX_REFINE_ROUNDS = 200
-# Weight of compactness against size balance in the refinement (see _refine).
-COMPACTNESS_WEIGHT = 1.0
-# Lot-level moves (which split block faces) are tried only when the sizes
-# after atom moves still deviate by more than this from the district mean.
-LOT_MOVE_DEVIATION = 0.10
+# Refinement (see _refine): sizes are free within the district's mean ± SIZE_BAND
+# (but for a light pull to the mean, BALANCE_PULL); beyond it each door costs
+# quadratically. COMPACTNESS_WEIGHT weighs squared distances to turf centres.
+SIZE_BAND = 0.08
+# Bisection cuts across the principal axis of the atoms unless cutting across x
+# or y balances the two sides better by more than this share of a turf.
+AXIS_PENALTY = 0.15
+BALANCE_PULL = 0.05
+BALANCE_WEIGHT = 100.0
+COMPACTNESS_WEIGHT = 4.0
 
 
 @dataclass(frozen=True)
@@ -309,8 +314,8 @@ def _bisect(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, k: int) -> np.ndarra
         best: tuple[float, np.ndarray, int] | None = None
         for penalty, (ux, uy) in (
             (0.0, (math.cos(angle), math.sin(angle))),
-            (0.15, (1.0, 0.0)),
-            (0.15, (0.0, 1.0)),
+            (AXIS_PENALTY, (1.0, 0.0)),
+            (AXIS_PENALTY, (0.0, 1.0)),
         ):
             order = np.argsort(dx * ux + dy * uy, kind="stable")
             cum = np.cumsum(w[order])
@@ -364,6 +369,12 @@ def _neighbours(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate((a, b)), np.concatenate((b, a))
 
 
+def _size_penalty(size: np.ndarray, mean: float, band: float) -> np.ndarray:
+    """Cost of a turf's size: squared doors beyond mean ± band, plus a light pull to the mean."""
+    excess = np.maximum(np.abs(size - mean) - band, 0.0)
+    return BALANCE_WEIGHT * excess**2 + BALANCE_PULL * (size - mean) ** 2
+
+
 def _refine(
     labels: np.ndarray,
     k: int,
@@ -373,18 +384,21 @@ def _refine(
     src: np.ndarray,
     dst: np.ndarray,
     spread: float,
-    stop_within: float = 0.0,
+    *,
+    band: float,
+    balance_only: bool = False,
 ) -> np.ndarray:
-    """Move border pieces (atoms or lots) from larger to smaller neighbouring turfs.
+    """Move border pieces (atoms or lots) between neighbouring turfs.
 
-    Minimizes Σ (size − mean)² + μ · Σ w·d² (d: distance of a piece to its
-    turf's centre, μ = COMPACTNESS_WEIGHT / spread², spread² being the mean
-    squared distance of a door to its turf's centre after bisection): each move
-    of w doors from A to B changes the first sum by −2w(s_A − s_B − w) and the
-    second by μ·w·(d_B² − d_A²), centres held fixed. Each round applies, in
-    parallel, the best improving move of each turf (each turf gives or takes at
-    most once a round). With `stop_within` > 0 only turfs deviating more than
-    that share from the mean give or take.
+    Minimizes Σ_turfs P(size) + μ · Σ_pieces w·d², where P is _size_penalty
+    (free within mean ± band but for a light pull, quadratic beyond), d the
+    distance of a piece to its turf's centre and μ = COMPACTNESS_WEIGHT /
+    spread² (spread²: the mean squared distance of a door to its turf's centre
+    after bisection), centres held fixed during a round. Each round applies,
+    in parallel, the best improving move of each turf (each turf gives or takes
+    at most once a round). With `balance_only`, a move must reduce the size
+    penalty (used for lots: a lot is moved only to fix sizes, as moving it
+    splits a block face).
     """
     labels = labels.copy()
     mu = COMPACTNESS_WEIGHT / max(spread, 1.0) ** 2
@@ -397,33 +411,38 @@ def _refine(
         la, lb = labels[src], labels[dst]
         border = la != lb
         a, A, B = src[border], la[border], lb[border]
-        if stop_within > 0:
-            off = np.abs(size - mean) > stop_within * mean
+        if balance_only:
+            off = np.abs(size - mean) > band
             keep = off[A] | off[B]
             a, A, B = a[keep], A[keep], B[keep]
         w = pw[a]
-        gain = 2 * w * (size[A] - size[B] - w)
+        sA, sB = size[A], size[B]
+        balance = (
+            _size_penalty(sA, mean, band)
+            + _size_penalty(sB, mean, band)
+            - _size_penalty(sA - w, mean, band)
+            - _size_penalty(sB + w, mean, band)
+        )
         d_a = (px[a] - cx[A]) ** 2 + (py[a] - cy[A]) ** 2
         d_b = (px[a] - cx[B]) ** 2 + (py[a] - cy[B]) ** 2
-        gain = gain - mu * w * (d_b - d_a)
+        gain = balance - mu * w * (d_b - d_a)
         ok = (gain > 1e-9) & (pieces[A] > 1)
+        if balance_only:
+            ok &= balance > 1e-9
         if not ok.any():
             break
         a, A, B, gain = a[ok], A[ok], B[ok], gain[ok]
         order = np.argsort(-gain, kind="stable")
-        a, A, B = a[order], A[order], B[order]
+        a, A, B, gain = a[order], A[order], B[order], gain[order]
         # best move per giving turf, then per taking turf, then no turf both gives and takes
         _, first = np.unique(A, return_index=True)
+        first.sort()
         a, A, B = a[first], A[first], B[first]
-        gain_sel = gain[order][first]
-        order = np.argsort(-gain_sel, kind="stable")
-        a, A, B = a[order], A[order], B[order]
         _, first = np.unique(B, return_index=True)
         first.sort()
         a, A, B = a[first], A[first], B[first]
         keep = ~np.isin(A, B)
-        if not keep.any():
-            keep[0] = True
+        keep[0] = True  # the best move of the round always goes
         labels[a[keep]] = B[keep]
     return labels
 
@@ -520,13 +539,13 @@ def _cut_district(
             # door-level spread after bisection: the scale of compactness in the refinement
             spread = _spread(x[doors], y[doors], sub[door_atom], k_rest)
             src, dst = _neighbours(ax, ay)
-            sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread)
+            band = SIZE_BAND * rest_weight / k_rest
+            sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread, band=band)
         door_label = sub[door_atom]
         if k_rest > 1:
             sizes = np.bincount(door_label, minlength=k_rest)
-            mean = rest_weight / k_rest
-            if np.abs(sizes - mean).max() > LOT_MOVE_DEVIATION * mean:
-                door_label = _refine_lots(door_label, k_rest, atoms.lot[doors], x[doors], y[doors], spread)
+            if np.abs(sizes - rest_weight / k_rest).max() > band:
+                door_label = _refine_lots(door_label, k_rest, atoms.lot[doors], x[doors], y[doors], spread, band)
         labels[doors] = door_label + k
         k += k_rest
     return _DistrictCut(labels=labels, k=k, own_turf_lots=[int(w) for w in atoms.weight[big]])
@@ -541,11 +560,10 @@ def _spread(x: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int) -> float:
 
 
 def _refine_lots(
-    door_label: np.ndarray, k: int, lot: np.ndarray, x: np.ndarray, y: np.ndarray, spread: float
+    door_label: np.ndarray, k: int, lot: np.ndarray, x: np.ndarray, y: np.ndarray, spread: float, band: float
 ) -> np.ndarray:
     """Second phase, where atoms are too coarse to balance: move single lots (buildings),
-    which splits the block faces they leave; only turfs still more than
-    LOT_MOVE_DEVIATION / 2 from the mean give or take."""
+    which splits the block faces they leave; only to bring turfs back within the band."""
     lots, lot_of_door = np.unique(lot, return_inverse=True)
     lw = np.bincount(lot_of_door).astype(np.float64)
     lx = np.bincount(lot_of_door, x) / lw
@@ -553,7 +571,7 @@ def _refine_lots(
     lab = np.zeros(len(lots), dtype=np.int64)
     lab[lot_of_door] = door_label
     src, dst = _neighbours(lx, ly)
-    lab = _refine(lab, k, lx, ly, lw, src, dst, spread, stop_within=LOT_MOVE_DEVIATION / 2)
+    lab = _refine(lab, k, lx, ly, lw, src, dst, spread, band=band, balance_only=True)
     return lab[lot_of_door]
 
 
@@ -592,7 +610,7 @@ def cut_universe(
     pair = np.unique(np.column_stack((building, district)), axis=0)
     buildings_split = int(len(pair) - len(np.unique(pair[:, 0])))
     # Block faces are per district too: a face crossing a boundary is two faces.
-    face = np.where(face >= 0, face * (int(district.max()) + 2) + (district + 1), -1)
+    face = np.where(face >= 0, np.unique(np.column_stack((face, district)), axis=0, return_inverse=True)[1].ravel(), -1)
 
     codes = np.unique(district)
     order = np.argsort(district, kind="stable")
@@ -655,7 +673,7 @@ def cut_universe(
     known = face >= 0
     pairs = np.unique(np.column_stack((face[known], labels[known])), axis=0)
     result.block_faces = int(len(np.unique(face[known])))
-    result.block_faces_split = int(len(pairs) - result.block_faces)
+    result.block_faces_split = int(np.count_nonzero(np.unique(pairs[:, 0], return_counts=True)[1] > 1))
     result.buildings_split_by_district = buildings_split
     result.doors_off_map = doors_off_map
     result.seconds = time.perf_counter() - started
@@ -692,7 +710,7 @@ def _district_notes(code: int, sizes: np.ndarray, target: int, own_turf_lots: li
     total = int(sizes.sum())
     low, high = (1 - SIZE_TOLERANCE) * target, (1 + SIZE_TOLERANCE) * target
     if len(sizes) == 1:
-        text = f"{name} has {total:,} door(s): one turf."
+        text = f"{name} has {total:,} door{'' if total == 1 else 's'}: one turf."
     elif len(sizes) <= 4:
         listed = ", ".join(f"{s:,}" for s in sizes[:-1]) + f" and {sizes[-1]:,}"
         text = f"{name} has {total:,} doors: its {len(sizes)} turfs are {listed} doors."
@@ -701,29 +719,39 @@ def _district_notes(code: int, sizes: np.ndarray, target: int, own_turf_lots: li
             f"{name} has {total:,} doors in {len(sizes)} turfs of {int(sizes.min()):,} to {int(sizes.max()):,} doors."
         )
     notes = [text]
-    big = [s for s in own_turf_lots]
+    big = own_turf_lots  # the first len(big) turfs of the district, one building each
     if big:
+        listed = ", ".join(f"{s:,}" for s in sorted(big, reverse=True)[:5]) + ("…" if len(big) > 5 else "")
         notes.append(
-            f"{name}: {len(big)} building(s) have more doors than the target of {target} "
-            f"({', '.join(f'{s:,}' for s in sorted(big, reverse=True)[:5])}{'…' if len(big) > 5 else ''} doors); "
+            f"{name}: {len(big)} building(s) have more doors than the target of {target} ({listed} doors); "
             "each is a turf of its own."
         )
-    rest = total - sum(big)
-    outside = [int(s) for s in sizes if (s < low or s > high) and int(s) not in big]
-    if outside:
-        if len(sizes) - len(big) == 1:
-            why = (
-                f"the district's {rest:,} other doors make one turf"
-                if big
-                else "splitting it in two would leave turfs further from the target"
+    others = sizes[len(big) :]
+    if len(others) == 0:
+        return notes
+    rest = int(others.sum())
+    mean = rest / len(others)
+    besides = " besides those buildings" if big else ""
+    if not low <= mean <= high:
+        if len(others) == 1:
+            why = "two turfs would be no closer to the target" if rest > high else "it has fewer doors than that"
+            notes.append(
+                f"{name}: its turf of {rest:,} doors{besides} is outside {low:g}–{high:g} doors "
+                f"({target} ± 25 %): {why}."
             )
-            notes.append(f"{name}: its turf of {rest:,} doors is outside {low:g}–{high:g} ({target} ± 25 %): {why}.")
         else:
             notes.append(
-                f"{name}: {len(outside)} turf(s) outside {low:g}–{high:g} doors ({target} ± 25 %): "
-                f"{', '.join(f'{s:,}' for s in outside[:10])}; "
-                "buildings and block faces there are too large to balance them better."
+                f"{name}: its {rest:,} doors{besides} do not divide into turfs of {low:g}–{high:g} doors "
+                f"({target} ± 25 %): {len(others)} turfs of about {mean:.0f} doors are the closest."
             )
+        return notes
+    outside = [int(s) for s in others if s < low or s > high]
+    if outside:
+        notes.append(
+            f"{name}: {len(outside)} turf(s) outside {low:g}–{high:g} doors ({target} ± 25 %): "
+            f"{', '.join(f'{s:,}' for s in outside[:10])}{'…' if len(outside) > 10 else ''}; "
+            "the buildings and block faces there are too large to balance them better."
+        )
     return notes
 
 
