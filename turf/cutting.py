@@ -65,6 +65,8 @@ SIZE_BAND = 0.08
 AXIS_PENALTY = 0.15
 BALANCE_PULL = 0.05
 BALANCE_WEIGHT = 100.0
+# The lot phase works on the turfs outside the band and this many rings of neighbours.
+LOT_MOVE_RINGS = 2
 COMPACTNESS_WEIGHT = 4.0
 
 
@@ -387,6 +389,7 @@ def _refine(
     *,
     band: float,
     balance_only: bool = False,
+    mean: float | None = None,
 ) -> np.ndarray:
     """Move border pieces (atoms or lots) between neighbouring turfs.
 
@@ -402,7 +405,8 @@ def _refine(
     """
     labels = labels.copy()
     mu = COMPACTNESS_WEIGHT / max(spread, 1.0) ** 2
-    mean = pw.sum() / k
+    if mean is None:
+        mean = float(pw.sum() / k)
     for _ in range(MAX_REFINE_ROUNDS):
         size = np.bincount(labels, pw, minlength=k)
         pieces = np.bincount(labels, minlength=k)
@@ -545,7 +549,8 @@ def _cut_district(
         if k_rest > 1:
             sizes = np.bincount(door_label, minlength=k_rest)
             if np.abs(sizes - rest_weight / k_rest).max() > band:
-                door_label = _refine_lots(door_label, k_rest, atoms.lot[doors], x[doors], y[doors], spread, band)
+                pairs = (sub[src], sub[dst])
+                door_label = _refine_lots(door_label, k_rest, atoms.lot[doors], x[doors], y[doors], spread, band, pairs)
         labels[doors] = door_label + k
         k += k_rest
     return _DistrictCut(labels=labels, k=k, own_turf_lots=[int(w) for w in atoms.weight[big]])
@@ -560,19 +565,36 @@ def _spread(x: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int) -> float:
 
 
 def _refine_lots(
-    door_label: np.ndarray, k: int, lot: np.ndarray, x: np.ndarray, y: np.ndarray, spread: float, band: float
+    door_label: np.ndarray,
+    k: int,
+    lot: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    spread: float,
+    band: float,
+    turf_pairs: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Second phase, where atoms are too coarse to balance: move single lots (buildings),
-    which splits the block faces they leave; only to bring turfs back within the band."""
-    lots, lot_of_door = np.unique(lot, return_inverse=True)
+    which splits the block faces they leave; only to bring turfs back within the band.
+    Works on the turfs outside the band and LOT_MOVE_RINGS rings of their neighbours."""
+    size = np.bincount(door_label, minlength=k)
+    mean = len(door_label) / k
+    involved = np.abs(size - mean) > band
+    a, b = turf_pairs
+    for _ in range(LOT_MOVE_RINGS):
+        involved[b[involved[a]]] = True
+    doors = np.flatnonzero(involved[door_label])
+    lots, lot_of_door = np.unique(lot[doors], return_inverse=True)
     lw = np.bincount(lot_of_door).astype(np.float64)
-    lx = np.bincount(lot_of_door, x) / lw
-    ly = np.bincount(lot_of_door, y) / lw
+    lx = np.bincount(lot_of_door, x[doors]) / lw
+    ly = np.bincount(lot_of_door, y[doors]) / lw
     lab = np.zeros(len(lots), dtype=np.int64)
-    lab[lot_of_door] = door_label
+    lab[lot_of_door] = door_label[doors]
     src, dst = _neighbours(lx, ly)
-    lab = _refine(lab, k, lx, ly, lw, src, dst, spread, band=band, balance_only=True)
-    return lab[lot_of_door]
+    lab = _refine(lab, k, lx, ly, lw, src, dst, spread, band=band, balance_only=True, mean=mean)
+    out = door_label.copy()
+    out[doors] = lab[lot_of_door]
+    return out
 
 
 def cut_universe(
