@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -108,6 +109,7 @@ class CutResult:
     buildings_split_by_district: int = 0  # buildings whose doors lie in two districts (kept per district)
     doors_off_map: int = 0  # doors not inside their own turf's polygon (see notes)
     seconds: float = 0.0
+    seconds_polygons: float = 0.0  # of which drawing the polygons
 
 
 def _check_array(name: str, value: object, n: int, kind: str) -> np.ndarray:
@@ -613,8 +615,6 @@ def cut_universe(
     below 1 or above the number of doors, an empty universe, arrays of
     different lengths or doors without a location.
     """
-    import time
-
     started = time.perf_counter()
     target = _validate(doors, target)
     n = len(np.asarray(doors.lat))
@@ -640,14 +640,17 @@ def cut_universe(
     turfs: list[CutTurf] = []
     notes: list[str] = []
     doors_off_map = 0
+    seconds_polygons = 0.0
     done = 0
     for i, code in enumerate(codes.tolist()):
         idx = order[bounds[i] : bounds[i + 1]]
         cut = _cut_district(x[idx], y[idx], building[idx], face[idx], number[idx], target)
         geometry = None if districts is None else districts.get(code)
+        drawing = time.perf_counter()
         region = _region(x[idx], y[idx], geometry, projection)
         polygons, shared = _turf_polygons(x[idx], y[idx], cut.labels, cut.k, region)
         covered = _covered(x[idx], y[idx], cut.labels, polygons)
+        seconds_polygons += time.perf_counter() - drawing
         doors_off_map += int((~covered).sum())
         sizes = np.bincount(cut.labels, minlength=cut.k)
         t_order = np.argsort(cut.labels, kind="stable")
@@ -698,6 +701,7 @@ def cut_universe(
     result.block_faces_split = int(np.count_nonzero(np.unique(pairs[:, 0], return_counts=True)[1] > 1))
     result.buildings_split_by_district = buildings_split
     result.doors_off_map = doors_off_map
+    result.seconds_polygons = seconds_polygons
     result.seconds = time.perf_counter() - started
     notes.insert(0, _summary(result))
     return result

@@ -382,5 +382,11 @@ def test_random_universes_every_door_once_buildings_whole(universe):
     result = cut_universe(doors, target)
     _assert_partition(doors, result)
     for turf in result.turfs:
-        assert turf.polygon.geom_type in ("Polygon", "MultiPolygon")
+        assert turf.polygon.geom_type in ("Polygon", "MultiPolygon") and turf.polygon.is_valid
+        assert shapely.intersects_xy(turf.polygon, doors.lng[turf.doors], doors.lat[turf.doors]).all()
+    for code in {t.district for t in result.turfs}:
+        polygons = [t.polygon for t in result.turfs if t.district == code]
+        overlap = sum(p.area for p in polygons) - shapely.union_all(polygons).area
+        assert overlap <= 1e-9 * sum(p.area for p in polygons)
+    assert result.doors_off_map == 0
     assert result.notes
