@@ -482,19 +482,20 @@ def _turf_polygons(
         cell_of = np.full(len(unique), -1, dtype=np.int64)
         cell_of[idx[0][::-1]] = idx[1][::-1]
         cells = cells[cell_of]
-    shapely.prepare(region)
+    # the cells of each turf in one row of a (turfs × cells) array, merged row by row
     order = np.argsort(owner, kind="stable")
     bounds = np.searchsorted(owner[order], np.arange(k + 1))
-    polygons: list[BaseGeometry] = []
-    for t in range(k):
-        mine = cells[order[bounds[t] : bounds[t + 1]]]
-        if len(mine) == 0:
-            polygons.append(Polygon())
-            continue
-        merged = shapely.coverage_union_all(mine)
-        if not merged.is_valid:
-            merged = shapely.union_all(mine)
-        polygons.append(_polygonal(shapely.intersection(merged, region)))
+    counts = np.diff(bounds)
+    grid = np.full((k, max(int(counts.max()), 1)), None, dtype=object)
+    rows = owner[order]
+    grid[rows, np.arange(len(order)) - bounds[rows]] = cells[order]
+    merged = shapely.coverage_union_all(grid, axis=1)
+    invalid = np.flatnonzero(~shapely.is_valid(merged))
+    for t in invalid.tolist():  # not a clean coverage (should not happen): a full union
+        merged[t] = shapely.union_all(grid[t])
+    shapely.prepare(region)
+    clipped = shapely.intersection(merged, region)
+    polygons = [Polygon() if counts[t] == 0 else _polygonal(clipped[t]) for t in range(k)]
     return polygons, shared
 
 
@@ -716,15 +717,10 @@ def _region(x: np.ndarray, y: np.ndarray, geometry: BaseGeometry | None, project
 
 
 def _covered(x: np.ndarray, y: np.ndarray, labels: np.ndarray, polygons: list[BaseGeometry]) -> np.ndarray:
-    covered = np.zeros(len(x), dtype=bool)
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(len(polygons) + 1))
-    for t, polygon in enumerate(polygons):
-        mine = order[bounds[t] : bounds[t + 1]]
-        if len(mine) and not polygon.is_empty:
-            shapely.prepare(polygon)
-            covered[mine] = shapely.intersects_xy(polygon, x[mine], y[mine])
-    return covered
+    """Whether each door lies in (or on the edge of) its turf's polygon."""
+    geoms = np.array(polygons, dtype=object)
+    shapely.prepare(geoms)
+    return shapely.intersects_xy(geoms[labels], x, y)
 
 
 def _district_name(code: int) -> str:
