@@ -254,7 +254,8 @@ def _split_big_atoms(
 ) -> np.ndarray:
     """Cut each atom of more than `target` doors into runs of whole lots, following its
     block faces in house-number order, each run at most `target` doors (a lot larger
-    than the target is a run of its own)."""
+    than the target is a run of its own); a run ends before a block face that does not
+    fit in it whole."""
     atom = atom.copy()
     next_id = int(atom.max()) + 1
     is_big = np.zeros(next_id, dtype=bool)
@@ -263,7 +264,9 @@ def _split_big_atoms(
     order = np.lexsort((x[doors], number[doors], face[doors], atom[doors]))
     doors = doors[order]
     lot_size = np.bincount(lot)
+    face_size = np.bincount(face[face >= 0]) if (face >= 0).any() else np.zeros(0, dtype=np.int64)
     current_atom = -1
+    current_face = -2
     run_id = -1
     run_weight = 0
     run_of_lot: dict[int, int] = {}
@@ -271,6 +274,13 @@ def _split_big_atoms(
         a = int(atom[door])
         if a != current_atom:
             current_atom, run_id, run_weight = a, -1, 0
+        f = int(face[door])
+        if f != current_face:
+            current_face = f
+            # a new block face: start a new run rather than split the face, if it will not fit
+            if f >= 0 and run_weight and run_weight + int(face_size[f]) > target:
+                run_id, run_weight = next_id, 0
+                next_id += 1
         lot_id = int(lot[door])
         run = run_of_lot.get(lot_id)
         if run is None:
