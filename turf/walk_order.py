@@ -35,6 +35,7 @@ STREET_DETOUR = 1.3
 MINUTES_PER_DOOR = 1.5
 # 2-opt: at most this many passes over the route (each pass is O(stops²)).
 MAX_TWO_OPT_PASSES = 30
+TWO_OPT_BUDGET = 20_000_000  # passes × stops² at most (but at least one pass)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,10 @@ def _two_opt(seq: np.ndarray, fwd: np.ndarray, ex: np.ndarray, ey: np.ndarray) -
     backwards and each of its stops the other way; applied while it shortens the path."""
     m = len(seq)
     seq, fwd = seq.copy(), fwd.copy()
-    for _ in range(MAX_TWO_OPT_PASSES):
+    # a pass costs about m² operations: fewer passes on very large lists (a turf of
+    # thousands of doors without street addresses) keep the time to about a second
+    passes = max(1, min(MAX_TWO_OPT_PASSES, TWO_OPT_BUDGET // max(m * m, 1)))
+    for _ in range(passes):
         improved = False
         for i in range(m):
             # entry / exit coordinates in the current orientation
