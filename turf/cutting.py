@@ -9,13 +9,13 @@ docs/turf-cutting.md. In short, per district:
    back into runs of lots along its block faces; a lot is never cut.
 2. A lot larger than the target is a turf of its own. The other atoms are
    split by recursive bisection on their weights (door counts): each split
-   cuts along the principal axis of the atoms' positions, at the point that
+   cuts across the principal axis of the atoms' positions, at the point that
    gives each side its share of doors.
-3. A local refinement moves atoms on the border between two turfs from the
-   larger to the smaller turf while that improves size balance more than it
-   worsens compactness; when atoms are too coarse to reach the balance goal,
-   single lots at the border of a block face are moved too (splitting that
-   block face, counted in the result).
+3. A local refinement moves atoms on the border between two turfs: sizes are
+   free within the mean ± SIZE_BAND and costly beyond, and inside the band
+   moves make turfs compact (k-means on whole block faces). Where atoms are too
+   coarse to bring every turf within the band, single lots on the border move
+   too (splitting that block face, counted in the result).
 4. Each turf gets the union of its doors' Voronoi cells, clipped to the
    district (and to a margin around the district's doors), so the turfs of
    one district tile its populated part without overlaps.
@@ -55,20 +55,20 @@ SIZE_TOLERANCE = 0.25
 # district's doors: the turfs tile the populated part of a district, not the
 # empty rest of a council district (parks, the ocean, other neighbourhoods).
 MAP_MARGIN_M = 150.0
-# Refinement: at most this many rounds of simultaneous moves per phase.
-MAX_REFINE_ROUNDS = 200
-# Refinement (see _refine): sizes are free within the district's mean ± SIZE_BAND
-# (but for a light pull to the mean, BALANCE_PULL); beyond it each door costs
-# quadratically. COMPACTNESS_WEIGHT weighs squared distances to turf centres.
-SIZE_BAND = 0.08
 # Bisection cuts across the principal axis of the atoms unless cutting across x
 # or y balances the two sides better by more than this share of a turf.
 AXIS_PENALTY = 0.15
+# Refinement (see _refine and _size_penalty): sizes are free within the district's
+# mean ± SIZE_BAND but for a light pull to the mean (BALANCE_PULL); beyond the band
+# each door costs BALANCE_WEIGHT quadratically. COMPACTNESS_WEIGHT weighs squared
+# distances to turf centres. At most MAX_REFINE_ROUNDS rounds of moves per phase.
+SIZE_BAND = 0.08
 BALANCE_PULL = 0.05
 BALANCE_WEIGHT = 100.0
+COMPACTNESS_WEIGHT = 4.0
+MAX_REFINE_ROUNDS = 200
 # The lot phase works on the turfs outside the band and this many rings of neighbours.
 LOT_MOVE_RINGS = 2
-COMPACTNESS_WEIGHT = 4.0
 
 
 @dataclass(frozen=True)
