@@ -21,8 +21,10 @@ variation), the share of block faces split over two or more turfs, the
 buildings split, the mean nearest-neighbour tour length per door (metres,
 straight line on the local projection, each turf's tour starting at its door
 farthest from the turf's centre) and the mean Polsby-Popper score of the
-turfs' convex hulls (turfs of at least 3 doors). The baselines see the same
-projected coordinates (metres).
+turfs' convex hulls (turfs of at least 3 doors), and how many turfs are in two
+or more pieces on the map when drawn as cut_universe draws them (the union of
+their doors' Voronoi cells). The baselines see the same projected coordinates
+(metres).
 
 Then a synthetic universe of about a million doors (Venice replicated on a
 grid 10 km apart, with street names and building codes made distinct per
@@ -51,7 +53,7 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from turf.cutting import CutDoors, block_face_codes, cut_universe  # noqa: E402
+from turf.cutting import CutDoors, _region, _turf_polygons, block_face_codes, cut_universe  # noqa: E402
 from turf.projection import LocalProjection, polsby_popper  # noqa: E402
 from turf.sample_doors import load_doors  # noqa: E402
 
@@ -92,6 +94,15 @@ def nn_tour_length(px: np.ndarray, py: np.ndarray) -> float:
     return total
 
 
+def pieces_on_the_map(labels: np.ndarray, x: np.ndarray, y: np.ndarray) -> int:
+    """Turfs whose polygon (drawn as cut_universe draws them: the union of their
+    doors' Voronoi cells, clipped to a margin around all doors) is in two or more pieces."""
+    k = int(labels.max()) + 1
+    region = _region(x, y, None, LocalProjection(0.0, 0.0))
+    polygons, _ = _turf_polygons(x, y, labels, k, region)
+    return sum(1 for p in polygons if p.geom_type == "MultiPolygon")
+
+
 def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, building: np.ndarray) -> dict:
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=k)
@@ -123,6 +134,7 @@ def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, 
         "buildings_split": split_buildings,
         "tour_m_per_door": tour / len(labels),
         "polsby_popper": float(np.mean(scores)) if scores else 0.0,
+        "in_pieces": pieces_on_the_map(labels, x, y),
     }
 
 
@@ -198,17 +210,17 @@ def venice(target: int, skip_constrained: bool) -> None:
     print()
     print(
         "| method | time | turfs | size min / mean / max | CV | block faces split | buildings split "
-        "| NN tour m/door | hull Polsby-Popper |"
+        "| NN tour m/door | hull Polsby-Popper | turfs in pieces on the map |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, m, seconds in rows:
         if isinstance(m, str):
-            print(f"| {name} | {m} | | | | | | | |")
+            print(f"| {name} | {m} | | | | | | | | |")
             continue
         print(
             f"| {name} | {seconds:.2f} s | {m['turfs']} | {m['min']} / {m['mean']:.1f} / {m['max']} | {m['cv']:.3f} "
             f"| {100 * m['faces_split']:.1f} % | {m['buildings_split']} | {m['tour_m_per_door']:.1f} "
-            f"| {m['polsby_popper']:.3f} |"
+            f"| {m['polsby_popper']:.3f} | {m['in_pieces']} |"
         )
     print(f"(ours includes {polygon_seconds[-1]:.2f} s for the turf polygons, which the baselines do not draw)")
     print(flush=True)
