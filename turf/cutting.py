@@ -170,6 +170,19 @@ def _validate(doors: CutDoors, target: object) -> int:
 # ---------------------------------------------------------------- grouping
 
 
+def _unique_pairs(a: np.ndarray, b: np.ndarray, **kwargs):
+    """np.unique of the rows (a[i], b[i]) of two int64 arrays, much faster than
+    np.unique(..., axis=0): the pair is packed in one int64 (after densifying `b`)."""
+    b_values, b_dense = np.unique(b, return_inverse=True)
+    width = max(len(b_values), 1)
+    a_values, a_dense = np.unique(a, return_inverse=True)
+    packed = a_dense.astype(np.int64) * width + b_dense
+    out = np.unique(packed, **kwargs)
+    keys = out[0] if isinstance(out, tuple) else out
+    rows = np.column_stack((a_values[keys // width], b_values[keys % width]))
+    return (rows, *out[1:]) if isinstance(out, tuple) else rows
+
+
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Dense codes 0..k-1 of any hashable values, in order of first appearance."""
     codes: dict[object, int] = {}
@@ -436,6 +449,7 @@ def _refine(
     band: float,
     balance_only: bool = False,
     mean: float | None = None,
+    rings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Move border pieces (atoms or lots) between neighbouring turfs.
 
@@ -453,7 +467,7 @@ def _refine(
     mu = COMPACTNESS_WEIGHT / max(spread, 1.0) ** 2
     if mean is None:
         mean = float(pw.sum() / k)
-    ring_src, ring_dst, ring_prev = _rings(px, py, src, dst)
+    ring_src, ring_dst, ring_prev = rings if rings is not None else _rings(px, py, src, dst)
     for _ in range(MAX_REFINE_ROUNDS):
         # a piece whose same-turf neighbours form one arc of its ring can leave
         # without cutting its turf in two (Delaunay: ring neighbours are adjacent)
@@ -595,12 +609,14 @@ def _cut_district(
             # door-level spread after bisection: the scale of compactness in the refinement
             spread = _spread(x[doors], y[doors], sub[door_atom], k_rest)
             src, dst = _neighbours(ax, ay)
+            rings = _rings(ax, ay, src, dst)
             band = SIZE_BAND * rest_weight / k_rest
-            sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread, band=band)
+            sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread, band=band, rings=rings)
         door_label = sub[door_atom]
         if k_rest > 1:
             lot, dx, dy = atoms.lot[doors], x[doors], y[doors]
             door_src, door_dst = _neighbours(dx, dy)
+            lots = _LotGraph.build(lot, dx, dy, door_src, door_dst)
             mean = rest_weight / k_rest
             # pieces of whole atoms cut off from their turf: to a neighbour, then refine again
             for _ in range(ATOM_REPAIR_ROUNDS):
@@ -609,12 +625,12 @@ def _cut_district(
                     break
                 sub = np.zeros(len(rest), dtype=np.int64)
                 sub[door_atom] = door_label
-                sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread, band=band)
+                sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread, band=band, rings=rings)
                 door_label = sub[door_atom]
             pairs = (sub[src], sub[dst])
             for last in [False] * LOT_ROUNDS + [True]:
                 if np.abs(np.bincount(door_label, minlength=k_rest) - mean).max() > band:
-                    door_label = _refine_lots(door_label, k_rest, lot, dx, dy, spread, band, pairs)
+                    door_label = _refine_lots(door_label, k_rest, lots, spread, band, pairs)
                 if last:
                     break
                 # small pieces cut off by the lot moves: to a neighbour
@@ -684,7 +700,7 @@ def _make_contiguous(
     piece, other = comp[ls[edge]], lot_label[ld[edge]]
     if len(piece) == 0:
         return door_label, 0
-    pairs, counts = np.unique(np.column_stack((piece, other)), axis=0, return_counts=True)
+    pairs, counts = _unique_pairs(piece, other, return_counts=True)
     size = np.bincount(lot_label, lot_weight, minlength=k)
     # most shared edges, then the smaller turf
     order = np.lexsort((size[pairs[:, 1]], -counts, pairs[:, 0]))
@@ -705,12 +721,39 @@ def _spread(x: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int) -> float:
     return math.sqrt(float(np.mean((x - cx[labels]) ** 2 + (y - cy[labels]) ** 2)))
 
 
+@dataclass
+class _LotGraph:
+    """The lots of a district's doors: per door its lot (dense ids), per lot its weight
+    and mean position, and lot adjacency (the doors' Delaunay edges between lots)."""
+
+    of_door: np.ndarray
+    weight: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+
+    @classmethod
+    def build(cls, lot: np.ndarray, x: np.ndarray, y: np.ndarray, door_src: np.ndarray, door_dst: np.ndarray):
+        _, of_door = np.unique(lot, return_inverse=True)
+        weight = np.bincount(of_door).astype(np.float64)
+        ls, ld = of_door[door_src], of_door[door_dst]
+        keep = ls != ld
+        pairs = _unique_pairs(ls[keep], ld[keep])
+        return cls(
+            of_door=of_door,
+            weight=weight,
+            x=np.bincount(of_door, x) / weight,
+            y=np.bincount(of_door, y) / weight,
+            src=pairs[:, 0],
+            dst=pairs[:, 1],
+        )
+
+
 def _refine_lots(
     door_label: np.ndarray,
     k: int,
-    lot: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
+    lots: _LotGraph,
     spread: float,
     band: float,
     turf_pairs: tuple[np.ndarray, np.ndarray],
@@ -724,18 +767,27 @@ def _refine_lots(
     a, b = turf_pairs
     for _ in range(LOT_MOVE_RINGS):
         involved[b[involved[a]]] = True
-    doors = np.flatnonzero(involved[door_label])
-    lots, lot_of_door = np.unique(lot[doors], return_inverse=True)
-    lw = np.bincount(lot_of_door).astype(np.float64)
-    lx = np.bincount(lot_of_door, x[doors]) / lw
-    ly = np.bincount(lot_of_door, y[doors]) / lw
-    lab = np.zeros(len(lots), dtype=np.int64)
-    lab[lot_of_door] = door_label[doors]
-    src, dst = _neighbours(lx, ly)
-    lab = _refine(lab, k, lx, ly, lw, src, dst, spread, band=band, balance_only=True, mean=mean)
-    out = door_label.copy()
-    out[doors] = lab[lot_of_door]
-    return out
+    lot_label = np.zeros(len(lots.weight), dtype=np.int64)
+    lot_label[lots.of_door] = door_label
+    chosen = np.flatnonzero(involved[lot_label])
+    index = np.full(len(lot_label), -1, dtype=np.int64)
+    index[chosen] = np.arange(len(chosen))
+    edge = (index[lots.src] >= 0) & (index[lots.dst] >= 0)
+    lab = _refine(
+        lot_label[chosen],
+        k,
+        lots.x[chosen],
+        lots.y[chosen],
+        lots.weight[chosen],
+        index[lots.src[edge]],
+        index[lots.dst[edge]],
+        spread,
+        band=band,
+        balance_only=True,
+        mean=mean,
+    )
+    lot_label[chosen] = lab
+    return lot_label[lots.of_door]
 
 
 def cut_universe(
@@ -768,10 +820,10 @@ def cut_universe(
     face = block_face_codes(np.asarray(doors.street, dtype=object), number)
 
     # A building in two districts is cut per district (the district boundary wins).
-    pair = np.unique(np.column_stack((building, district)), axis=0)
+    pair = _unique_pairs(building, district)
     buildings_split = int(len(pair) - len(np.unique(pair[:, 0])))
     # Block faces are per district too: a face crossing a boundary is two faces.
-    face = np.where(face >= 0, np.unique(np.column_stack((face, district)), axis=0, return_inverse=True)[1].ravel(), -1)
+    face = np.where(face >= 0, _unique_pairs(face, district, return_inverse=True)[1].ravel(), -1)
 
     codes = np.unique(district)
     order = np.argsort(district, kind="stable")
@@ -835,7 +887,7 @@ def cut_universe(
     for t, turf in enumerate(turfs):
         labels[turf.doors] = t
     known = face >= 0
-    pairs = np.unique(np.column_stack((face[known], labels[known])), axis=0)
+    pairs = _unique_pairs(face[known], labels[known])
     result.block_faces = int(len(np.unique(face[known])))
     result.block_faces_split = int(np.count_nonzero(np.unique(pairs[:, 0], return_counts=True)[1] > 1))
     result.buildings_split_by_district = buildings_split
