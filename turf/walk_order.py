@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +35,7 @@ STREET_DETOUR = 1.3
 MINUTES_PER_DOOR = 1.5
 # 2-opt: at most this many passes over the route (each pass is O(stops²)).
 MAX_TWO_OPT_PASSES = 30
+TWO_OPT_BUDGET = 20_000_000  # passes × stops² at most (but at least one pass)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class WalkPlan:
     distance_m: float  # straight-line length of the walk from the first door to the last, metres
     minutes: float  # distance_m * STREET_DETOUR / WALKING_M_PER_MIN + n * MINUTES_PER_DOOR
     stops: int = 0  # block faces (and buildings without a street address) walked
+    # positions in `order` where each stop begins (a block face, or a building without
+    # a street address): where a phone can show "MAIN ST, 100 block, even side"
+    stop_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -100,7 +104,9 @@ def plan_walk(doors: WalkDoors) -> WalkPlan:
     stops = _stops(idx, face, building, number, unit, x)
     route = _route(stops, x, y)
     ordered: list[int] = []
+    starts: list[int] = []
     for stop, forward in route:
+        starts.append(len(ordered))
         ordered.extend(stops[stop] if forward else stops[stop][::-1])
     unplaced = np.flatnonzero(~placed).tolist()
     unplaced.sort(key=lambda i: (str(street[i]), int(number[i]), _unit_key(unit[i]), int(building[i])))
@@ -108,7 +114,15 @@ def plan_walk(doors: WalkDoors) -> WalkPlan:
     walked = order[: len(ordered)]
     distance = float(np.hypot(np.diff(x[walked]), np.diff(y[walked])).sum()) if len(walked) > 1 else 0.0
     minutes = distance * STREET_DETOUR / WALKING_M_PER_MIN + n * MINUTES_PER_DOOR
-    return WalkPlan(order=order, distance_m=distance, minutes=minutes, stops=len(stops))
+    if unplaced:
+        starts.append(len(ordered))
+    return WalkPlan(
+        order=order,
+        distance_m=distance,
+        minutes=minutes,
+        stops=len(starts),
+        stop_starts=np.array(starts, dtype=np.int64),
+    )
 
 
 def _stops(
@@ -138,11 +152,13 @@ def _stops(
             key = (1, b)
         groups.setdefault(key, []).extend(members)
     stops: list[list[int]] = []
-    for members in groups.values():
+    for (kind, code), members in groups.items():
+        # buildings by their lowest number on this block face (doors elsewhere sort last)
         first_number: dict[int, tuple[int, float]] = {}
         for i in members:
             b = int(building[i])
-            num = int(number[i]) if number[i] >= 0 else 1 << 40
+            on_face = kind == 0 and face[i] == code
+            num = int(number[i]) if on_face or (kind == 1 and number[i] >= 0) else 1 << 40
             key = (num, float(x[i]))
             if b not in first_number or key < first_number[b]:
                 first_number[b] = key
@@ -200,7 +216,10 @@ def _two_opt(seq: np.ndarray, fwd: np.ndarray, ex: np.ndarray, ey: np.ndarray) -
     backwards and each of its stops the other way; applied while it shortens the path."""
     m = len(seq)
     seq, fwd = seq.copy(), fwd.copy()
-    for _ in range(MAX_TWO_OPT_PASSES):
+    # a pass costs about m² operations: fewer passes on very large lists (a turf of
+    # thousands of doors without street addresses) keep the time to about a second
+    passes = max(1, min(MAX_TWO_OPT_PASSES, TWO_OPT_BUDGET // max(m * m, 1)))
+    for _ in range(passes):
         improved = False
         for i in range(m):
             # entry / exit coordinates in the current orientation
