@@ -155,6 +155,7 @@ def turfs_cut(
         target_doors,
         districts=shapes,
         progress=lambda done, of: progress(done, of, "cutting"),
+        district_names={pk: d.name for pk, d in districts.items()},
     )
     pieces: list[tuple[District | None, BaseGeometry, DoorArrays, WalkPlan]] = []
     for index, cut in enumerate(result.turfs, start=1):

@@ -794,8 +794,11 @@ def cut_universe(
     *,
     districts: Mapping[int, BaseGeometry] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    district_names: Mapping[int, str] | None = None,
 ) -> CutResult:
     """Cut the doors into turfs of about `target` doors, district by district.
+
+    `district_names` (code -> name) lets the notes say "CD 11" rather than "District 7".
 
     `districts` maps a district code to its geometry (lng/lat) to clip turf
     polygons to; a district without one is clipped to a margin around its
@@ -852,17 +855,17 @@ def cut_universe(
                     polygon=projection.geometry_inverse(polygons[t]),
                 )
             )
-        notes.extend(_district_notes(code, sizes, target, cut.own_turf_lots))
+        notes.extend(_district_notes(code, sizes, target, cut.own_turf_lots, district_names))
         if shared:
             notes.append(
-                f"{_district_name(code)}: {shared:,} door(s) share their exact location with a door of another "
-                "turf (different buildings at one point); on the map that point belongs to one turf only."
+                f"{_district_name(code, district_names)}: {shared:,} door(s) share their exact location with a door "
+                "of another turf (different buildings at one point); on the map that point belongs to one turf only."
             )
         missing = int((~covered).sum()) - shared
         if missing > 0:
             notes.append(
-                f"{_district_name(code)}: {missing:,} door(s) lie outside the district's boundary as drawn; "
-                "their turf's polygon, clipped to the district, does not show them."
+                f"{_district_name(code, district_names)}: {missing:,} door(s) lie outside the district's boundary "
+                "as drawn; their turf's polygon, clipped to the district, does not show them."
             )
         done += len(idx)
         if progress is not None:
@@ -912,12 +915,16 @@ def _covered(x: np.ndarray, y: np.ndarray, labels: np.ndarray, polygons: list[Ba
     return shapely.intersects_xy(geoms[labels], x, y)
 
 
-def _district_name(code: int) -> str:
+def _district_name(code: int, names: Mapping[int, str] | None = None) -> str:
+    if names and code in names:
+        return names[code]
     return "Doors outside every district" if code == -1 else f"District {code}"
 
 
-def _district_notes(code: int, sizes: np.ndarray, target: int, own_turf_lots: list[int]) -> list[str]:
-    name = _district_name(code)
+def _district_notes(
+    code: int, sizes: np.ndarray, target: int, own_turf_lots: list[int], names: Mapping[int, str] | None = None
+) -> list[str]:
+    name = _district_name(code, names)
     total = int(sizes.sum())
     low, high = (1 - SIZE_TOLERANCE) * target, (1 + SIZE_TOLERANCE) * target
     if len(sizes) == 1:

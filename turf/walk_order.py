@@ -62,14 +62,19 @@ class WalkPlan:
     stop_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
-_DIGITS = re.compile(r"(\d+)")
+# ASCII digits only: int() refuses some characters \d and str.isdigit() accept ("²").
+_DIGITS = re.compile(r"([0-9]+)")
 
 
 def _unit_key(unit: str) -> tuple:
     """Natural order of units: "" first, then "2" < "10" < "10A" < "B"."""
     if not unit:
         return ()
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(unit) if part)
+    return tuple(
+        (0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part)
+        for part in _DIGITS.split(unit)
+        if part
+    )
 
 
 def _validate(doors: WalkDoors) -> int:

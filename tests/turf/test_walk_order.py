@@ -258,3 +258,11 @@ def test_random_turfs_give_a_permutation_with_buildings_together(rows):
     _assert_permutation(plan, len(rows))
     _assert_buildings_contiguous(plan.order, walk.building)
     assert plan.distance_m >= 0 and plan.minutes >= len(rows) * MINUTES_PER_DOOR
+
+
+def test_units_with_superscript_digits_do_not_crash_the_walk_order():
+    """ "²".isdigit() is True but int("²") fails; such a unit sorts as text."""
+    from turf.walk_order import _unit_key
+
+    assert _unit_key("²") == ((1, 0, "²"),)
+    assert _unit_key("10A") < _unit_key("B")
