@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """schemathesis against /api/v1/schema/ as each of the three standard users.
 
-    .venv/bin/pip install -r requirements-bench.txt    # schemathesis
-    .venv/bin/python benchmarks/fuzz_api.py [--max-examples 50] [--max-time 120]
+    python3 -m venv .venv-bench && .venv-bench/bin/pip install -r requirements.txt -r requirements-bench.txt
+    .venv-bench/bin/python benchmarks/fuzz_api.py [--max-examples 50] [--max-time 120]
 
 On a throwaway SQLite database in var/fuzz/ it loads the demo, adds an
 outsider (organizer of another chapter), issues phone tokens to organizer,

@@ -2,9 +2,9 @@
 """A canvass weekend under load: gunicorn + PostgreSQL + Redis + a django-q2 worker,
 driven by locust (headless, loopback, bounded in time) on this machine.
 
-    .venv/bin/pip install -r requirements-bench.txt        # locust
-    .venv/bin/python benchmarks/load_weekend.py                        # 1,000 canvassers + 20 organizers, 180 s
-    .venv/bin/python benchmarks/load_weekend.py --steps 1000,1500,2000,3000 --duration 120   # the breaking point
+    python3 -m venv .venv-bench && .venv-bench/bin/pip install -r requirements.txt -r requirements-bench.txt
+    .venv-bench/bin/python benchmarks/load_weekend.py                        # 1,000 canvassers + 20 organizers, 180 s
+    .venv-bench/bin/python benchmarks/load_weekend.py --steps 1000,1500,2000,3000 --duration 120   # the breaking point
 
 It makes (or reuses) the PostgreSQL database `fieldops_load`, migrates it, loads
 the demo (Venice: 15,412 doors in 257 turfs), adds the load's canvassers (four

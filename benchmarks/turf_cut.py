@@ -1,8 +1,8 @@
 """Benchmark turf cutting (turf/cutting.py) against three baselines, then at a million doors.
 
-    python3 -m venv /work/bench-venv
-    /work/bench-venv/bin/pip install -r requirements.txt -r requirements-bench.txt
-    /work/bench-venv/bin/python benchmarks/turf_cut.py [--target 60] [--million 1000000] [--skip-constrained]
+    python3 -m venv .venv-bench
+    .venv-bench/bin/pip install -r requirements.txt -r requirements-bench.txt
+    .venv-bench/bin/python benchmarks/turf_cut.py [--target 60] [--million 1000000] [--skip-constrained]
 
 No database and no Django: the doors of data/la/venice_addresses.csv are read
 and merged like the importer does (turf/sample_doors.py). On them, with one
