@@ -35,8 +35,8 @@ def setup_script(world):
     DoorDistrict.objects.bulk_create([DoorDistrict(door=d, district=world.hood_nc) for d in world.hood_doors])
     world.layer2 = layer2
     # Two turfs over the first 60 doors; the rest are in no turf.
-    turf_b = f.TurfFactory(campaign=world.campaign, name="Turf B")
-    turf_c = f.TurfFactory(campaign=world.campaign, name="Turf C")
+    turf_b = f.TurfFactory(campaign=world.campaign, name="Turf B", door_count=30)
+    turf_c = f.TurfFactory(campaign=world.campaign, name="Turf C", door_count=30)
     TurfDoor.objects.bulk_create(
         [TurfDoor(turf=turf_b if i < 30 else turf_c, door=d, position=i) for i, d in enumerate(world.hood_doors[:60])]
     )
