@@ -112,6 +112,8 @@ def district_stats(
     universe = universe_by_district(campaign, layers)
     wanted = set(totals) | set(universe)
     out = []
+    # Not the geometry columns: a district's polygon can be megabytes.
+    districts = districts.only("pk", "name", "external_id", "layer_id", "layer__name")
     for district in districts.filter(pk__in=wanted).order_by("layer__name", "name"):
         entry = {
             "district": district.pk,
