@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -26,13 +27,17 @@ from django.utils.safestring import mark_safe
 from shapely.geometry import shape
 
 from canvass import exports, stats_selectors
-from canvass.models import Campaign, StatsDirtyDay
+from canvass.models import Campaign, StatsDirtyDay, Turf
+from fieldops.access import scope_to_organization
 from turf.svgmap import Shape, svg_map
 
 # Completion of a turf -> fill, from untouched grey to done green.
 COMPLETION_FILLS = ((0.0, "#e0e0e0"), (0.25, "#fdd49e"), (0.5, "#fdae6b"), (0.75, "#a1d99b"), (1.0, "#41ab5d"))
 DONE_FILL = "#006d2c"
 CHART_DAYS = 60
+# About 5 m: a pixel of a 900-pixel map of a neighbourhood.
+MAP_TOLERANCE_DEGREES = 0.00005
+TURF_GEOMETRY_CACHE_SECONDS = 24 * 3600
 
 
 def completion_fill(completion: float | None) -> str:
@@ -64,7 +69,9 @@ def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 22
     for fraction in (0.5, 1.0):
         y = top_margin + plot_h * (1 - fraction)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eee"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{round(top * fraction)}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{round(top * fraction)}</text>'
+        )
     for d in days:
         x = left + (d["day"] - first).days * bar
         h = plot_h * d["doors_knocked"] / top
@@ -86,6 +93,26 @@ def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 22
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{day:%d %b}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def turf_geometries(turfs: list[dict[str, Any]]) -> dict[int, Any]:
+    """{turf id: its polygon simplified to about a pixel, or None}, cached per turf version.
+
+    Decoding and drawing every turf's full polygon cost 0.2-0.4 s per page for
+    the 257 Venice turfs; a turf's polygon changes only with the turf (its
+    updated_at), so it is loaded (one query) only when it changed.
+    """
+    keys = {f"fieldops:turf-geometry:{t['turf']}:{t['_updated_at'].timestamp()}": t["turf"] for t in turfs}
+    found = cache.get_many(list(keys))
+    out = {keys[key]: geometry for key, geometry in found.items()}
+    missing = {turf_id: key for key, turf_id in keys.items() if key not in found}
+    if missing:
+        fresh = {}
+        for pk, polygon in Turf.objects.filter(pk__in=list(missing)).values_list("pk", "polygon"):
+            geometry = shape(polygon).simplify(MAP_TOLERANCE_DEGREES) if polygon else None
+            out[pk] = fresh[missing[pk]] = geometry
+        cache.set_many(fresh, TURF_GEOMETRY_CACHE_SECONDS)
+    return out
 
 
 class ExportForm(forms.Form):
@@ -113,7 +140,11 @@ class CampaignDashboard:
         return own + super().get_urls()  # type: ignore[misc]
 
     def _dashboard_campaign(self, request: HttpRequest, object_id: str) -> Campaign:
-        campaign = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        # Scoped like the admin's queryset, but without CampaignAdmin's list
+        # annotations: its universe subquery runs once per turf (4 s for the
+        # 257 Venice turfs, docs/performance.md).
+        campaigns = scope_to_organization(Campaign.objects.select_related("organization"), request.user)
+        campaign = campaigns.filter(pk=object_id).first() if str(object_id).isdigit() else None
         if campaign is None:
             raise Http404("No such campaign.")
         if not self.has_view_permission(request, campaign):  # type: ignore[attr-defined]
@@ -125,8 +156,7 @@ class CampaignDashboard:
         if obj.pk is None:
             return "Save the campaign first."
         return format_html(
-            '<a href="{}">Dashboard: doors knocked, districts, turfs, canvassers</a> · '
-            '<a href="{}">Export to VAN…</a>',
+            '<a href="{}">Dashboard: doors knocked, districts, turfs, canvassers</a> · <a href="{}">Export to VAN…</a>',
             reverse("admin:canvass_campaign_dashboard", args=[obj.pk]),
             reverse("admin:canvass_campaign_export_van", args=[obj.pk]),
         )
@@ -143,16 +173,17 @@ class CampaignDashboard:
             by_layer.setdefault(row["layer"], []).append(row)
         layer_tables = [(layer, by_layer[layer.pk]) for layer in layers if layer.pk in by_layer]
         turfs = stats_selectors.turf_stats(campaign=campaign, with_answers=False)
+        geometries = turf_geometries(turfs)
         shapes = [
             Shape(
-                geometry=shape(t["_polygon"]),
+                geometry=geometries[t["turf"]],
                 fill=completion_fill(t["completion"]),
                 label=t["name"] if len(turfs) <= 60 else "",
                 href=reverse("admin:canvass_turf_change", args=[t["turf"]]),
                 title=f"{t['name']}: {t['doors_knocked']} of {t['door_count']} doors knocked",
             )
             for t in turfs
-            if t["_polygon"]
+            if geometries.get(t["turf"]) is not None
         ]
         canvassers = stats_selectors.canvasser_stats(campaign=campaign, with_answers=False)
         pending = StatsDirtyDay.objects.filter(campaign=campaign).count()

@@ -76,9 +76,7 @@ def _attempts(campaign: Campaign, date_from: dt.date | None, date_to: dt.date | 
         attempts = attempts.filter(corrected_at__lt=day_window(date_to, date_to, tz)[1])
     return (
         attempts.select_related("person")
-        .only(
-            "pk", "corrected_at", "result_code_id", "answers", "canvasser_id", "person__external_voter_id", "door_id"
-        )
+        .only("pk", "corrected_at", "result_code_id", "answers", "canvasser_id", "person__external_voter_id", "door_id")
         .order_by("corrected_at", "pk")
         .iterator(chunk_size=2000)
     )
@@ -111,7 +109,9 @@ def _rows(campaign: Campaign, date_from, date_to, problems: dict[str, Counter]) 
             elif option.question.van_survey_question_id is None:
                 problems["unmapped"][f"question without a VAN survey question id: {option.question.text}"] += 1
             elif option.van_survey_response_id is None:
-                problems["unmapped"][f"option without a VAN survey response id: {option.question.text} / {option.label}"] += 1
+                problems["unmapped"][
+                    f"option without a VAN survey response id: {option.question.text} / {option.label}"
+                ] += 1
             else:
                 responses.append((option.question, option))
         result_code_id = None

@@ -10,9 +10,13 @@ urlpatterns = [
         stats_apis.CampaignDistrictStatsApi.as_view(),
         name="stats-campaign-districts",
     ),
-    path("stats/campaigns/<int:campaign_id>/days/", stats_apis.CampaignDayStatsApi.as_view(), name="stats-campaign-days"),
     path(
-        "stats/campaigns/<int:campaign_id>/turfs/", stats_apis.CampaignTurfStatsApi.as_view(), name="stats-campaign-turfs"
+        "stats/campaigns/<int:campaign_id>/days/", stats_apis.CampaignDayStatsApi.as_view(), name="stats-campaign-days"
+    ),
+    path(
+        "stats/campaigns/<int:campaign_id>/turfs/",
+        stats_apis.CampaignTurfStatsApi.as_view(),
+        name="stats-campaign-turfs",
     ),
     path(
         "stats/campaigns/<int:campaign_id>/canvassers/",

@@ -35,7 +35,10 @@ def van(hood):
     ResultCode.objects.filter(organization=world.org, code="not_home").update(van_result_code_id=1)
     ResultCode.objects.filter(organization=world.org, code="refused").update(van_result_code_id=2)
     doors = world.hood_doors
-    people = [f.PersonFactory(door=d, organization=world.org, external_voter_id=str(100200 + i)) for i, d in enumerate(doors[:5])]
+    people = [
+        f.PersonFactory(door=d, organization=world.org, external_voter_id=str(100200 + i))
+        for i, d in enumerate(doors[:5])
+    ]
     at = dt.datetime.combine(DAY, dt.time(18, 30), tzinfo=LA)  # 02:30 UTC the next day
     y = world.options[q1.pk][0]
     v2 = world.options[q2.pk][1]

@@ -4,6 +4,7 @@ rebuilds, a worker dying mid-task, coalesced enqueue and the sweep."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from unittest import mock
 
 import pytest
@@ -97,7 +98,7 @@ def test_rerun_and_rebuild_give_the_same_numbers(day_world, no_broker, push):
     # Rebuild from scratch (after garbage in the tables): same rows.
     StatsDay.objects.filter(kind="turf").update(attempts=999)
     StatsDoor.objects.all().delete()
-    call_command("rebuild_stats", "--campaign", day_world.campaign.slug, stdout=open("/dev/null", "w"))
+    call_command("rebuild_stats", "--campaign", day_world.campaign.slug, stdout=io.StringIO())
     assert stored(day_world.campaign) == first
 
 
@@ -114,7 +115,7 @@ def test_a_worker_dying_mid_task_loses_nothing(day_world, no_broker, push):
 
 
 def test_coalesced_enqueue_and_the_flag(day_world, no_broker):
-    for i in range(5):
+    for _ in range(5):
         stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY), (day_world.campaign.pk, DAY)])
     assert no_broker.call_count == 1
     assert StatsDirtyDay.objects.count() == 1
@@ -161,8 +162,8 @@ def test_the_task_function_and_the_schedule_command(day_world, no_broker, push):
 
     push(day_world, simulated_day(day_world, day=DAY, n=20))
     assert "1 recomputed" in tasks.stats_aggregate(sweep=True)
-    call_command("setup_schedules", stdout=open("/dev/null", "w"))
-    call_command("setup_schedules", stdout=open("/dev/null", "w"))
+    call_command("setup_schedules", stdout=io.StringIO())
+    call_command("setup_schedules", stdout=io.StringIO())
     schedule = Schedule.objects.get(name="stats-aggregate")
     assert (schedule.func, schedule.minutes, schedule.repeats) == ("canvass.tasks.stats_aggregate", 1, -1)
     assert Schedule.objects.filter(name="stats-aggregate").count() == 1
