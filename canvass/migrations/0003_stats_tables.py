@@ -71,4 +71,8 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['campaign', 'first_day'], name='canvass_sta_campaig_151d00_idx')],
             },
         ),
+        migrations.AddIndex(
+            model_name="contactattempt",
+            index=models.Index(fields=["campaign", "corrected_at"], name="canvass_con_campaig_b3a6e3_idx"),
+        ),
     ]
