@@ -363,8 +363,13 @@ def _write_stats(campaign: Campaign, day_from: dt.date, day_to: dt.date) -> dict
         turf__campaign_id=campaign.pk, door_id__in=knocked_doors
     ).values_list("door_id", "turf_id"):
         keys_of[door_id].append((StatsKind.TURF, turf_id))
+    # Only a door first knocked inside the window counts as new in it: read those
+    # by (campaign, first_day), not by the knocked doors (a join whose plan went
+    # to a 3 s nested loop when the table's statistics were stale).
     first_day = dict(
-        StatsDoor.objects.filter(campaign=campaign, door_id__in=knocked_doors).values_list("door_id", "first_day")
+        StatsDoor.objects.filter(campaign=campaign, first_day__gte=day_from, first_day__lte=day_to).values_list(
+            "door_id", "first_day"
+        )
     )
     by_kind: dict[str, int] = defaultdict(int)
     out: list[tuple] = []
