@@ -10,8 +10,9 @@ from unittest import mock
 
 import pytest
 from django.db import connection, connections, transaction
+from django.db.models import Count
 
-from canvass import stats_services
+from canvass import stats_selectors, stats_services
 from canvass.models import ContactAttempt, StatsDirtyDay
 from tests.canvass.stats_world import oracle, setup_script, simulated_day, stored
 
@@ -76,6 +77,19 @@ def test_two_workers_while_pushes_arrive(world3):
     assert not StatsDirtyDay.objects.exists()
     assert sum(processed) >= 3
     assert stored(world3.campaign) == oracle(world3.campaign)
+    # What the dashboard and the API show per district equals a direct count, every layer.
+    shown = {r["district"]: r for r in stats_selectors.district_stats(campaign=world3.campaign)}
+    direct = (
+        ContactAttempt.objects.filter(campaign=world3.campaign)
+        .values("door__district_links__district")
+        .annotate(attempts=Count("id"), doors=Count("door", distinct=True))
+    )
+    layers = set()
+    for row in direct:
+        entry = shown[row["door__district_links__district"]]
+        assert (entry["attempts"], entry["doors_knocked"]) == (row["attempts"], row["doors"])
+        layers.add(entry["layer"])
+    assert layers == {world3.layer.pk, world3.layer2.pk}
 
 
 def test_two_workers_on_the_same_backlog_and_a_rebuild(world3):
