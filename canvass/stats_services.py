@@ -243,7 +243,10 @@ def _lock_campaign(campaign_id: int) -> Campaign | None:
     the campaign through the foreign key) are not blocked. On SQLite the
     IMMEDIATE write transaction already runs alone.
     """
-    locked = Campaign.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update)
+    locked = Campaign.objects.select_for_update(
+        no_key=connection.features.has_select_for_no_key_update,
+        of=("self",) if connection.features.has_select_for_update_of else (),
+    )
     return locked.select_related("organization").filter(pk=campaign_id).first()
 
 
