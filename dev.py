@@ -49,6 +49,7 @@ def run() -> None:
     setup("requirements.txt")
     manage = [str(PY), "manage.py"]
     sh(*manage, "migrate", "--no-input")
+    sh(*manage, "setup_schedules")
     sh(*manage, "collectstatic", "--no-input", "--verbosity", "0")
     sh(*manage, "demo")
     host = os.environ.get("FIELDOPS_ADDR", "127.0.0.1:8000")

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from canvass.dashboard import CampaignDashboard
 from canvass.models import (
     Assignment,
     AssignmentCanvasser,
@@ -40,14 +41,14 @@ class SurveyQuestionInline(ScopedTabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CampaignTurfTools, OrganizationScopedAdmin):
+class CampaignAdmin(CampaignDashboard, CampaignTurfTools, OrganizationScopedAdmin):
     list_display = ("name", "slug", "starts_on", "ends_on", "goal_doors", "turf_count", "universe", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("target_districts",)
     related_select = {"target_districts": ("layer",)}
-    readonly_fields = ("universe", "turf_tools", "created_at")
+    readonly_fields = ("dashboard_link", "universe", "turf_tools", "created_at")
     inlines = [SurveyQuestionInline]
     actions = ["cut_turfs_action"]
 

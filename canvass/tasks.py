@@ -10,3 +10,11 @@ def turf_cut_job_run(job_id: int) -> str:
     if job is None:
         return f"turf cut {job_id}: already taken by another worker"
     return f"turf cut {job_id}: {job.status}: {job.message}"
+
+
+def stats_aggregate(sweep: bool = False) -> str:
+    """Queued after pushes (coalesced), and every minute by the schedule with sweep=True."""
+    from canvass import stats_services
+
+    result = stats_services.stats_aggregate(sweep=sweep)
+    return f"stats: {result.marked} buckets marked by the sweep, {result.processed} recomputed"

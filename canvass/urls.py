@@ -21,4 +21,5 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/end/", apis.AssignmentEndApi.as_view(), name="assignment-end"),
     path("assignments/<int:assignment_id>/reassign/", apis.AssignmentReassignApi.as_view(), name="assignment-reassign"),
     path("assignments/<int:assignment_id>/walk-list/", apis.WalkListApi.as_view(), name="walk-list"),
+    path("", include("canvass.stats_urls")),
 ]

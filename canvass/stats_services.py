@@ -1,0 +1,488 @@
+"""Aggregation of the knocks into the stats tables (design: docs/stats.md).
+
+The unit of work is a bucket: one campaign on one local day (the day of the
+knock's corrected time in the organization's timezone). A bucket is never
+incremented; it is recomputed whole from the attempts, so a re-run, a retry
+after a crash or two workers one after the other all write the same rows.
+
+    push commits  ->  stats_enqueue_attempts()   marks the bucket dirty after commit,
+                                                   queues one task unless one is queued
+    worker        ->  stats_process_dirty()       claims a dirty bucket, locks the campaign,
+                                                   recomputes it, deletes the mark, commits
+    every minute  ->  stats_aggregate(sweep=True) also re-marks the buckets of recently
+                                                   received knocks (a mark lost to a crash)
+    command       ->  stats_rebuild()             recomputes a campaign from scratch
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from canvass.models import (
+    Campaign,
+    ContactAttempt,
+    ResultCode,
+    StatsDay,
+    StatsDirtyDay,
+    StatsDoor,
+    StatsKind,
+    StatsQueue,
+    TurfDoor,
+)
+from fieldops.models import Organization
+from turf.bulk import bulk_insert
+from turf.models import DoorDistrict
+
+logger = logging.getLogger(__name__)
+
+LITERATURE_DROP_CODE = "literature_dropped"
+QUEUE_ID = 1
+# A "task queued" flag older than this is taken as lost (broker down, task
+# dropped) and the next push queues again; the schedule runs regardless.
+TASK_FLAG_STALE = dt.timedelta(minutes=5)
+# The sweep looks back this far before where it stopped last time, so a push
+# whose transaction set received_at a while before it committed is still seen.
+SWEEP_OVERLAP = dt.timedelta(minutes=2)
+
+Bucket = tuple[int, dt.date]  # (campaign id, local day)
+
+METRIC_FIELDS = (
+    "attempts",
+    "doors_knocked",
+    "contacts",
+    "refusals",
+    "support_1",
+    "support_2",
+    "support_3",
+    "support_4",
+    "support_5",
+    "literature_drops",
+)
+
+
+# --- days ------------------------------------------------------------------------
+
+
+def local_day(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.date:
+    return moment.astimezone(tz).date()
+
+
+def day_window(day_from: dt.date, day_to: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """[local midnight of day_from, local midnight after day_to) as aware datetimes."""
+    lo = dt.datetime.combine(day_from, dt.time(), tzinfo=tz)
+    hi = dt.datetime.combine(day_to + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return lo, hi
+
+
+def _db_datetime(moment: dt.datetime) -> object:
+    """A datetime as a raw query parameter: SQLite compares UTC text, so convert like the ORM does."""
+    return connection.ops.adapt_datetimefield_value(moment.astimezone(dt.UTC))
+
+
+def _as_date(value: object) -> dt.date:
+    # PostgreSQL returns dates; SQLite's date functions return 'YYYY-MM-DD' text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+# --- enqueue (called by the sync push) ----------------------------------------------
+
+
+def stats_enqueue_attempts(*, attempts: Iterable[ContactAttempt]) -> None:
+    """Have the stats recomputed for these new attempts once the transaction commits.
+
+    The sync push calls this with the attempts it created, inside its
+    transaction or after it: the buckets are marked and a task queued only
+    after the commit (transaction.on_commit; at once outside a transaction),
+    so a worker never looks for knocks that are not visible yet. Cheap: one
+    query for the organizations' zones, then (after commit) one INSERT … ON
+    CONFLICT DO NOTHING and one conditional UPDATE; a burst of pushes queues
+    one task.
+    """
+    attempts = [a for a in attempts]
+    if not attempts:
+        return
+    zones = dict(
+        Organization.objects.filter(pk__in={a.organization_id for a in attempts}).values_list("pk", "timezone")
+    )
+    buckets = {
+        (a.campaign_id, local_day(a.corrected_at, zoneinfo.ZoneInfo(zones[a.organization_id]))) for a in attempts
+    }
+    transaction.on_commit(lambda: stats_enqueue(buckets=buckets), robust=True)
+
+
+def stats_enqueue(*, buckets: Iterable[Bucket]) -> bool:
+    """Mark the buckets dirty and queue one aggregation task unless one is queued.
+
+    Call after the attempts are committed. Returns whether a task was queued.
+    """
+    stats_mark_dirty(buckets=buckets)
+    return _queue_task()
+
+
+def stats_mark_dirty(*, buckets: Iterable[Bucket]) -> int:
+    rows = [StatsDirtyDay(campaign_id=campaign_id, day=day) for campaign_id, day in sorted(set(buckets))]
+    if rows:
+        # ON CONFLICT DO NOTHING: a bucket already waiting stays one row.
+        StatsDirtyDay.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _queue_task() -> bool:
+    now = timezone.now()
+    idle = Q(task_queued_at__isnull=True) | Q(task_queued_at__lt=now - TASK_FLAG_STALE)
+    won = StatsQueue.objects.filter(pk=QUEUE_ID).filter(idle).update(task_queued_at=now)
+    if not won and not StatsQueue.objects.filter(pk=QUEUE_ID).exists():
+        StatsQueue.objects.bulk_create([StatsQueue(id=QUEUE_ID)], ignore_conflicts=True)
+        won = StatsQueue.objects.filter(pk=QUEUE_ID).filter(idle).update(task_queued_at=now)
+    if not won:
+        return False  # a task is queued and has not started: it will see these marks
+    from django_q.tasks import async_task
+
+    try:
+        async_task("canvass.tasks.stats_aggregate", task_name=f"stats-{now:%Y%m%d%H%M%S%f}")
+    except Exception:  # the broker is down: the every-minute schedule does the work
+        logger.exception("Could not queue the stats task; the schedule will run it.")
+        StatsQueue.objects.filter(pk=QUEUE_ID, task_queued_at=now).update(task_queued_at=None)
+        return False
+    return True
+
+
+def stats_queue_release() -> None:
+    """A task starting: the next mark queues a new task (these marks it will see itself)."""
+    StatsQueue.objects.filter(pk=QUEUE_ID).update(task_queued_at=None)
+
+
+# --- the safety net ----------------------------------------------------------------
+
+
+def stats_sweep(*, now: dt.datetime | None = None) -> int:
+    """Mark the buckets of every knock received since the last sweep (minus an overlap).
+
+    Covers a push whose process died between its commit and its on_commit
+    mark. The first sweep ever looks at every knock. Returns buckets marked.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        StatsQueue.objects.bulk_create([StatsQueue(id=QUEUE_ID)], ignore_conflicts=True)
+        queue = StatsQueue.objects.select_for_update().get(pk=QUEUE_ID)
+        since = queue.swept_until - SWEEP_OVERLAP if queue.swept_until else None
+        recent = ContactAttempt.objects.all()
+        if since is not None:
+            recent = recent.filter(received_at__gte=since)
+        buckets: set[Bucket] = set()
+        org_ids = list(recent.order_by().values_list("organization_id", flat=True).distinct())
+        zones = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "timezone"))
+        for org_id in org_ids:  # one query per organization with new knocks: a handful
+            day_sql, day_params = connection.ops.datetime_cast_date_sql("a.corrected_at", (), zones[org_id])
+            sql = (
+                f"SELECT DISTINCT a.campaign_id, {day_sql} FROM {ContactAttempt._meta.db_table} a "  # noqa: S608
+                "WHERE a.organization_id = %s" + (" AND a.received_at >= %s" if since is not None else "")
+            )
+            params = [*day_params, org_id, *([_db_datetime(since)] if since is not None else [])]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                buckets.update((campaign_id, _as_date(day)) for campaign_id, day in cursor.fetchall())
+        StatsQueue.objects.filter(pk=QUEUE_ID).update(swept_until=now)
+    return stats_mark_dirty(buckets=buckets)
+
+
+# --- processing ----------------------------------------------------------------------
+
+
+def stats_process_dirty(*, max_buckets: int | None = None) -> int:
+    """Recompute dirty buckets, one transaction each, until none is left. Returns how many.
+
+    Safe with any number of workers at once: each claims a different bucket
+    (SKIP LOCKED) and recomputes under its campaign's row lock.
+    """
+    done = 0
+    while max_buckets is None or done < max_buckets:
+        if not _process_one():
+            break
+        done += 1
+    return done
+
+
+def _process_one() -> bool:
+    with transaction.atomic():
+        # Lock (not yet delete) the mark: a push marking the same bucket now
+        # finds it and adds nothing, and this worker's recompute, which starts
+        # after that push committed its knocks, sees them.
+        dirty = (
+            StatsDirtyDay.objects.select_for_update(skip_locked=True)
+            .order_by("day", "campaign_id")
+            .only("pk", "campaign_id", "day")
+            .first()
+        )
+        if dirty is None:
+            return False
+        campaign = _lock_campaign(dirty.campaign_id)
+        # Delete the mark before reading the knocks: from here on, a push that
+        # commits knocks of this bucket blocks on this deleted row and, once we
+        # commit, inserts a new mark, so its knocks get their own recompute.
+        StatsDirtyDay.objects.filter(pk=dirty.pk).delete()
+        if campaign is not None:
+            _recompute_day(campaign, dirty.day)
+    return True
+
+
+def _lock_campaign(campaign_id: int) -> Campaign | None:
+    """Every recompute of a campaign holds its row lock: one at a time per campaign.
+
+    FOR NO KEY UPDATE: pushes inserting knocks (which take FOR KEY SHARE on
+    the campaign through the foreign key) are not blocked. On SQLite the
+    IMMEDIATE write transaction already runs alone.
+    """
+    locked = Campaign.objects.select_for_update(
+        no_key=connection.features.has_select_for_no_key_update,
+        of=("self",) if connection.features.has_select_for_update_of else (),
+    )
+    return locked.select_related("organization").filter(pk=campaign_id).first()
+
+
+def _recompute_day(campaign: Campaign, day: dt.date) -> None:
+    tz = campaign.organization.tzinfo
+    lo, hi = (_db_datetime(m) for m in day_window(day, day, tz))
+    attempt_table = ContactAttempt._meta.db_table
+    door_table = StatsDoor._meta.db_table
+    knocked = f"SELECT a.door_id FROM {attempt_table} a WHERE a.campaign_id = %s AND a.corrected_at >= %s AND a.corrected_at < %s"  # noqa: E501, S608
+    with connection.cursor() as cursor:
+        # Doors knocked this day that were recorded as first knocked later: a
+        # late sync. Their old first day loses them from its new_doors.
+        cursor.execute(
+            f"SELECT DISTINCT s.first_day FROM {door_table} s WHERE s.campaign_id = %s AND s.first_day > %s "  # noqa: S608
+            f"AND s.door_id IN ({knocked})",
+            [campaign.pk, day, campaign.pk, lo, hi],
+        )
+        later = [_as_date(row[0]) for row in cursor.fetchall()]
+        cursor.execute(
+            f"INSERT INTO {door_table} (campaign_id, door_id, first_day) "  # noqa: S608
+            f"SELECT DISTINCT %s, k.door_id, %s FROM ({knocked}) k WHERE 1 = 1 "
+            f"ON CONFLICT (campaign_id, door_id) DO UPDATE SET first_day = excluded.first_day "
+            f"WHERE excluded.first_day < {door_table}.first_day",
+            [campaign.pk, day, campaign.pk, lo, hi],
+        )
+    stats_mark_dirty(buckets=[(campaign.pk, d) for d in later])
+    StatsDay.objects.filter(campaign=campaign, day=day).delete()
+    _write_stats(campaign, day, day)
+
+
+@dataclass
+class RebuildResult:
+    campaign: Campaign
+    days: int = 0
+    rows: int = 0
+    attempts: int = 0
+    seconds: float = 0.0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def stats_rebuild(*, campaign: Campaign) -> RebuildResult:
+    """Recompute all of a campaign's stats from its attempts, in one transaction.
+
+    Gives the same rows as the incremental path (tests/canvass/test_stats_*).
+    """
+    import time
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        locked = _lock_campaign(campaign.pk)
+        if locked is None:
+            return RebuildResult(campaign=campaign)
+        campaign = locked
+        # Pending marks are covered by this rebuild; one a worker holds is
+        # skipped (it waits for the campaign lock and recomputes after us).
+        held = list(
+            StatsDirtyDay.objects.select_for_update(skip_locked=True)
+            .filter(campaign=campaign)
+            .values_list("pk", flat=True)
+        )
+        StatsDirtyDay.objects.filter(pk__in=held).delete()
+        tz = campaign.organization.tzinfo
+        StatsDoor.objects.filter(campaign=campaign).delete()
+        day_sql, day_params = connection.ops.datetime_cast_date_sql(
+            "MIN(a.corrected_at)", (), campaign.organization.timezone
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {StatsDoor._meta.db_table} (campaign_id, door_id, first_day) "  # noqa: S608
+                f"SELECT a.campaign_id, a.door_id, {day_sql} FROM {ContactAttempt._meta.db_table} a "
+                "WHERE a.campaign_id = %s GROUP BY a.campaign_id, a.door_id",
+                [*day_params, campaign.pk],
+            )
+        StatsDay.objects.filter(campaign=campaign).delete()
+        span = ContactAttempt.objects.filter(campaign=campaign).aggregate(
+            first=Min("corrected_at"), last=Max("corrected_at")
+        )
+        result = RebuildResult(campaign=campaign)
+        if span["first"] is not None:
+            first, last = local_day(span["first"], tz), local_day(span["last"], tz)
+            result.days = (last - first).days + 1
+            result.by_kind = _write_stats(campaign, first, last)
+            result.rows = sum(result.by_kind.values())
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# --- the aggregation queries --------------------------------------------------------------
+
+
+def _write_stats(campaign: Campaign, day_from: dt.date, day_to: dt.date) -> dict[str, int]:
+    """Compute and insert the stats rows of days [day_from, day_to] (deleted by the caller).
+
+    One streaming read of the knocks in the window (index campaign,
+    corrected_at), ordered by time so that one local day is in memory at a
+    time, plus one read each of the knocked doors' districts, turfs and first
+    knocks. Counting in Python beat one GROUP BY per kind on PostgreSQL by 5x
+    for a day's bucket: every GROUP BY rescanned the day and expanded the
+    answers' JSON again (docs/performance.md).
+    """
+    tz = campaign.organization.tzinfo
+    lo, hi = day_window(day_from, day_to, tz)
+    knocks = ContactAttempt.objects.filter(campaign=campaign, corrected_at__gte=lo, corrected_at__lt=hi)
+    knocked_doors = knocks.order_by().values("door_id")
+    codes = {
+        pk: (is_contact, is_refusal, code == LITERATURE_DROP_CODE)
+        for pk, is_contact, is_refusal, code in ResultCode.objects.filter(
+            organization_id=campaign.organization_id
+        ).values_list("pk", "is_contact", "is_refusal", "code")
+    }
+    keys_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for door_id, district_id in DoorDistrict.objects.filter(door_id__in=knocked_doors).values_list(
+        "door_id", "district_id"
+    ):
+        keys_of[door_id].append((StatsKind.DISTRICT, district_id))
+    for door_id, turf_id in TurfDoor.objects.filter(
+        turf__campaign_id=campaign.pk, door_id__in=knocked_doors
+    ).values_list("door_id", "turf_id"):
+        keys_of[door_id].append((StatsKind.TURF, turf_id))
+    # Only a door first knocked inside the window counts as new in it: read those
+    # by (campaign, first_day), not by the knocked doors (a join whose plan went
+    # to a 3 s nested loop when the table's statistics were stale).
+    first_day = dict(
+        StatsDoor.objects.filter(campaign=campaign, first_day__gte=day_from, first_day__lte=day_to).values_list(
+            "door_id", "first_day"
+        )
+    )
+    by_kind: dict[str, int] = defaultdict(int)
+    out: list[tuple] = []
+    day: dt.date | None = None
+    buckets: dict[tuple[str, int], _Bucket] = {}
+
+    def flush() -> None:
+        for (kind, key_id), bucket in buckets.items():
+            new = 0 if kind == StatsKind.CANVASSER else sum(1 for d in bucket.doors if first_day.get(d) == day)
+            out.append(
+                (campaign.pk, day, kind, key_id, *bucket.counts[:1], len(bucket.doors), *bucket.counts[1:], new,
+                 bucket.answers)
+            )  # fmt: skip
+            by_kind[kind] += 1
+        buckets.clear()
+
+    campaign_key = (StatsKind.CAMPAIGN, campaign.pk)
+    sql = (
+        "SELECT corrected_at, door_id, canvasser_id, result_code_id, support_level, answers "  # noqa: S608
+        f"FROM {ContactAttempt._meta.db_table} WHERE campaign_id = %s AND corrected_at >= %s AND corrected_at < %s "
+        "ORDER BY corrected_at"
+    )
+    # A raw server-side cursor: the ORM's per-value converters cost a quarter
+    # of a rebuild; most knocks have no answers, whose JSON is not decoded.
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, _db_datetime(lo), _db_datetime(hi)])
+        while chunk := cursor.fetchmany(5000):
+            for corrected_at, door_id, canvasser_id, code_id, support, answers in chunk:
+                if isinstance(corrected_at, str):  # SQLite without type detection
+                    corrected_at = dt.datetime.fromisoformat(corrected_at)
+                if corrected_at.tzinfo is None:  # SQLite stores UTC without an offset
+                    corrected_at = corrected_at.replace(tzinfo=dt.UTC)
+                local = corrected_at.astimezone(tz).date()
+                if local != day:
+                    if day is not None:
+                        flush()
+                    day = local
+                contact, refusal, literature = codes[code_id]
+                options: list[str] = []
+                if answers and answers != "{}":
+                    if isinstance(answers, str):
+                        answers = json.loads(answers)
+                    if isinstance(answers, dict):
+                        options = [str(v) for v in answers.values() if v is not None]
+                for key in (campaign_key, (StatsKind.CANVASSER, canvasser_id), *keys_of.get(door_id, ())):
+                    bucket = buckets.get(key)
+                    if bucket is None:
+                        bucket = buckets[key] = _Bucket()
+                    counts = bucket.counts
+                    counts[0] += 1
+                    counts[1] += contact
+                    counts[2] += refusal
+                    if support:
+                        counts[2 + support] += 1
+                    counts[8] += literature
+                    bucket.doors.add(door_id)
+                    for option in options:
+                        bucket.answers[option] = bucket.answers.get(option, 0) + 1
+    if day is not None:
+        flush()
+
+    columns = ("campaign_id", "day", "kind", "key_id", *METRIC_FIELDS, "new_doors", "answers")
+    if connection.vendor == "postgresql":
+        # COPY: a rebuild writes tens of thousands of rows.
+        bulk_insert(StatsDay, columns, ((*v[:-1], json.dumps(v[-1])) for v in out))
+    else:
+        StatsDay.objects.bulk_create((StatsDay(**dict(zip(columns, v, strict=True))) for v in out), batch_size=500)
+    return dict(by_kind)
+
+
+class _Bucket:
+    """Counts of one (kind, key) on the day being read: attempts, contacts,
+    refusals, support 1-5, literature drops; its doors; its answers."""
+
+    __slots__ = ("answers", "counts", "doors")
+
+    def __init__(self) -> None:
+        self.counts = [0] * 9
+        self.doors: set[int] = set()
+        self.answers: dict[str, int] = {}
+
+
+# --- the task body ------------------------------------------------------------------------
+
+
+@dataclass
+class AggregateResult:
+    marked: int = 0
+    processed: int = 0
+
+
+def stats_aggregate(*, sweep: bool = False, max_buckets: int | None = None) -> AggregateResult:
+    """What a worker runs: release the queue flag, optionally sweep, recompute what is dirty."""
+    stats_queue_release()
+    result = AggregateResult()
+    if sweep:
+        result.marked = stats_sweep()
+    result.processed = stats_process_dirty(max_buckets=max_buckets)
+    return result
+
+
+def stats_mark_campaign(*, campaign: Campaign) -> int:
+    """Mark every day of a campaign that has knocks or stats (after doors were
+    re-districted or turfs re-cut: the day buckets join those tables)."""
+    tz = campaign.organization.tzinfo
+    span = ContactAttempt.objects.filter(campaign=campaign).aggregate(
+        first=Min("corrected_at"), last=Max("corrected_at")
+    )
+    days = set(StatsDay.objects.filter(campaign=campaign).values_list("day", flat=True).distinct())
+    if span["first"] is not None:
+        first, last = local_day(span["first"], tz), local_day(span["last"], tz)
+        days.update(first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+    return stats_mark_dirty(buckets=[(campaign.pk, d) for d in days])
