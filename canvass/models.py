@@ -445,6 +445,8 @@ class SyncChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}#{self.seq} {self.kind} {self.object_id}"
+
+
 # --- Stats: what the aggregation tasks compute from the knocks (docs/stats.md) ---
 
 

@@ -97,7 +97,7 @@ def _as_date(value: object) -> dt.date:
 # --- enqueue (called by the sync push) ----------------------------------------------
 
 
-def stats_enqueue_attempts(*, attempts: Iterable[ContactAttempt]) -> None:
+def stats_enqueue_attempts(*, attempts: Iterable[ContactAttempt], organization: Organization | None = None) -> None:
     """Have the stats recomputed for these new attempts once the transaction commits.
 
     The sync push calls this with the attempts it created, inside its
@@ -111,9 +111,12 @@ def stats_enqueue_attempts(*, attempts: Iterable[ContactAttempt]) -> None:
     attempts = [a for a in attempts]
     if not attempts:
         return
-    zones = dict(
-        Organization.objects.filter(pk__in={a.organization_id for a in attempts}).values_list("pk", "timezone")
-    )
+    if organization is not None and all(a.organization_id == organization.pk for a in attempts):
+        zones = {organization.pk: organization.timezone}  # the caller has it: no query
+    else:
+        zones = dict(
+            Organization.objects.filter(pk__in={a.organization_id for a in attempts}).values_list("pk", "timezone")
+        )
     buckets = {
         (a.campaign_id, local_day(a.corrected_at, zoneinfo.ZoneInfo(zones[a.organization_id]))) for a in attempts
     }

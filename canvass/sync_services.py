@@ -418,7 +418,9 @@ def attempts_push(
                 receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
         # The organizer's numbers follow after commit (one coalesced task, canvass/stats_services.py).
         accepted = {c.object_id for c in changes}
-        stats_enqueue_attempts(attempts=[a for a in rows if str(a.pk) in accepted])
+        stats_enqueue_attempts(
+            attempts=[a for a in rows if str(a.pk) in accepted], organization=membership.organization
+        )
         # Last: the counter lock is held from here to commit.
         position = sync_changes_record_many(organization_id=org_id, changes=changes)
         if not position:
