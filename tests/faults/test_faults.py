@@ -32,8 +32,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from django.utils import timezone
 
-from canvass.models import ContactAttempt
+from canvass import stats_services
+from canvass.models import ContactAttempt, StatsDay, StatsKind
 from tests import factories as f
 from tests.faults.proxy import FaultProxy
 
@@ -147,6 +149,7 @@ def test_ten_thousand_knocks_survive_dropped_responses_cut_bodies_a_killed_worke
     sends = batches + random.Random(3).sample(batches, 15)  # duplicated requests
     random.Random(5).shuffle(sends)  # reordered
 
+    started = time.monotonic()
     db = connection.settings_dict
     port = _free_port()
     env = {
@@ -212,6 +215,10 @@ def test_ten_thousand_knocks_survive_dropped_responses_cut_bodies_a_killed_worke
         except subprocess.TimeoutExpired:
             server.kill()
 
+    print(
+        f"\nfaults: {TOTAL} knocks in {len(sends)} requests ({len(sends) - len(batches)} duplicated, shuffled); "
+        f"{phone.tries} sends; proxy {dict(proxy.counts)}; {'; '.join(chaos_log)}; {time.monotonic() - started:.1f} s"
+    )
     # The test's own connection died with the restart.
     connections.close_all()
     assert chaos_log == [chaos_log[0], "restarted PostgreSQL"] and chaos_log[0].startswith("killed gunicorn worker")
@@ -222,3 +229,15 @@ def test_ten_thousand_knocks_survive_dropped_responses_cut_bodies_a_killed_worke
     assert len(stored) == TOTAL
     assert {str(i) for i in stored} == {k["id"] for k in knocks}
     assert ContactAttempt.objects.filter(organization=org).count() == TOTAL
+
+    # The organizer's numbers: what the workers would compute (the pushes marked their days;
+    # the sweep catches a push whose process died between commit and marking) equals a direct count.
+    stats_services.stats_aggregate(sweep=True)
+    tz = org.tzinfo
+    direct: dict = {}
+    for moment in ContactAttempt.objects.filter(organization=org).values_list("corrected_at", flat=True):
+        day = timezone.localtime(moment, tz).date()
+        direct[day] = direct.get(day, 0) + 1
+    stored = dict(StatsDay.objects.filter(campaign=campaign, kind=StatsKind.CAMPAIGN).values_list("day", "attempts"))
+    assert stored == direct
+    assert sum(stored.values()) == TOTAL
