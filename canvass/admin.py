@@ -61,16 +61,25 @@ class CampaignAdmin(CampaignDashboard, CampaignTurfTools, OrganizationScopedAdmi
             .annotate(n=Count("door", distinct=True))
             .values("n")
         )
+        turfs = (
+            Turf.objects.filter(campaign=OuterRef("pk"), status=Turf.Status.ACTIVE)
+            .order_by()
+            .values("campaign")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        # Two subqueries, no join: joining the turfs made the database count the
+        # universe once per turf (4.3 s for the Venice campaign's 257 turfs).
         return (
             super()
             .get_queryset(request)
             .annotate(
-                _turf_count=Count("turfs", distinct=True),
+                _turf_count=Coalesce(Subquery(turfs, output_field=IntegerField()), 0),
                 _universe=Coalesce(Subquery(universe, output_field=IntegerField()), 0),
             )
         )
 
-    @admin.display(description="turfs", ordering="_turf_count")
+    @admin.display(description="active turfs", ordering="_turf_count")
     def turf_count(self, obj: Campaign) -> int:
         return obj._turf_count
 

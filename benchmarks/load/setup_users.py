@@ -68,9 +68,7 @@ def main(canvassers: int, organizers: int, out: Path) -> None:
         for start in range(0, len(field), PER_TURF):
             group = field[start : start + PER_TURF]
             turf = turfs[(start // PER_TURF) % len(turfs)]
-            assignment = assignment_create(
-                turf=turf, canvassers=group, shift=None, starts_at=timezone.now(), ends_at=None, actor=boss
-            )
+            assignment = assignment_create(organization=org, actor=boss, turf=turf, canvassers=group)
             for user in group:
                 issued = device_token_create(user=user, device_id=f"load-{user.username}", device_name="locust")
                 records.append(
