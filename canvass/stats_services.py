@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
@@ -160,9 +161,21 @@ def _queue_task() -> bool:
     return True
 
 
-def stats_queue_release() -> None:
-    """A task starting: the next mark queues a new task (these marks it will see itself)."""
-    StatsQueue.objects.filter(pk=QUEUE_ID).update(task_queued_at=None)
+def stats_queue_release(*, now: dt.datetime | None = None) -> None:
+    """A task starting: marks from now on queue the next task, but not before
+    STATS_TASK_MIN_INTERVAL seconds from this start (these marks it will see itself).
+
+    Without the interval, a steady stream of pushes keeps a worker recomputing
+    the day's bucket back to back: measured 250 tasks in 10 minutes, 1.5 s each,
+    two cores' worth, under the load test. With it, the dashboard is at most
+    that many seconds behind the street (plus one recompute), and the worker's
+    cost no longer grows with the number of phones. The flag is set to look
+    queued until start + interval; after that it reads as stale (idle).
+    """
+    now = now or timezone.now()
+    interval = dt.timedelta(seconds=settings.STATS_TASK_MIN_INTERVAL)
+    held = None if not interval else now + interval - TASK_FLAG_STALE
+    StatsQueue.objects.filter(pk=QUEUE_ID).update(task_queued_at=held)
 
 
 # --- the safety net ----------------------------------------------------------------

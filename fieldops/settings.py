@@ -275,6 +275,11 @@ LOGGING = {
     },
 }
 
+# --- Stats (docs/stats.md) -------------------------------------------------------
+# A push queues an aggregation task at most this often (seconds); pushes in between
+# are picked up by the next task. 0: a task per burst, as soon as the last one started.
+STATS_TASK_MIN_INTERVAL = env_int("STATS_TASK_MIN_INTERVAL", 10)
+
 # --- Phone sync (docs/sync-protocol.md) ------------------------------------------
 SYNC_PUSH_MAX_ITEMS = env_int("SYNC_PUSH_MAX_ITEMS", 500)  # a bigger batch is refused whole (413)
 SYNC_NOTES_MAX_CHARS = env_int("SYNC_NOTES_MAX_CHARS", 2000)

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from canvass import stats_services
 from canvass.models import ContactAttempt, StatsDay, StatsDirtyDay, StatsDoor, StatsKind, StatsQueue
@@ -114,7 +115,8 @@ def test_a_worker_dying_mid_task_loses_nothing(day_world, no_broker, push):
     assert stored(day_world.campaign) == oracle(day_world.campaign)
 
 
-def test_coalesced_enqueue_and_the_flag(day_world, no_broker):
+def test_coalesced_enqueue_and_the_flag(day_world, no_broker, settings):
+    settings.STATS_TASK_MIN_INTERVAL = 0
     for _ in range(5):
         stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY), (day_world.campaign.pk, DAY)])
     assert no_broker.call_count == 1
@@ -128,6 +130,20 @@ def test_coalesced_enqueue_and_the_flag(day_world, no_broker):
     StatsQueue.objects.update(task_queued_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY)])
     assert no_broker.call_count == 3
+
+
+def test_a_steady_stream_of_pushes_queues_a_task_at_most_every_interval(day_world, no_broker, settings):
+    settings.STATS_TASK_MIN_INTERVAL = 10
+    stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY)])
+    assert no_broker.call_count == 1
+    started = timezone.now()
+    stats_services.stats_queue_release(now=started)  # the task starts
+    stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY)])
+    assert no_broker.call_count == 1  # within 10 s of the start: the mark waits for the next task
+    assert StatsDirtyDay.objects.count() == 1
+    StatsQueue.objects.update(task_queued_at=started - stats_services.TASK_FLAG_STALE - dt.timedelta(seconds=1))
+    stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY)])  # the interval has passed
+    assert no_broker.call_count == 2
 
 
 def test_broker_down_leaves_the_work_to_the_schedule(day_world):
