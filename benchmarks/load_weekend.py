@@ -32,9 +32,9 @@ VAR = ROOT / "var" / "load"
 PORT = 8765
 
 
-def sh(*args: str, env: dict[str, str]) -> None:
+def sh(*args: str, env: dict[str, str], check: bool = True) -> None:
     print("+", " ".join(args), flush=True)
-    subprocess.run(args, check=True, cwd=ROOT, env=env)
+    subprocess.run(args, check=check, cwd=ROOT, env=env)
 
 
 def prepare(env: dict[str, str], canvassers: int, organizers: int, database: str) -> None:
@@ -72,6 +72,7 @@ def start_server(env: dict[str, str], workers: int, threads: int) -> list[subpro
         env={**env, "LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL,
         stderr=open(VAR / "gunicorn.log", "w"),  # noqa: SIM115 - the server keeps it
+        start_new_session=True,  # its own process group: stopped whole, workers included
     )
     worker = subprocess.Popen(
         [str(BIN / "python"), "manage.py", "qcluster"],
@@ -79,6 +80,7 @@ def start_server(env: dict[str, str], workers: int, threads: int) -> list[subpro
         env={**env, "LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL,
         stderr=open(VAR / "qcluster.log", "w"),  # noqa: SIM115 - the worker keeps it
+        start_new_session=True,
     )
     for _ in range(60):
         try:
@@ -113,6 +115,7 @@ def run_locust(env: dict[str, str], users: int, organizers: int, duration: int, 
         "--stop-timeout",
         "10",
         env={**env, "FIELDOPS_LOAD_USERS": str(VAR / "users.json"), "FIELDOPS_LOAD_ORGANIZERS": str(organizers)},
+        check=False,  # locust exits 1 when any request failed: the table says which
     )
     with open(f"{prefix}_stats.csv", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -168,12 +171,12 @@ def main() -> None:
                 break
     finally:
         for process in processes:
-            process.send_signal(signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":
