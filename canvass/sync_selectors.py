@@ -27,6 +27,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from canvass.models import Assignment, AssignmentCanvasser, ContactAttempt, SyncChange, SyncCounter, TurfDoor
+from canvass.selectors import DOOR_FIELDS
 from fieldops.models import Membership
 from turf.models import Door, Person
 
@@ -112,23 +113,7 @@ def _current_assignments_for(*, user_id: int, organization_id: int, now: dt.date
 
 
 ASSIGNMENT_FIELDS = ("id", "campaign_id", "turf_id", "turf__name", "shift_id", "starts_at", "ends_at")
-DOOR_FIELDS = (
-    "id",
-    "building_key",
-    "number",
-    "number_suffix",
-    "pre_dir",
-    "street_name",
-    "street_type",
-    "post_dir",
-    "unit_type",
-    "unit",
-    "city",
-    "state",
-    "zip",
-    "lat",
-    "lng",
-)
+# The walk list's door fields: a door reads the same on the phone whichever way it came.
 
 
 def _assignment_out(row: dict, door_lists: dict[int, list[int]]) -> dict:

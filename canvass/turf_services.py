@@ -107,9 +107,7 @@ def turfs_cut(
     to the organizer while it runs) and written in one short transaction
     that first checks that no door was put in another turf meanwhile.
     """
-    _check_target(target_doors)
-    if layer is not None and layer.organization_id != campaign.organization_id:
-        raise ValidationError({"layer": "This district layer belongs to another organization."})
+    _check_cut(campaign, target_doors, layer)
     if layer is None:
         layer = _default_layer(campaign)
     progress(0, None, "loading the universe")
@@ -219,9 +217,11 @@ def turfs_cut(
     return summary
 
 
-def _check_target(target_doors: object) -> None:
+def _check_cut(campaign: Campaign, target_doors: object, layer: DistrictLayer | None) -> None:
     if not isinstance(target_doors, int) or isinstance(target_doors, bool) or target_doors < 1:
         raise ValidationError({"target_doors": "The target must be a whole number of doors, 1 or more."})
+    if layer is not None and layer.organization_id != campaign.organization_id:
+        raise ValidationError({"layer": "This district layer belongs to another organization."})
 
 
 def _turfs_staying(campaign: Campaign, replace: bool) -> QuerySet[Turf]:
@@ -324,9 +324,7 @@ def turf_cut_job_start(
     actor: AbstractBaseUser | None = None,
 ) -> TurfCutJob:
     """Queue a cut for a django-q2 worker; the job row shows its progress."""
-    _check_target(target_doors)
-    if layer is not None and layer.organization_id != campaign.organization_id:
-        raise ValidationError({"layer": "This district layer belongs to another organization."})
+    _check_cut(campaign, target_doors, layer)
     from django_q.tasks import async_task
 
     with transaction.atomic():
