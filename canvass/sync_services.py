@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from canvass.models import ContactAttempt, SyncChange, SyncCounter
-from canvass.stats_services import stats_enqueue_attempts
+from canvass.stats_services import stats_enqueue_after_push
 from canvass.sync_serializers import AttemptItem, haversine_m
 from fieldops.models import Membership
 
@@ -416,11 +416,10 @@ def attempts_push(
             attempt = stored.get(item.id)
             if attempt is not None and attempt.canvasser_id == user_id and attempt.content_hash == item.content_hash:
                 receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
-        # The organizer's numbers follow after commit (one coalesced task, canvass/stats_services.py).
-        accepted = {c.object_id for c in changes}
-        stats_enqueue_attempts(
-            attempts=[a for a in rows if str(a.pk) in accepted], organization=membership.organization
-        )
+        # The organizer's numbers follow after commit (one coalesced, throttled task that sweeps:
+        # canvass/stats_services.py); nothing here waits on a worker.
+        if changes:
+            stats_enqueue_after_push()
         # Last: the counter lock is held from here to commit.
         position = sync_changes_record_many(organization_id=org_id, changes=changes)
         if not position:
