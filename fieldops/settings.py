@@ -279,6 +279,8 @@ LOGGING = {
 # A push queues an aggregation task at most this often (seconds); pushes in between
 # are picked up by the next task. 0: a task per burst, as soon as the last one started.
 STATS_TASK_MIN_INTERVAL = env_int("STATS_TASK_MIN_INTERVAL", 10)
+# The campaign dashboard's figures are rendered once per campaign for this long (0: every request).
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 10)
 
 # --- Phone sync (docs/sync-protocol.md) ------------------------------------------
 SYNC_PUSH_MAX_ITEMS = env_int("SYNC_PUSH_MAX_ITEMS", 500)  # a bigger batch is refused whole (413)

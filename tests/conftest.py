@@ -23,6 +23,8 @@ from turf.models import Door
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests read the dashboard right after changing the data: no shared render.
+    settings.DASHBOARD_CACHE_SECONDS = 0
     # Tests do not run collectstatic: serve static names as they are.
     settings.STORAGES = {
         **settings.STORAGES,

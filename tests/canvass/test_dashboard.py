@@ -138,3 +138,22 @@ def test_chart_and_fill_helpers():
     svg = svg_day_chart(days)
     assert svg.count("<rect") == 4 and "01 Nov" in svg
     assert completion_fill(None) == completion_fill(0) != completion_fill(0.3) != completion_fill(1.0)
+
+
+def test_the_body_is_rendered_once_per_campaign_for_a_few_seconds_and_access_is_still_checked(dash, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.DASHBOARD_CACHE_SECONDS = 10
+    url = f"/admin/canvass/campaign/{dash.campaign.pk}/dashboard/"
+    client = admin_client(dash.organizer)
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(url)
+    with CaptureQueriesContext(connection) as second:
+        again = client.get(url)
+    assert page.status_code == again.status_code == 200
+    assert len(second.captured_queries) < len(first.captured_queries)
+    assert "fo-dash" in again.content.decode()
+    # The shared body never reaches someone who may not see the campaign.
+    assert admin_client(dash.outsider).get(url).status_code == 404
+    cache.clear()
