@@ -36,6 +36,7 @@ from canvass.models import (
     TurfDoor,
 )
 from fieldops.access import STAFF_ROLES, membership_for
+from turf.importers.doors import ADDRESS_FIELDS
 from turf.models import Door, Person
 
 
@@ -129,23 +130,8 @@ def campaigns_of(user: AbstractBaseUser) -> QuerySet[Campaign]:
 
 # --- The walk list -------------------------------------------------------------
 
-DOOR_FIELDS = (
-    "id",
-    "number",
-    "number_suffix",
-    "pre_dir",
-    "street_name",
-    "street_type",
-    "post_dir",
-    "unit_type",
-    "unit",
-    "city",
-    "state",
-    "zip",
-    "building_key",
-    "lat",
-    "lng",
-)
+# The door as a phone reads it: the importer's normalized address parts, the building and the point.
+DOOR_FIELDS = ("id", *ADDRESS_FIELDS, "building_key", "lat", "lng")
 
 
 def person_dict(person: dict[str, Any]) -> dict[str, Any]:

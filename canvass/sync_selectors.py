@@ -27,7 +27,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from canvass.models import Assignment, AssignmentCanvasser, ContactAttempt, SyncChange, SyncCounter, TurfDoor
-from canvass.selectors import DOOR_FIELDS
+from canvass.selectors import DOOR_FIELDS, current_assignment_q
 from fieldops.models import Membership
 from turf.models import Door, Person
 
@@ -105,10 +105,7 @@ def _current_assignments_for(*, user_id: int, organization_id: int, now: dt.date
     """The user's current assignments. The canonical definition (phone-auth
     branch): not ended, not past ends_at, and the user is one of its canvassers."""
     return Assignment.objects.filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
-        organization_id=organization_id,
-        ended_at__isnull=True,
-        members__user_id=user_id,
+        current_assignment_q(now), organization_id=organization_id, members__user_id=user_id
     )
 
 

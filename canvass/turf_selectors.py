@@ -10,23 +10,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from canvass.models import Assignment, Campaign, ContactAttempt, Turf, TurfDoor
+from canvass.selectors import current_assignment_q
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
 
 
-def current_assignments_q(prefix: str = "") -> Q:
-    """An assignment is current until an organizer ends it or its window closes."""
-    now = timezone.now()
-    return Q(**{f"{prefix}ended_at__isnull": True}) & (
-        Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": now})
-    )
-
-
 def turfs_with_current_assignments(turfs: QuerySet[Turf]) -> QuerySet[Turf]:
-    return turfs.filter(Exists(Assignment.objects.filter(current_assignments_q(), turf=OuterRef("pk"))))
+    return turfs.filter(Exists(Assignment.objects.filter(current_assignment_q(), turf=OuterRef("pk"))))
 
 
 def campaign_universe(
