@@ -10,6 +10,7 @@ megabytes and load in seconds.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import shapely
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 from shapely.geometry.base import BaseGeometry
 
 from fieldops.models import Organization
-from turf.bulk import bulk_insert
+from turf.bulk import bulk_insert, indexes_rebuilt, rebuild_indexes_if_worth_it
 from turf.geometry import points_in_polygons
 from turf.importers.base import ProgressCallback, no_progress
 from turf.models import District, DistrictLayer, Door, DoorDistrict, GeocodeQuality
@@ -126,22 +127,29 @@ def door_districts_link_new(
     ids = np.asarray(door_ids, dtype=np.int64)
     xs = np.asarray(lngs, dtype=float)
     ys = np.asarray(lats, dtype=float)
-    links = 0
     total = len(ids)
+    pages: list[tuple[np.ndarray, np.ndarray]] = []
+    for start in range(0, total, ALL_DOORS_PAGE):
+        page = slice(start, start + ALL_DOORS_PAGE)
+        door_index, district_index = _pairs(xs[page], ys[page], shapes)
+        # In primary-key order (door, district): the key's index then grows
+        # at its right edge (the pairs come grouped by district).
+        order = np.lexsort((district_index, door_index))
+        pages.append((ids[page][door_index[order]], id_array[district_index[order]]))
+        progress(min(start + ALL_DOORS_PAGE, total), total, "doors assigned to districts")
+    links = sum(len(page_doors) for page_doors, _ in pages)
     postgres = connection.vendor == "postgresql"
     table = f"{connection.ops.quote_name(DoorDistrict._meta.db_table)} (door_id, district_id)"
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, total, ALL_DOORS_PAGE):
-            page = slice(start, start + ALL_DOORS_PAGE)
-            door_index, district_index = _pairs(xs[page], ys[page], shapes)
-            new_doors, new_districts = ids[page][door_index], id_array[district_index]
-            if postgres and len(door_index):
-                _copy_binary(cursor, table, [new_doors, new_districts])
-            elif len(door_index):
-                rows = zip(new_doors.tolist(), new_districts.tolist(), strict=True)
-                bulk_insert(DoorDistrict, ["door_id", "district_id"], rows)
-            links += len(door_index)
-            progress(min(start + ALL_DOORS_PAGE, total), total, "doors assigned to districts")
+    rebuild = rebuild_indexes_if_worth_it(DoorDistrict, links)
+    with transaction.atomic(), indexes_rebuilt(DoorDistrict) if rebuild else nullcontext():
+        with connection.cursor() as cursor:
+            for page_doors, page_districts in pages:
+                if postgres and len(page_doors):
+                    _copy_binary(cursor, table, [page_doors, page_districts])
+                elif len(page_doors):
+                    rows = zip(page_doors.tolist(), page_districts.tolist(), strict=True)
+                    bulk_insert(DoorDistrict, ["door_id", "district_id"], rows)
+        progress(links, links, "door-district links written")
     return links
 
 
@@ -283,8 +291,26 @@ _DOOR_RECORD = np.dtype([("id", ">i8"), ("lng", ">f8"), ("lat", ">f8")])
 PACKED_PAGE = 500_000
 
 
+def door_locations(*, organization: Organization, after_id: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, lngs, lats) of the organization's located doors with an id above after_id, in id order.
+
+    An import reads back the doors it has just created with this (their ids
+    come from the database): a million in about a second on PostgreSQL.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            return _read_doors_postgresql(cursor, organization, scoped=False, after_id=after_id)
+    rows = list(
+        Door.objects.filter(organization=organization, id__gt=after_id, lat__isnull=False)
+        .order_by("id")
+        .values_list("id", "lng", "lat")
+        .iterator(chunk_size=50_000)
+    )
+    return _arrays(rows)
+
+
 def _read_doors_postgresql(
-    cursor: object, organization: Organization, *, scoped: bool
+    cursor: object, organization: Organization, *, scoped: bool, after_id: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ids, lngs, lats) of the organization's doors with coordinates, packed by the server.
 
@@ -303,7 +329,7 @@ def _read_doors_postgresql(
         "AND d.lat IS NOT NULL AND d.lng IS NOT NULL AND d.id > %s ORDER BY d.id LIMIT %s) p"
     )
     parts: list[np.ndarray] = []
-    last_id = 0
+    last_id = after_id
     while True:
         cursor.execute(query, [organization.pk, last_id, PACKED_PAGE])  # type: ignore[attr-defined]
         packed, max_id = cursor.fetchone()  # type: ignore[attr-defined]
