@@ -1,6 +1,6 @@
 """Benchmark the door importer: the Venice file, then a synthetic N-row file.
 
-    .venv/bin/python benchmarks/import_doors.py [--rows 1000000] [--database sqlite|postgres|both] [--bulk]
+    .venv/bin/python benchmarks/import_doors.py [--rows 1000000] [--database sqlite|postgres|both]
 
 Sets up Django itself against a scratch database: a temporary SQLite file, or
 a PostgreSQL database `fieldops_bench` on 127.0.0.1:5432 (user postgres, trust
@@ -82,7 +82,7 @@ def write_synthetic(path: Path, rows: int) -> int:
     return written
 
 
-def run(database: str, rows: int, bulk: bool = False) -> None:
+def run(database: str, rows: int) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="fieldops-bench-"))
     if database == "postgres":
         import psycopg
@@ -117,8 +117,8 @@ def run(database: str, rows: int, bulk: bool = False) -> None:
             )
         print(f"[{database}] four LA layers loaded in {time.monotonic() - started:.1f} s")
 
-        def measure(label: str, path: Path, bulk: bool = False) -> None:
-            report = import_doors(organization=org, source=path, bulk=bulk)
+        def measure(label: str, path: Path) -> None:
+            report = import_doors(organization=org, source=path)
             seconds = report.seconds
             c = report.counts
             print(
@@ -168,7 +168,7 @@ def run(database: str, rows: int, bulk: bool = False) -> None:
         written = write_synthetic(synthetic, rows)
         print(f"[{database}] synthetic file: {written:,} rows written in {time.monotonic() - started:.1f} s")
         baseline(f"synthetic {written:,}", synthetic)
-        measure(f"synthetic {written:,}{' (--bulk)' if bulk else ''}", synthetic, bulk=bulk)
+        measure(f"synthetic {written:,}", synthetic)
         measure(f"re-import synthetic {written:,} (all unchanged)", synthetic)
         buildings = Door.objects.exclude(building_key="").values("building_key").distinct().count()
         print(
@@ -191,20 +191,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="postgres")
-    parser.add_argument(
-        "--bulk", action="store_true", help="import the synthetic file with import_doors --bulk (PostgreSQL)"
-    )
     args = parser.parse_args()
     if args.database == "both":
         # One process per database: Django's settings are fixed at setup, and
         # each run's peak memory must be its own.
         for database in ("postgres", "sqlite"):
-            extra = ["--bulk"] if args.bulk else []
-            subprocess.run(
-                [sys.executable, __file__, "--rows", str(args.rows), "--database", database, *extra], check=True
-            )
+            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--database", database], check=True)
         return
-    run(args.database, args.rows, args.bulk)
+    run(args.database, args.rows)
 
 
 if __name__ == "__main__":

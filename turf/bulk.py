@@ -161,9 +161,6 @@ def rebuild_indexes_if_worth_it(model: type[models.Model], new_rows: int) -> boo
 def indexes_rebuilt(model: type[models.Model]) -> Iterator[None]:
     """Drop model's primary key, unique constraints and indexes; yield; re-create them (PostgreSQL).
 
-    A key that another table's foreign key points at (the doors' primary key)
-    stays: only the rest is rebuilt.
-
     Inside one transaction, so a failure anywhere restores everything. Growing
     two btrees row by row cost 15–19 s for 2 million door-district links;
     building them afterwards from one sort each about 4 s (docs/performance.md).
@@ -171,19 +168,13 @@ def indexes_rebuilt(model: type[models.Model]) -> Iterator[None]:
     ends, so readers of it wait. Re-creating a unique key fails, and rolls the
     whole write back, if the rows inside broke it.
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
     table = model._meta.db_table
     quoted = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
-        # Keys that other tables' foreign keys point at stay (they could not be dropped).
-        referenced = "SELECT f.conindid FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = %s::regclass"
         cursor.execute(
             "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
-            f"WHERE conrelid = %s::regclass AND contype IN ('p', 'u') AND conindid NOT IN ({referenced}) "
-            "ORDER BY contype, conname",
-            [table, table],
+            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u') ORDER BY contype, conname",
+            [table],
         )
         constraints = cursor.fetchall()
         cursor.execute(

@@ -115,13 +115,8 @@ def door_districts_link_new(
     lngs: np.ndarray,
     lats: np.ndarray,
     progress: ProgressCallback = no_progress,
-    rebuild_indexes: bool | None = None,
 ) -> int:
     """Link doors that have no links yet (just created) to the districts of every layer.
-
-    rebuild_indexes: drop and rebuild the link table's indexes around the
-    write (turf.bulk.indexes_rebuilt); None decides by the write's size
-    against the table's (turf.bulk.rebuild_indexes_if_worth_it).
 
     The caller passes the doors' coordinates, so nothing is read back, and
     with nothing to compare against the links go straight into the table
@@ -145,7 +140,7 @@ def door_districts_link_new(
     links = sum(len(page_doors) for page_doors, _ in pages)
     postgres = connection.vendor == "postgresql"
     table = f"{connection.ops.quote_name(DoorDistrict._meta.db_table)} (door_id, district_id)"
-    rebuild = rebuild_indexes if rebuild_indexes is not None else rebuild_indexes_if_worth_it(DoorDistrict, links)
+    rebuild = rebuild_indexes_if_worth_it(DoorDistrict, links)
     with transaction.atomic(), indexes_rebuilt(DoorDistrict) if rebuild else nullcontext():
         with connection.cursor() as cursor:
             for page_doors, page_districts in pages:

@@ -135,32 +135,3 @@ def test_foreign_keys_are_checked_at_the_statement_inside_and_deferred_again_aft
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ... and caught when checked
         transaction.savepoint_rollback(sid)
         raise IntegrityError("rolled back on purpose")
-
-
-def test_a_bulk_import_writes_what_a_normal_one_does_and_keeps_every_key(db):
-    normal, bulky = f.OrganizationFactory(slug="normal"), f.OrganizationFactory(slug="bulky")
-    for org in (normal, bulky):
-        f.DistrictFactory(layer=f.DistrictLayerFactory(organization=org, name="Square"), external_id="SQ")
-    if connection.vendor == "postgresql":
-        before = {t: _index_definitions(t) for t in (Door._meta.db_table, DoorDistrict._meta.db_table)}
-    rows = "\n".join(
-        f"{n},{100 + n},,,MAIN,STREET,,,,90291,VENICE,-118.46,{33.99 + n / 10_000:.4f},,,,LACITY.A" for n in range(50)
-    )
-    source = ",".join(HEADER) + "\n" + rows + "\n"
-
-    plain = import_doors(organization=normal, source=io.BytesIO(source.encode()))
-    bulk_report = import_doors(organization=bulky, source=io.BytesIO(source.encode()), bulk=True)
-
-    assert (plain.created, bulk_report.created) == (50, 50)
-    assert bulk_report.counts["door-district links written"] == plain.counts["door-district links written"] == 50
-
-    def snapshot(org):
-        return sorted(Door.objects.filter(organization=org).values_list("address_key", "lat", "lng", "building_key"))
-
-    assert snapshot(bulky) == snapshot(normal)
-    assert DoorDistrict.objects.filter(door__organization=bulky).count() == 50
-    if connection.vendor == "postgresql":
-        assert {t: _index_definitions(t) for t in before} == before
-    # The unique address key is back: the same file again changes nothing.
-    again = import_doors(organization=bulky, source=io.BytesIO(source.encode()), bulk=True)
-    assert (again.created, again.unchanged) == (0, 50)

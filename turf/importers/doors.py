@@ -36,7 +36,6 @@ import json
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -51,14 +50,7 @@ from django.utils import timezone
 from fieldops.models import Organization
 from fieldops.services import audit_log
 from turf import addresses as addr
-from turf.bulk import (
-    COPY_NULL,
-    bulk_insert,
-    copy_lines,
-    copy_text_line,
-    foreign_keys_checked_per_statement,
-    indexes_rebuilt,
-)
+from turf.bulk import COPY_NULL, bulk_insert, copy_lines, copy_text_line, foreign_keys_checked_per_statement
 from turf.importers.base import ImportAborted, ImportProblem, ImportReport, ProgressCallback, no_progress
 from turf.models import District, Door, GeocodeQuality, Person
 from turf.services import door_districts_assign, door_districts_link_new, door_locations, organization_doors_lock
@@ -373,16 +365,12 @@ def import_doors(
     geocoder: Geocoder | None = None,
     progress: ProgressCallback = no_progress,
     far_km: float = 20,
-    bulk: bool = False,
 ) -> ImportReport:
     """Import the doors of a CSV file into the organization; see the module docstring.
 
     Raises ImportAborted (nothing written) when the file cannot be read as a
     whole, or in strict mode when any row has a problem. `geocoder` is any
     object with geocode(AddressQuery) -> GeocodeResult | None (turf.geocoding).
-    bulk (PostgreSQL): drop the doors' address index and the link table's
-    indexes and rebuild them after the write, holding both tables locked
-    against every reader until commit: for a first load of a big file.
     """
     started = time.monotonic()
     report = ImportReport()
@@ -413,7 +401,7 @@ def import_doors(
         existing = _existing_doors(organization)
         geocoded, unplaced = _place(organization, doors, existing, geocoder, report)
         buildings = _assign_building_keys(doors)
-        created, updated, unchanged, moved, new_doors = _write_doors(organization, doors, existing, progress, bulk)
+        created, updated, unchanged, moved, new_doors = _write_doors(organization, doors, existing, progress)
         people_created, people_updated = _write_people(organization, people, doors, existing)
         timings["write"] = time.monotonic() - write_started
 
@@ -422,12 +410,7 @@ def import_doors(
         if boxes and len(new_doors[0]):
             ids, lngs, lats = new_doors
             links += door_districts_link_new(
-                organization=organization,
-                door_ids=ids,
-                lngs=lngs,
-                lats=lats,
-                progress=progress,
-                rebuild_indexes=True if bulk else None,
+                organization=organization, door_ids=ids, lngs=lngs, lats=lats, progress=progress
             )
         if boxes and moved:
             # Moved doors have links to compare against: recompute only what changed.
@@ -975,7 +958,6 @@ def _write_doors(
     doors: dict[str, _Door],
     existing: dict[str, _Existing],
     progress: ProgressCallback,
-    bulk: bool = False,
 ) -> tuple[int, int, int, list[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Insert new doors, update changed ones.
 
@@ -1055,8 +1037,7 @@ def _write_doors(
     # million doors in PostgreSQL).
     new_keys.sort()
     if postgres:
-        rebuild = indexes_rebuilt(Door) if bulk and new_keys else nullcontext()
-        with foreign_keys_checked_per_statement(Door), rebuild:
+        with foreign_keys_checked_per_statement(Door):
             lines = _copy_door_lines(organization, doors, new_keys, now, progress)
             created = copy_lines(Door, _COPY_DOOR_FIELDS, lines)
     else:

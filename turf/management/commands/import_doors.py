@@ -35,12 +35,6 @@ class Command(BaseCommand):
             default=20.0,
             help="rows farther than this from every loaded district are refused (default 20)",
         )
-        parser.add_argument(
-            "--bulk",
-            action="store_true",
-            help="PostgreSQL, for a first load of a big file: rebuild the door indexes once instead of row by row "
-            "(about 15%% faster for a million doors); every organization's doors are locked until it commits",
-        )
 
     def handle(self, *args: object, **options: object) -> None:
         slug = str(options["org"])
@@ -62,7 +56,6 @@ class Command(BaseCommand):
                 strict=bool(options["strict"]),
                 progress=ConsoleProgress(self.stderr),
                 far_km=float(options["far_km"]),  # type: ignore[arg-type]
-                bulk=bool(options["bulk"]),
             )
         except ImportAborted as exc:
             raise CommandError(f"{path}: {exc}") from None
