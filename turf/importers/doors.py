@@ -22,9 +22,10 @@ their primary keys (and every knock recorded at them) survive. A door absent
 from the new file is kept and counted, never deleted: canvass history PROTECTs
 doors, and a shorter export is not a statement that a house was demolished.
 
-Writes go through turf.bulk.bulk_insert (COPY on PostgreSQL) for new doors and
-a COPY into a temporary table plus one UPDATE … FROM for changed ones, all in
-one transaction; see docs/performance.md for the figures.
+New doors go to PostgreSQL as one COPY of joined text lines (turf.bulk.copy_lines;
+turf.bulk.bulk_insert elsewhere), changed ones through a COPY into a temporary
+table plus one UPDATE … FROM, all in one transaction; see docs/performance.md
+for the figures.
 """
 
 from __future__ import annotations
