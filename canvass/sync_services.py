@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from canvass.models import ContactAttempt, SyncChange, SyncCounter
@@ -67,14 +67,18 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
     for change in changes:
         if change.kind not in kinds:
             raise ValueError(f"Unknown sync change kind {change.kind!r}")
-    with transaction.atomic():
-        # The row exists once per organization; ON CONFLICT DO NOTHING makes
-        # the first writers of a new organization safe against each other.
-        SyncCounter.objects.bulk_create([SyncCounter(organization_id=organization_id)], ignore_conflicts=True)
-        counter = SyncCounter.objects.select_for_update().get(organization_id=organization_id)
-        first = counter.last_seq + 1
-        last = counter.last_seq + len(changes)
-        SyncCounter.objects.filter(organization_id=organization_id).update(last_seq=last)
+    # No savepoint: a failure here fails the caller's transaction anyway, and a
+    # savepoint is two more round trips on every push.
+    with transaction.atomic(savepoint=False):
+        last = _counter_advance(organization_id, len(changes))
+        if last is None:
+            # The row exists once per organization; ON CONFLICT DO NOTHING makes
+            # the first writers of a new organization safe against each other.
+            SyncCounter.objects.bulk_create([SyncCounter(organization_id=organization_id)], ignore_conflicts=True)
+            last = _counter_advance(organization_id, len(changes))
+            if last is None:  # pragma: no cover - the row was just made
+                raise RuntimeError(f"No sync counter for organization {organization_id}")
+        first = last - len(changes) + 1
         SyncChange.objects.bulk_create(
             [
                 SyncChange(
@@ -92,6 +96,26 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
             batch_size=1000,
         )
     return last
+
+
+def _counter_advance(organization_id: int, count: int) -> int | None:
+    """Take `count` numbers from the organization's counter; the new last_seq, or None without a row.
+
+    One statement: the UPDATE takes the row lock (held until commit, which is
+    what orders commits by number) and RETURNING hands back the value it wrote.
+    A concurrent writer's UPDATE waits for that commit and then re-reads the
+    row (READ COMMITTED), so numbers are never handed out twice. The same as
+    SELECT … FOR UPDATE then UPDATE, in one round trip instead of two.
+    SQLite has UPDATE … RETURNING since 3.35.
+    """
+    table = connection.ops.quote_name(SyncCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + %s WHERE organization_id = %s RETURNING last_seq",  # noqa: S608
+            [count, organization_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def sync_changes_record(
@@ -205,10 +229,12 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
     person_ids = {i.person for i in items if i.person is not None}
     option_ids = {o for i in items for o in i.answers.values()}
 
-    result_codes = dict(ResultCode.objects.filter(organization_id=org_id).values_list("code", "id"))
+    result_codes = dict(ResultCode.objects.filter(organization_id=org_id).order_by().values_list("code", "id"))
     doors = {
         pk: (lat, lng)
-        for pk, lat, lng in Door.objects.filter(organization_id=org_id, pk__in=door_ids).values_list("pk", "lat", "lng")
+        for pk, lat, lng in Door.objects.filter(organization_id=org_id, pk__in=door_ids)
+        .order_by()
+        .values_list("pk", "lat", "lng")
     }
     # Ended assignments count: a knock made offline before the organizer
     # ended the assignment must not be lost. Membership is what counts.
@@ -216,17 +242,21 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
         pk: (campaign_id, turf_id)
         for pk, campaign_id, turf_id in Assignment.objects.filter(
             organization_id=org_id, pk__in=assignment_ids, members__user_id=user_id
-        ).values_list("pk", "campaign_id", "turf_id")
+        )
+        .order_by()
+        .values_list("pk", "campaign_id", "turf_id")
     }
     listed_doors = set(
         TurfDoor.objects.filter(
             door_id__in=door_ids,
             turf__assignments__organization_id=org_id,
             turf__assignments__members__user_id=user_id,
-        ).values_list("door_id", flat=True)
+        )
+        .order_by()
+        .values_list("door_id", flat=True)
     )
     people = (
-        dict(Person.objects.filter(organization_id=org_id, pk__in=person_ids).values_list("pk", "door_id"))
+        dict(Person.objects.filter(organization_id=org_id, pk__in=person_ids).order_by().values_list("pk", "door_id"))
         if person_ids
         else {}
     )
@@ -235,7 +265,9 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
             pk: (question_id, campaign_id)
             for pk, question_id, campaign_id in SurveyOption.objects.filter(
                 pk__in=option_ids, question__campaign__organization_id=org_id
-            ).values_list("pk", "question_id", "question__campaign_id")
+            )
+            .order_by()
+            .values_list("pk", "question_id", "question__campaign_id")
         }
         if option_ids
         else {}
@@ -278,6 +310,7 @@ def _flag_speed(
     stored = list(
         ContactAttempt.objects.filter(canvasser_id=user_id, corrected_at__gte=start, corrected_at__lte=end)
         .exclude(pk__in=[a.pk for a in new])
+        .order_by()
         .values_list("pk", "corrected_at", "door__lat", "door__lng")
     )
     timeline: list[tuple[dt.datetime, str, float | None, float | None, ContactAttempt | None]] = [
@@ -393,9 +426,9 @@ def attempts_push(
         # duplicate (statuses are final), not a rejection.
         stored = {
             str(a.pk): a
-            for a in ContactAttempt.objects.filter(pk__in={uuid.UUID(i.id) for _, i in valid}).only(
-                "id", "canvasser_id", "content_hash", "push_id", "off_list", "far_from_door", "too_fast", "door_id"
-            )
+            for a in ContactAttempt.objects.filter(pk__in={uuid.UUID(i.id) for _, i in valid})
+            .order_by()
+            .only("id", "canvasser_id", "content_hash", "push_id", "off_list", "far_from_door", "too_fast", "door_id")
         }
         changes: list[Change] = []
         for index, item in authorized:

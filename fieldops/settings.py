@@ -185,12 +185,21 @@ X_FRAME_OPTIONS = "DENY"
 # set; else in the database table fieldops_throttlecounter. Django's database
 # cache is not used for it: its incr is a read then a write, and concurrent
 # logins slipped through. "default" stays Django's per-process memory cache.
+# "shared" holds what every server process should compute once and share: the
+# campaign dashboard's rendered body (canvass/dashboard.py). In Redis when
+# REDIS_URL is set, else the per-process memory cache (each process renders it).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["shared"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
 if REDIS_URL:
     CACHES["throttle"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "fieldops-throttle",
+    }
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fieldops-shared",
     }
 
 # --- Phone logins (fieldops/tokens.py) ----------------------------------------

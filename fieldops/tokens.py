@@ -70,11 +70,13 @@ class DeviceTokenAuthentication(BaseAuthentication):
         if not key.startswith(KEY_PREFIX) or len(key) > 100:
             raise exceptions.AuthenticationFailed("Invalid token.")
         now = timezone.now()
-        token = (
+        # key_hash is unique: no ORDER BY (first() would add one on every request).
+        found = list(
             DeviceToken.objects.select_related("user", "user__membership", "user__membership__organization")
             .filter(key_hash=hash_key(key), revoked_at__isnull=True, expires_at__gt=now)
-            .first()
+            .order_by()[:1]
         )
+        token = found[0] if found else None
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token; log in again.")
         user = token.user
