@@ -93,7 +93,7 @@ class Canvasser(FastHttpUser):
             "/api/v1/sync/push/", json=body, name="/api/v1/sync/push/", headers=self.auth, catch_response=True
         ) as response:
             if response.status_code != 200:
-                response.failure(f"push: {response.status_code} {(response.text or "")[:200]}")
+                response.failure(f"push: {response.status_code} {(response.text or '')[:200]}")
             else:
                 statuses = {r["status"] for r in response.json()["results"]}
                 if not statuses <= {"accepted", "duplicate"}:
@@ -115,7 +115,7 @@ class Canvasser(FastHttpUser):
                 catch_response=True,
             ) as response:
                 if response.status_code != 200:
-                    response.failure(f"pull: {response.status_code} {(response.text or "")[:200]}")
+                    response.failure(f"pull: {response.status_code} {(response.text or '')[:200]}")
                     return
                 body = response.json()
                 self.cursor = body["cursor"]
