@@ -18,6 +18,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,6 +28,7 @@ from canvass.models import ContactAttempt, SyncChange, SyncCounter
 from canvass.stats_services import stats_enqueue_after_push
 from canvass.sync_serializers import AttemptItem, haversine_m
 from fieldops.models import Membership
+from turf.models import Door
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -208,7 +210,37 @@ class PushContext:
     options: dict[int, tuple[int, int]]  # option id -> (question id, campaign id)
 
 
-def _flags(attempt: ContactAttempt) -> list[str]:
+class StoredAttempt(NamedTuple):
+    """What a push reads back of a stored knock to write its receipt."""
+
+    canvasser_id: int
+    content_hash: str
+    push_id: uuid.UUID | None
+    off_list: bool
+    far_from_door: bool
+    too_fast: bool
+
+
+def _read_back(ids: set[uuid.UUID]) -> dict[str, StoredAttempt]:
+    """The stored knocks with these ids, by id as text: one plain query (no model instances)."""
+    if not ids:
+        return {}
+    pk = ContactAttempt._meta.pk
+    sql = (
+        "SELECT id, canvasser_id, content_hash, push_id, off_list, far_from_door, too_fast "  # noqa: S608
+        f"FROM {ContactAttempt._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk.get_db_prep_value(i, connection) for i in sorted(ids)])
+        return {
+            str(_as_uuid(row[0])): StoredAttempt(
+                row[1], row[2], _as_uuid(row[3]) if row[3] is not None else None, *map(bool, row[4:])
+            )
+            for row in cursor.fetchall()
+        }
+
+
+def _flags(attempt: ContactAttempt | StoredAttempt) -> list[str]:
     return [name for name in ("off_list", "far_from_door", "too_fast") if getattr(attempt, name)]
 
 
@@ -340,29 +372,51 @@ def clock_skew(*, sent_at: dt.datetime, received_at: dt.datetime) -> dt.timedelt
     return skew
 
 
+def _as_uuid(value: object) -> uuid.UUID:
+    # PostgreSQL's driver gives UUIDs; SQLite stores them as 32 hex characters.
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _as_aware(value: object) -> dt.datetime:
+    # PostgreSQL gives aware datetimes; SQLite naive UTC (or text).
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value))
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def _flag_speed(
     *, user_id: int, new: list[ContactAttempt], doors: dict[int, tuple[float | None, float | None]]
 ) -> None:
     """Set too_fast on new knocks reached from the canvasser's previous knock
     (by corrected time, stored or in this batch) faster than a person walks.
 
-    One query: the canvasser's stored knocks in the batch's time span, from
-    SYNC_SPEED_WINDOW_SECONDS before its first knock. Stored knocks are not
-    re-flagged when an earlier one arrives later (attempts are append-only).
+    One query: of the canvasser's stored knocks, those inside the batch's time
+    span and the last one before it (at most SYNC_SPEED_WINDOW_SECONDS
+    earlier): every other stored knock is nobody's predecessor. (Reading the
+    whole hour before the batch cost a busy canvasser's push hundreds of rows.)
+    Stored knocks are not re-flagged when an earlier one arrives later
+    (attempts are append-only).
     """
     if not new:
         return
     window = dt.timedelta(seconds=settings.SYNC_SPEED_WINDOW_SECONDS)
-    start = min(a.corrected_at for a in new) - window
-    end = max(a.corrected_at for a in new)
-    stored = list(
-        ContactAttempt.objects.filter(canvasser_id=user_id, corrected_at__gte=start, corrected_at__lte=end)
-        .exclude(pk__in=[a.pk for a in new])
-        .order_by()
-        .values_list("pk", "corrected_at", "door__lat", "door__lng")
+    first = min(a.corrected_at for a in new)
+    last = max(a.corrected_at for a in new)
+    new_ids = {a.pk for a in new}
+    attempts, doors_table = ContactAttempt._meta.db_table, Door._meta.db_table
+    columns = f"a.id, a.corrected_at, d.lat, d.lng FROM {attempts} a JOIN {doors_table} d ON d.id = a.door_id"
+    sql = (
+        f"SELECT * FROM (SELECT {columns} WHERE a.canvasser_id = %s "  # noqa: S608
+        "AND a.corrected_at >= %s AND a.corrected_at <= %s) x "
+        f"UNION ALL SELECT * FROM (SELECT {columns} WHERE a.canvasser_id = %s "
+        "AND a.corrected_at >= %s AND a.corrected_at < %s ORDER BY a.corrected_at DESC, a.id DESC LIMIT 1) y"
     )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, adapt(first), adapt(last), user_id, adapt(first - window), adapt(first)])
+        stored = [(_as_uuid(pk), _as_aware(at), lat, lng) for pk, at, lat, lng in cursor.fetchall()]
     timeline: list[tuple[dt.datetime, str, float | None, float | None, ContactAttempt | None]] = [
-        (corrected_at, str(pk), lat, lng, None) for pk, corrected_at, lat, lng in stored
+        (corrected_at, str(pk), lat, lng, None) for pk, corrected_at, lat, lng in stored if pk not in new_ids
     ]
     for attempt in new:
         lat, lng = doors.get(attempt.door_id, (None, None))
@@ -472,12 +526,7 @@ def attempts_push(
         # Read back every valid id, also the unauthorized ones: a retry of a
         # knock stored before the canvasser lost the assignment is still a
         # duplicate (statuses are final), not a rejection.
-        stored = {
-            str(a.pk): a
-            for a in ContactAttempt.objects.filter(pk__in={uuid.UUID(i.id) for _, i in valid})
-            .order_by()
-            .only("id", "canvasser_id", "content_hash", "push_id", "off_list", "far_from_door", "too_fast", "door_id")
-        }
+        stored = _read_back({uuid.UUID(i.id) for _, i in valid})
         changes: list[Change] = []
         for index, item in authorized:
             attempt = stored.get(item.id)
