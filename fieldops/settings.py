@@ -288,6 +288,10 @@ LOGGING = {
 # A push queues an aggregation task at most this often (seconds); pushes in between
 # are picked up by the next task. 0: a task per burst, as soon as the last one started.
 STATS_TASK_MIN_INTERVAL = env_int("STATS_TASK_MIN_INTERVAL", 10)
+# … and not before this many times the last task's duration has passed after it (0: no rest):
+# today's bucket is recomputed whole and grows with the day; this caps the worker's share of
+# a core at 1 / (1 + factor) while phones push (canvass/stats_services.py: stats_queue_rest).
+STATS_TASK_REST_FACTOR = env_int("STATS_TASK_REST_FACTOR", 3)
 # The campaign dashboard's figures are rendered once per campaign for this long (0: every request).
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 10)
 
