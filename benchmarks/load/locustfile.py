@@ -35,6 +35,11 @@ RESULTS = _users["result_codes"]
 DASHBOARD = _users["dashboard_path"]
 
 
+def _why(response) -> str:  # noqa: ANN001 - locust's response
+    """The connection error of a request that got no answer (status 0), else the body's start."""
+    return str(getattr(response, "error", None) or (response.text or "")[:200])
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
@@ -93,7 +98,9 @@ class Canvasser(FastHttpUser):
             "/api/v1/sync/push/", json=body, name="/api/v1/sync/push/", headers=self.auth, catch_response=True
         ) as response:
             if response.status_code != 200:
-                response.failure(f"push: {response.status_code} {(response.text or '')[:200]}")
+                response.failure(
+                    f"push: {response.status_code} {getattr(response, 'error', None) or (response.text or '')[:200]}"
+                )
             else:
                 statuses = {r["status"] for r in response.json()["results"]}
                 if not statuses <= {"accepted", "duplicate"}:
@@ -115,7 +122,7 @@ class Canvasser(FastHttpUser):
                 catch_response=True,
             ) as response:
                 if response.status_code != 200:
-                    response.failure(f"pull: {response.status_code} {(response.text or '')[:200]}")
+                    response.failure(f"pull: {response.status_code} {_why(response)}")
                     return
                 body = response.json()
                 self.cursor = body["cursor"]
