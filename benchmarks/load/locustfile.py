@@ -98,9 +98,7 @@ class Canvasser(FastHttpUser):
             "/api/v1/sync/push/", json=body, name="/api/v1/sync/push/", headers=self.auth, catch_response=True
         ) as response:
             if response.status_code != 200:
-                response.failure(
-                    f"push: {response.status_code} {getattr(response, 'error', None) or (response.text or '')[:200]}"
-                )
+                response.failure(f"push: {response.status_code} {_why(response)}")
             else:
                 statuses = {r["status"] for r in response.json()["results"]}
                 if not statuses <= {"accepted", "duplicate"}:
