@@ -77,9 +77,11 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
         (change.kind, str(change.object_id), change.door_id, change.assignment_id, change.turf_id, change.user_id)
         for change in changes
     ]
+    limit = connection.features.max_query_params  # None on PostgreSQL; 999 on SQLite
+    per_statement = CHANGE_ROWS_PER_INSERT if limit is None else max(1, limit // len(_CHANGE_COLUMNS))
     statements = []
-    for start in range(0, len(rows), CHANGE_ROWS_PER_INSERT):
-        chunk = rows[start : start + CHANGE_ROWS_PER_INSERT]
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
         statements.append((start, chunk, _CHANGE_INSERT + ", ".join([_CHANGE_VALUES] * len(chunk))))
     # No savepoint: a failure here fails the caller's transaction anyway, and a
     # savepoint is two more round trips on every push.
@@ -106,9 +108,9 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
     return last
 
 
-# SyncChange rows are written with one plain INSERT (a statement per this many rows: under
-# SQLite's 999 parameters), built before the counter lock is taken.
-CHANGE_ROWS_PER_INSERT = 100
+# SyncChange rows are written with plain INSERTs of up to this many rows (fewer where the
+# database limits parameters: SQLite's 999), built before the counter lock is taken.
+CHANGE_ROWS_PER_INSERT = 1000
 _CHANGE_COLUMNS = (
     "organization_id",
     "seq",
