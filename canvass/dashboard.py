@@ -24,8 +24,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from shapely.geometry import shape
 
@@ -118,6 +118,42 @@ def turf_geometries(turfs: list[dict[str, Any]]) -> dict[int, Any]:
             out[pk] = fresh[missing[pk]] = geometry
         cache.set_many(fresh, TURF_GEOMETRY_CACHE_SECONDS)
     return out
+
+
+def _cell(value: Any) -> str:
+    # As a template shows a variable: localized, escaped.
+    return conditional_escape(formats.localize(value))
+
+
+def turf_rows(turfs: list[dict[str, Any]], urls: dict[int, str]) -> str:
+    """The turf table's rows, as the template wrote them (a Django template loop
+    over the 257 Venice turfs and a thousand canvassers was most of an uncached
+    render: docs/performance.md, the load test)."""
+    rows = []
+    for t in turfs:
+        completion = t["completion"]
+        width = round(completion * 100) if completion is not None else 0
+        rows.append(
+            f'<tr><td><a href="{conditional_escape(urls[t["turf"]])}">{_cell(t["name"])}</a></td>'
+            f'<td class="n">{_cell(t["door_count"])}</td><td class="n">{_cell(t["doors_knocked"])}</td>\n'
+            f'<td><span class="fo-bar"><span style="width:{width}%"></span></span></td>\n'
+            f'<td class="n">{_cell(t["attempts"])}</td><td class="n">{_cell(t["contacts"])}</td>'
+            f'<td class="n">{_cell(t["supporters"])}</td></tr>\n'
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
+
+
+def canvasser_rows(canvassers: list[dict[str, Any]]) -> str:
+    """The canvasser table's rows (see turf_rows)."""
+    rows = []
+    for c in canvassers:
+        rows.append(
+            f'<tr><td>{_cell(c["name"] or c["username"])}</td><td class="n">{_cell(c["doors_knocked"])}</td>'
+            f'<td class="n">{_cell(c["attempts"])}</td><td class="n">{_cell(c["contacts"])}</td>\n'
+            f'<td class="n">{_cell(c["supporters"])}</td><td class="n">{_cell(c["hours"])}</td>'
+            f'<td class="n">{_cell(c["doors_per_hour"] or "—")}</td></tr>\n'
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
 
 
 class ExportForm(forms.Form):
@@ -230,12 +266,13 @@ class CampaignDashboard:
         layer_tables = [(layer, by_layer[layer.pk]) for layer in layers if layer.pk in by_layer]
         turfs = stats_selectors.turf_stats(campaign=campaign, with_answers=False)
         geometries = turf_geometries(turfs)
+        urls = {t["turf"]: reverse("admin:canvass_turf_change", args=[t["turf"]]) for t in turfs}
         shapes = [
             Shape(
                 geometry=geometries[t["turf"]],
                 fill=completion_fill(t["completion"]),
                 label=t["name"] if len(turfs) <= 60 else "",
-                href=reverse("admin:canvass_turf_change", args=[t["turf"]]),
+                href=urls[t["turf"]],
                 title=f"{t['name']}: {t['doors_knocked']} of {t['door_count']} doors knocked",
             )
             for t in turfs
@@ -250,10 +287,12 @@ class CampaignDashboard:
             "days": days,
             "layer_tables": layer_tables,
             "turfs": turfs,
+            "turf_rows": turf_rows(turfs, urls),
             "map": mark_safe(svg_map(shapes)) if shapes else "",  # noqa: S308 - escaped in turf/svgmap.py
             "legend": [(f"under {int(limit * 100)}%", fill) for limit, fill in COMPLETION_FILLS[1:]]
             + [("done", DONE_FILL)],
             "canvassers": canvassers,
+            "canvasser_rows": canvasser_rows(canvassers),
             "shifts": stats_selectors.shift_fill(campaign=campaign),
             "flagged": stats_selectors.flagged_attempts(campaign=campaign),
             "pending": pending,
