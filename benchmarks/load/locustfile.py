@@ -5,6 +5,12 @@ list, then every 30 s push a batch of knocks and every 60 s pull. Organizers:
 refresh the campaign dashboard every 30 s. Start times are staggered so the
 load is steady, as on a real Saturday, not a thundering herd.
 
+Every request asks the server to close the connection afterwards
+(`Connection: close`): a phone is 30 s or more between requests, longer than
+gunicorn keeps an idle connection (5 s), and reusing a connection the server
+had just closed showed up as an unanswered request ("connection closed") now
+and then, an artefact of the load generator, not of the server.
+
 The users are locust's FastHttpUser (geventhttpclient), not HttpUser
 (python-requests): locust runs on the same two cores as the server, and
 requests cost it several times the CPU per request, which the server's
@@ -50,7 +56,7 @@ class Canvasser(FastHttpUser):
 
     def on_start(self) -> None:
         me = next(_canvassers)
-        self.auth = {"Authorization": f"Token {me['token']}"}
+        self.auth = {"Authorization": f"Token {me['token']}", "Connection": "close"}
         self.assignment = me["assignment"]
         self.device = f"load-{me['username']}"
         self.cursor = ""
@@ -133,7 +139,7 @@ class Organizer(FastHttpUser):
 
     def on_start(self) -> None:
         me = next(_organizers)
-        self.cookie = {"Cookie": f"sessionid={me['sessionid']}"}
+        self.cookie = {"Cookie": f"sessionid={me['sessionid']}", "Connection": "close"}
         gevent.sleep(random.uniform(0, 30))
 
     @task
