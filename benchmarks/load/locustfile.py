@@ -32,6 +32,8 @@ from locust.contrib.fasthttp import FastHttpUser
 
 USERS_FILE = os.environ.get("FIELDOPS_LOAD_USERS", "var/load/users.json")
 KNOCKS_PER_PUSH = int(os.environ.get("FIELDOPS_LOAD_KNOCKS", "3"))
+# FIELDOPS_LOAD_KEEPALIVE=1: reuse connections (no Connection: close), to compare.
+CONNECTION = {} if os.environ.get("FIELDOPS_LOAD_KEEPALIVE") == "1" else {"Connection": "close"}
 
 with open(USERS_FILE, encoding="utf-8") as handle:
     _users = json.load(handle)
@@ -56,7 +58,7 @@ class Canvasser(FastHttpUser):
 
     def on_start(self) -> None:
         me = next(_canvassers)
-        self.auth = {"Authorization": f"Token {me['token']}", "Connection": "close"}
+        self.auth = {"Authorization": f"Token {me['token']}", **CONNECTION}
         self.assignment = me["assignment"]
         self.device = f"load-{me['username']}"
         self.cursor = ""
@@ -139,7 +141,7 @@ class Organizer(FastHttpUser):
 
     def on_start(self) -> None:
         me = next(_organizers)
-        self.cookie = {"Cookie": f"sessionid={me['sessionid']}", "Connection": "close"}
+        self.cookie = {"Cookie": f"sessionid={me['sessionid']}", **CONNECTION}
         gevent.sleep(random.uniform(0, 30))
 
     @task
