@@ -12,19 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import time
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from shapely.geometry import shape
 
@@ -40,6 +41,8 @@ CHART_DAYS = 60
 # About 5 m: a pixel of a 900-pixel map of a neighbourhood.
 MAP_TOLERANCE_DEGREES = 0.00005
 TURF_GEOMETRY_CACHE_SECONDS = 24 * 3600
+# A dashboard render that takes longer than this is taken as dead; another request renders.
+DASHBOARD_RENDER_LOCK_SECONDS = 60
 
 
 def completion_fill(completion: float | None) -> str:
@@ -117,6 +120,42 @@ def turf_geometries(turfs: list[dict[str, Any]]) -> dict[int, Any]:
     return out
 
 
+def _cell(value: Any) -> str:
+    # As a template shows a variable: localized, escaped.
+    return conditional_escape(formats.localize(value))
+
+
+def turf_rows(turfs: list[dict[str, Any]], urls: dict[int, str]) -> str:
+    """The turf table's rows, as the template wrote them (a Django template loop
+    over the 257 Venice turfs and a thousand canvassers was most of an uncached
+    render: docs/performance.md, the load test)."""
+    rows = []
+    for t in turfs:
+        completion = t["completion"]
+        width = round(completion * 100) if completion is not None else 0
+        rows.append(
+            f'<tr><td><a href="{conditional_escape(urls[t["turf"]])}">{_cell(t["name"])}</a></td>'
+            f'<td class="n">{_cell(t["door_count"])}</td><td class="n">{_cell(t["doors_knocked"])}</td>\n'
+            f'<td><span class="fo-bar"><span style="width:{width}%"></span></span></td>\n'
+            f'<td class="n">{_cell(t["attempts"])}</td><td class="n">{_cell(t["contacts"])}</td>'
+            f'<td class="n">{_cell(t["supporters"])}</td></tr>\n'
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
+
+
+def canvasser_rows(canvassers: list[dict[str, Any]]) -> str:
+    """The canvasser table's rows (see turf_rows)."""
+    rows = []
+    for c in canvassers:
+        rows.append(
+            f'<tr><td>{_cell(c["name"] or c["username"])}</td><td class="n">{_cell(c["doors_knocked"])}</td>'
+            f'<td class="n">{_cell(c["attempts"])}</td><td class="n">{_cell(c["contacts"])}</td>\n'
+            f'<td class="n">{_cell(c["supporters"])}</td><td class="n">{_cell(c["hours"])}</td>'
+            f'<td class="n">{_cell(c["doors_per_hour"] or "—")}</td></tr>\n'
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
+
+
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=[("csv", "CSV (VAN bulk upload)"), ("json", "JSON (VAN canvassResponses)")])
     date_from = forms.DateField(required=False)
@@ -169,14 +208,7 @@ class CampaignDashboard:
         # (about a second of rendering each); the figures change only when the
         # stats task runs (STATS_TASK_MIN_INTERVAL), so the page body is
         # rendered once per campaign for a few seconds and shared.
-        key = f"fieldops:dashboard:{campaign.pk}"
-        body = cache.get(key) if settings.DASHBOARD_CACHE_SECONDS else None
-        if body is None:
-            body = render_to_string(
-                "admin/canvass/dashboard/_body.html", self._dashboard_context(campaign), request=request
-            )
-            if settings.DASHBOARD_CACHE_SECONDS:
-                cache.set(key, body, settings.DASHBOARD_CACHE_SECONDS)
+        body = self._dashboard_body(request, campaign)
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "opts": Campaign._meta,
@@ -186,6 +218,41 @@ class CampaignDashboard:
             "body": mark_safe(body),  # noqa: S308 - our own template's output
         }
         return render(request, "admin/canvass/dashboard/campaign.html", context)
+
+    def _dashboard_body(self, request: HttpRequest, campaign: Campaign) -> str:
+        """The page body, rendered at most once per DASHBOARD_CACHE_SECONDS per campaign
+        for all server processes (the "shared" cache: Redis when configured).
+
+        When it is out of date, one request renders it (it wins a lock in the
+        cache) while the others are given the previous body rather than each
+        rendering it too: under the load test every process rendered its own
+        copy, several at once, each a second of CPU.
+        """
+        seconds = settings.DASHBOARD_CACHE_SECONDS
+        if not seconds:
+            return self._render_body(request, campaign)
+        shared = caches["shared"]
+        key = f"fieldops:dashboard:{campaign.pk}"
+        entry = shared.get(key)  # (rendered at, body)
+        now = time.time()
+        if entry is not None and now - entry[0] < seconds:
+            return entry[1]
+        lock = f"{key}:rendering"
+        if entry is not None and not shared.add(lock, 1, timeout=DASHBOARD_RENDER_LOCK_SECONDS):
+            return entry[1]  # another request is rendering the new one
+        try:
+            body = self._render_body(request, campaign)
+            # Kept past its freshness so there is a body to serve while the next one renders.
+            shared.set(key, (now, body), max(seconds * 6, 60))
+        finally:
+            if entry is not None:
+                shared.delete(lock)
+        return body
+
+    def _render_body(self, request: HttpRequest, campaign: Campaign) -> str:
+        return render_to_string(
+            "admin/canvass/dashboard/_body.html", self._dashboard_context(campaign), request=request
+        )
 
     def _dashboard_context(self, campaign: Campaign) -> dict[str, Any]:
         progress = stats_selectors.campaign_progress(campaign=campaign)
@@ -199,12 +266,13 @@ class CampaignDashboard:
         layer_tables = [(layer, by_layer[layer.pk]) for layer in layers if layer.pk in by_layer]
         turfs = stats_selectors.turf_stats(campaign=campaign, with_answers=False)
         geometries = turf_geometries(turfs)
+        urls = {t["turf"]: reverse("admin:canvass_turf_change", args=[t["turf"]]) for t in turfs}
         shapes = [
             Shape(
                 geometry=geometries[t["turf"]],
                 fill=completion_fill(t["completion"]),
                 label=t["name"] if len(turfs) <= 60 else "",
-                href=reverse("admin:canvass_turf_change", args=[t["turf"]]),
+                href=urls[t["turf"]],
                 title=f"{t['name']}: {t['doors_knocked']} of {t['door_count']} doors knocked",
             )
             for t in turfs
@@ -219,10 +287,12 @@ class CampaignDashboard:
             "days": days,
             "layer_tables": layer_tables,
             "turfs": turfs,
+            "turf_rows": turf_rows(turfs, urls),
             "map": mark_safe(svg_map(shapes)) if shapes else "",  # noqa: S308 - escaped in turf/svgmap.py
             "legend": [(f"under {int(limit * 100)}%", fill) for limit, fill in COMPLETION_FILLS[1:]]
             + [("done", DONE_FILL)],
             "canvassers": canvassers,
+            "canvasser_rows": canvasser_rows(canvassers),
             "shifts": stats_selectors.shift_fill(campaign=campaign),
             "flagged": stats_selectors.flagged_attempts(campaign=campaign),
             "pending": pending,

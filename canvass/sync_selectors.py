@@ -264,10 +264,22 @@ def _incremental_page(
     if cursor.seq > head:
         raise BadCursor("This cursor is ahead of the server; pull without a cursor to start over.")
 
-    current_rows = {
-        row["id"]: row
-        for row in _current_assignments_for(user_id=user_id, organization_id=org_id, now=now).values(*ASSIGNMENT_FIELDS)
-    }
+    # One read of the canvasser's assignments: the current ones, and those that
+    # ran out (ends_at passed) since the cursor's mark; no write marks that
+    # moment, so it is found by time, on the server's clock.
+    current_rows: dict[int, dict] = {}
+    ran_out: dict[int, dt.datetime] = {}
+    for row in (
+        Assignment.objects.filter(organization_id=org_id, members__user_id=user_id)
+        .filter(current_assignment_q(now) | Q(ends_at__gt=cursor.at, ends_at__lte=now))
+        .order_by()
+        .values(*ASSIGNMENT_FIELDS, "ended_at")
+    ):
+        ends_at = row["ends_at"]
+        if row["ended_at"] is None and (ends_at is None or ends_at > now):
+            current_rows[row["id"]] = row
+        if ends_at is not None and cursor.at < ends_at <= now:
+            ran_out[row["id"]] = ends_at
     current_turfs = {row["turf_id"] for row in current_rows.values()}
     visible_q = TurfDoor.objects.filter(turf_id__in=current_turfs).values("door_id")
     member_of = AssignmentCanvasser.objects.filter(user_id=user_id).values("assignment_id")
@@ -290,16 +302,6 @@ def _incremental_page(
     touched = {e["assignment_id"] for e in entries if e["kind"] == K.ASSIGNMENT}
     touched_turfs = {e["turf_id"] for e in entries if e["kind"] == K.TURF}
     touched |= {pk for pk, row in current_rows.items() if row["turf_id"] in touched_turfs}
-    # Assignments that ran out (ends_at passed) since the cursor's mark: no
-    # write marks that moment, so it is found by time, on the server's clock.
-    ran_out = dict(
-        Assignment.objects.filter(
-            organization_id=org_id,
-            members__user_id=user_id,
-            ends_at__gt=cursor.at,
-            ends_at__lte=now,
-        ).values_list("id", "ends_at")
-    )
     touched |= set(ran_out)
     mark = max([cursor.at, *ran_out.values()])
     page = _empty_page(Cursor(organization_id=org_id, seq=next_seq, at=mark), has_more=has_more, reset=False)

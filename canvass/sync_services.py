@@ -18,15 +18,17 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from canvass.models import ContactAttempt, SyncChange, SyncCounter
 from canvass.stats_services import stats_enqueue_after_push
 from canvass.sync_serializers import AttemptItem, haversine_m
 from fieldops.models import Membership
+from turf.models import Door
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -67,31 +69,81 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
     for change in changes:
         if change.kind not in kinds:
             raise ValueError(f"Unknown sync change kind {change.kind!r}")
-    with transaction.atomic():
-        # The row exists once per organization; ON CONFLICT DO NOTHING makes
-        # the first writers of a new organization safe against each other.
-        SyncCounter.objects.bulk_create([SyncCounter(organization_id=organization_id)], ignore_conflicts=True)
-        counter = SyncCounter.objects.select_for_update().get(organization_id=organization_id)
-        first = counter.last_seq + 1
-        last = counter.last_seq + len(changes)
-        SyncCounter.objects.filter(organization_id=organization_id).update(last_seq=last)
-        SyncChange.objects.bulk_create(
-            [
-                SyncChange(
-                    organization_id=organization_id,
-                    seq=first + offset,
-                    kind=change.kind,
-                    object_id=str(change.object_id),
-                    door_id=change.door_id,
-                    assignment_id=change.assignment_id,
-                    turf_id=change.turf_id,
-                    user_id=change.user_id,
+    # Everything but the numbers is prepared before the counter lock is taken:
+    # while it is held, other pushes of the organization wait, so the locked
+    # part is two plain statements (no ORM compiling in between) and the commit.
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [
+        (change.kind, str(change.object_id), change.door_id, change.assignment_id, change.turf_id, change.user_id)
+        for change in changes
+    ]
+    limit = connection.features.max_query_params  # None on PostgreSQL; 999 on SQLite
+    per_statement = CHANGE_ROWS_PER_INSERT if limit is None else max(1, limit // len(_CHANGE_COLUMNS))
+    statements = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        statements.append((start, chunk, _CHANGE_INSERT + ", ".join([_CHANGE_VALUES] * len(chunk))))
+    # No savepoint: a failure here fails the caller's transaction anyway, and a
+    # savepoint is two more round trips on every push.
+    with transaction.atomic(savepoint=False):
+        last = _counter_advance(organization_id, len(changes))
+        if last is None:
+            # The row exists once per organization; ON CONFLICT DO NOTHING makes
+            # the first writers of a new organization safe against each other.
+            SyncCounter.objects.bulk_create([SyncCounter(organization_id=organization_id)], ignore_conflicts=True)
+            last = _counter_advance(organization_id, len(changes))
+            if last is None:  # pragma: no cover - the row was just made
+                raise RuntimeError(f"No sync counter for organization {organization_id}")
+        first = last - len(changes) + 1
+        with connection.cursor() as cursor:
+            for start, chunk, sql in statements:
+                cursor.execute(
+                    sql,
+                    [
+                        value
+                        for offset, row in enumerate(chunk, first + start)
+                        for value in (organization_id, offset, *row, created_at)
+                    ],
                 )
-                for offset, change in enumerate(changes)
-            ],
-            batch_size=1000,
-        )
     return last
+
+
+# SyncChange rows are written with plain INSERTs of up to this many rows (fewer where the
+# database limits parameters: SQLite's 999), built before the counter lock is taken.
+CHANGE_ROWS_PER_INSERT = 1000
+_CHANGE_COLUMNS = (
+    "organization_id",
+    "seq",
+    "kind",
+    "object_id",
+    "door_id",
+    "assignment_id",
+    "turf_id",
+    "user_id",
+    "created_at",
+)
+_CHANGE_INSERT = f"INSERT INTO {SyncChange._meta.db_table} ({', '.join(_CHANGE_COLUMNS)}) VALUES "  # noqa: S608
+_CHANGE_VALUES = "(" + ", ".join(["%s"] * len(_CHANGE_COLUMNS)) + ")"
+
+
+def _counter_advance(organization_id: int, count: int) -> int | None:
+    """Take `count` numbers from the organization's counter; the new last_seq, or None without a row.
+
+    One statement: the UPDATE takes the row lock (held until commit, which is
+    what orders commits by number) and RETURNING hands back the value it wrote.
+    A concurrent writer's UPDATE waits for that commit and then re-reads the
+    row (READ COMMITTED), so numbers are never handed out twice. The same as
+    SELECT … FOR UPDATE then UPDATE, in one round trip instead of two.
+    SQLite has UPDATE … RETURNING since 3.35.
+    """
+    table = connection.ops.quote_name(SyncCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + %s WHERE organization_id = %s RETURNING last_seq",  # noqa: S608
+            [count, organization_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def sync_changes_record(
@@ -160,7 +212,37 @@ class PushContext:
     options: dict[int, tuple[int, int]]  # option id -> (question id, campaign id)
 
 
-def _flags(attempt: ContactAttempt) -> list[str]:
+class StoredAttempt(NamedTuple):
+    """What a push reads back of a stored knock to write its receipt."""
+
+    canvasser_id: int
+    content_hash: str
+    push_id: uuid.UUID | None
+    off_list: bool
+    far_from_door: bool
+    too_fast: bool
+
+
+def _read_back(ids: set[uuid.UUID]) -> dict[str, StoredAttempt]:
+    """The stored knocks with these ids, by id as text: one plain query (no model instances)."""
+    if not ids:
+        return {}
+    pk = ContactAttempt._meta.pk
+    sql = (
+        "SELECT id, canvasser_id, content_hash, push_id, off_list, far_from_door, too_fast "  # noqa: S608
+        f"FROM {ContactAttempt._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk.get_db_prep_value(i, connection) for i in sorted(ids)])
+        return {
+            str(_as_uuid(row[0])): StoredAttempt(
+                row[1], row[2], _as_uuid(row[3]) if row[3] is not None else None, *map(bool, row[4:])
+            )
+            for row in cursor.fetchall()
+        }
+
+
+def _flags(attempt: ContactAttempt | StoredAttempt) -> list[str]:
     return [name for name in ("off_list", "far_from_door", "too_fast") if getattr(attempt, name)]
 
 
@@ -194,9 +276,37 @@ def _authorize(item: AttemptItem, ctx: PushContext) -> dict:
     return errors
 
 
+def _in(ids: set[int]) -> tuple[str, list[int]]:
+    """`IN (…)` placeholders and parameters; `IN (NULL)` (matches nothing) for no ids."""
+    return ("(" + ", ".join(["%s"] * len(ids)) + ")", sorted(ids)) if ids else ("(NULL)", [])
+
+
+def _context_sql(*, org_id: int, user_id: int, door_ids: set[int], assignment_ids: set[int]) -> tuple[str, list]:
+    from canvass.models import Assignment, AssignmentCanvasser, ResultCode, TurfDoor
+    from turf.models import Door
+
+    doors_in, door_params = _in(door_ids)
+    assignments_in, assignment_params = _in(assignment_ids)
+    mine = (
+        f"SELECT a.id, a.campaign_id, a.turf_id FROM {Assignment._meta.db_table} a "
+        f"JOIN {AssignmentCanvasser._meta.db_table} m ON m.assignment_id = a.id "
+        "WHERE a.organization_id = %s AND m.user_id = %s"
+    )
+    sql = (
+        f"SELECT 'r', id, code, NULL, NULL FROM {ResultCode._meta.db_table} WHERE organization_id = %s "
+        f"UNION ALL SELECT 'd', id, NULL, lat, lng FROM {Door._meta.db_table} "
+        f"WHERE organization_id = %s AND id IN {doors_in} "
+        f"UNION ALL SELECT 'a', x.id, NULL, x.campaign_id, x.turf_id FROM ({mine}) x WHERE x.id IN {assignments_in} "
+        f"UNION ALL SELECT 'l', td.door_id, NULL, NULL, NULL FROM {TurfDoor._meta.db_table} td "
+        f"WHERE td.door_id IN {doors_in} AND td.turf_id IN (SELECT y.turf_id FROM ({mine}) y)"
+    )
+    params = [org_id, org_id, *door_params, org_id, user_id, *assignment_params, *door_params, org_id, user_id]
+    return sql, params
+
+
 def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> PushContext:
-    from canvass.models import Assignment, ResultCode, SurveyOption, TurfDoor
-    from turf.models import Door, Person
+    from canvass.models import SurveyOption
+    from turf.models import Person
 
     org_id = membership.organization_id
     user_id = membership.user_id
@@ -205,28 +315,30 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
     person_ids = {i.person for i in items if i.person is not None}
     option_ids = {o for i in items for o in i.answers.values()}
 
-    result_codes = dict(ResultCode.objects.filter(organization_id=org_id).values_list("code", "id"))
-    doors = {
-        pk: (lat, lng)
-        for pk, lat, lng in Door.objects.filter(organization_id=org_id, pk__in=door_ids).values_list("pk", "lat", "lng")
-    }
+    # Result codes, doors, the canvasser's assignments and the doors of their
+    # turfs in one plain statement: four ORM queries cost most of a push's CPU
+    # (compiling them, not running them) under the load test. Tagged rows,
+    # UNION ALL; the numeric columns come back as numbers of one type.
+    sql, params = _context_sql(org_id=org_id, user_id=user_id, door_ids=door_ids, assignment_ids=assignment_ids)
+    result_codes: dict[str, int] = {}
+    doors: dict[int, tuple[float | None, float | None]] = {}
     # Ended assignments count: a knock made offline before the organizer
     # ended the assignment must not be lost. Membership is what counts.
-    assignments = {
-        pk: (campaign_id, turf_id)
-        for pk, campaign_id, turf_id in Assignment.objects.filter(
-            organization_id=org_id, pk__in=assignment_ids, members__user_id=user_id
-        ).values_list("pk", "campaign_id", "turf_id")
-    }
-    listed_doors = set(
-        TurfDoor.objects.filter(
-            door_id__in=door_ids,
-            turf__assignments__organization_id=org_id,
-            turf__assignments__members__user_id=user_id,
-        ).values_list("door_id", flat=True)
-    )
+    assignments: dict[int, tuple[int, int]] = {}
+    listed_doors: set[int] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for tag, pk, code, a, b in cursor.fetchall():
+            if tag == "r":
+                result_codes[code] = pk
+            elif tag == "d":
+                doors[pk] = (a, b)
+            elif tag == "a":
+                assignments[pk] = (int(a), int(b))
+            else:
+                listed_doors.add(pk)
     people = (
-        dict(Person.objects.filter(organization_id=org_id, pk__in=person_ids).values_list("pk", "door_id"))
+        dict(Person.objects.filter(organization_id=org_id, pk__in=person_ids).order_by().values_list("pk", "door_id"))
         if person_ids
         else {}
     )
@@ -235,7 +347,9 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
             pk: (question_id, campaign_id)
             for pk, question_id, campaign_id in SurveyOption.objects.filter(
                 pk__in=option_ids, question__campaign__organization_id=org_id
-            ).values_list("pk", "question_id", "question__campaign_id")
+            )
+            .order_by()
+            .values_list("pk", "question_id", "question__campaign_id")
         }
         if option_ids
         else {}
@@ -260,28 +374,51 @@ def clock_skew(*, sent_at: dt.datetime, received_at: dt.datetime) -> dt.timedelt
     return skew
 
 
+def _as_uuid(value: object) -> uuid.UUID:
+    # PostgreSQL's driver gives UUIDs; SQLite stores them as 32 hex characters.
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _as_aware(value: object) -> dt.datetime:
+    # PostgreSQL gives aware datetimes; SQLite naive UTC (or text).
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value))
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def _flag_speed(
     *, user_id: int, new: list[ContactAttempt], doors: dict[int, tuple[float | None, float | None]]
 ) -> None:
     """Set too_fast on new knocks reached from the canvasser's previous knock
     (by corrected time, stored or in this batch) faster than a person walks.
 
-    One query: the canvasser's stored knocks in the batch's time span, from
-    SYNC_SPEED_WINDOW_SECONDS before its first knock. Stored knocks are not
-    re-flagged when an earlier one arrives later (attempts are append-only).
+    One query: of the canvasser's stored knocks, those inside the batch's time
+    span and the last one before it (at most SYNC_SPEED_WINDOW_SECONDS
+    earlier): every other stored knock is nobody's predecessor. (Reading the
+    whole hour before the batch cost a busy canvasser's push hundreds of rows.)
+    Stored knocks are not re-flagged when an earlier one arrives later
+    (attempts are append-only).
     """
     if not new:
         return
     window = dt.timedelta(seconds=settings.SYNC_SPEED_WINDOW_SECONDS)
-    start = min(a.corrected_at for a in new) - window
-    end = max(a.corrected_at for a in new)
-    stored = list(
-        ContactAttempt.objects.filter(canvasser_id=user_id, corrected_at__gte=start, corrected_at__lte=end)
-        .exclude(pk__in=[a.pk for a in new])
-        .values_list("pk", "corrected_at", "door__lat", "door__lng")
+    first = min(a.corrected_at for a in new)
+    last = max(a.corrected_at for a in new)
+    new_ids = {a.pk for a in new}
+    attempts, doors_table = ContactAttempt._meta.db_table, Door._meta.db_table
+    columns = f"a.id, a.corrected_at, d.lat, d.lng FROM {attempts} a JOIN {doors_table} d ON d.id = a.door_id"
+    sql = (
+        f"SELECT * FROM (SELECT {columns} WHERE a.canvasser_id = %s "  # noqa: S608
+        "AND a.corrected_at >= %s AND a.corrected_at <= %s) x "
+        f"UNION ALL SELECT * FROM (SELECT {columns} WHERE a.canvasser_id = %s "
+        "AND a.corrected_at >= %s AND a.corrected_at < %s ORDER BY a.corrected_at DESC, a.id DESC LIMIT 1) y"
     )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, adapt(first), adapt(last), user_id, adapt(first - window), adapt(first)])
+        stored = [(_as_uuid(pk), _as_aware(at), lat, lng) for pk, at, lat, lng in cursor.fetchall()]
     timeline: list[tuple[dt.datetime, str, float | None, float | None, ContactAttempt | None]] = [
-        (corrected_at, str(pk), lat, lng, None) for pk, corrected_at, lat, lng in stored
+        (corrected_at, str(pk), lat, lng, None) for pk, corrected_at, lat, lng in stored if pk not in new_ids
     ]
     for attempt in new:
         lat, lng = doors.get(attempt.door_id, (None, None))
@@ -391,12 +528,7 @@ def attempts_push(
         # Read back every valid id, also the unauthorized ones: a retry of a
         # knock stored before the canvasser lost the assignment is still a
         # duplicate (statuses are final), not a rejection.
-        stored = {
-            str(a.pk): a
-            for a in ContactAttempt.objects.filter(pk__in={uuid.UUID(i.id) for _, i in valid}).only(
-                "id", "canvasser_id", "content_hash", "push_id", "off_list", "far_from_door", "too_fast", "door_id"
-            )
-        }
+        stored = _read_back({uuid.UUID(i.id) for _, i in valid})
         changes: list[Change] = []
         for index, item in authorized:
             attempt = stored.get(item.id)

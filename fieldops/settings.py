@@ -185,12 +185,21 @@ X_FRAME_OPTIONS = "DENY"
 # set; else in the database table fieldops_throttlecounter. Django's database
 # cache is not used for it: its incr is a read then a write, and concurrent
 # logins slipped through. "default" stays Django's per-process memory cache.
+# "shared" holds what every server process should compute once and share: the
+# campaign dashboard's rendered body (canvass/dashboard.py). In Redis when
+# REDIS_URL is set, else the per-process memory cache (each process renders it).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["shared"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
 if REDIS_URL:
     CACHES["throttle"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "fieldops-throttle",
+    }
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fieldops-shared",
     }
 
 # --- Phone logins (fieldops/tokens.py) ----------------------------------------
@@ -279,6 +288,10 @@ LOGGING = {
 # A push queues an aggregation task at most this often (seconds); pushes in between
 # are picked up by the next task. 0: a task per burst, as soon as the last one started.
 STATS_TASK_MIN_INTERVAL = env_int("STATS_TASK_MIN_INTERVAL", 10)
+# … and not before this many times the last task's duration has passed after it (0: no rest):
+# today's bucket is recomputed whole and grows with the day; this caps the worker's share of
+# a core at 1 / (1 + factor) while phones push (canvass/stats_services.py: stats_queue_rest).
+STATS_TASK_REST_FACTOR = env_int("STATS_TASK_REST_FACTOR", 3)
 # The campaign dashboard's figures are rendered once per campaign for this long (0: every request).
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 10)
 

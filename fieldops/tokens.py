@@ -13,14 +13,15 @@ lost by that: they carry their own UUIDs and are pushed after the new login.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import time
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Model
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -28,7 +29,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from fieldops.models import DeviceToken, ThrottleCounter
+from fieldops.models import DeviceToken, Membership, Organization, ThrottleCounter
 
 KEY_PREFIX = "fo_"
 KEYWORD = "Token"
@@ -47,6 +48,70 @@ def hash_key(key: str) -> str:
 
 def token_ttl() -> dt.timedelta:
     return dt.timedelta(days=settings.FIELDOPS_TOKEN_TTL_DAYS)
+
+
+@functools.cache
+def _token_sql() -> tuple[str, list[tuple[type[Model], list[str]]], list[tuple[int, list, object]]]:
+    """The live token with its user, their membership and its organization: one plain
+    SELECT (built once per process) of every column of the four rows, as
+    select_related reads them, and the ORM's converters of those columns."""
+    from django.contrib.auth import get_user_model
+
+    models = [DeviceToken, get_user_model(), Membership, Organization]
+    columns: list[str] = []
+    layout: list[tuple[type[Model], list[str]]] = []
+    converters: list[tuple[int, list, object]] = []
+    for model, alias in zip(models, ["t", "u", "m", "o"], strict=True):
+        layout.append((model, [f.attname for f in model._meta.concrete_fields]))
+        for field in model._meta.concrete_fields:
+            col = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                converters.append((len(columns), found, col))
+            columns.append(f"{alias}.{connection.ops.quote_name(field.column)}")
+    table = {model: connection.ops.quote_name(model._meta.db_table) for model in models}
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table[DeviceToken]} t "  # noqa: S608
+        f"JOIN {table[models[1]]} u ON u.id = t.user_id "
+        f"LEFT JOIN {table[Membership]} m ON m.user_id = u.id "
+        f"LEFT JOIN {table[Organization]} o ON o.id = m.organization_id "
+        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s"
+    )
+    return sql, layout, converters
+
+
+def token_lookup(*, key_hash: str, now: dt.datetime) -> DeviceToken | None:
+    """The live token of this hash, its user, membership and organization attached, or None.
+
+    The same rows and instances as DeviceToken.objects.select_related("user",
+    "user__membership", "user__membership__organization").filter(…).first():
+    every phone request runs it, and compiling that ORM query cost several
+    milliseconds of CPU a request under the load test (docs/performance.md).
+    """
+    sql, layout, converters = _token_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_hash, connection.ops.adapt_datetimefield_value(now)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, found, col in converters:
+        for converter in found:
+            values[index] = converter(values[index], col, connection)
+    instances: list[Model | None] = []
+    start = 0
+    for model, names in layout:
+        part = values[start : start + len(names)]
+        start += len(names)
+        instances.append(None if part[0] is None else model.from_db(connection.alias, names, part))
+    token, user, membership, organization = instances
+    token.user = user  # type: ignore[union-attr]
+    if membership is not None:
+        membership.user = user  # type: ignore[attr-defined]
+        membership.organization = organization  # type: ignore[attr-defined]
+    # user.membership answers from this row (or "no membership") without a query.
+    Membership.user.field.remote_field.set_cached_value(user, membership)
+    return token  # type: ignore[return-value]
 
 
 class DeviceTokenAuthentication(BaseAuthentication):
@@ -70,11 +135,7 @@ class DeviceTokenAuthentication(BaseAuthentication):
         if not key.startswith(KEY_PREFIX) or len(key) > 100:
             raise exceptions.AuthenticationFailed("Invalid token.")
         now = timezone.now()
-        token = (
-            DeviceToken.objects.select_related("user", "user__membership", "user__membership__organization")
-            .filter(key_hash=hash_key(key), revoked_at__isnull=True, expires_at__gt=now)
-            .first()
-        )
+        token = token_lookup(key_hash=hash_key(key), now=now)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token; log in again.")
         user = token.user

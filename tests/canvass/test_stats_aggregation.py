@@ -146,6 +146,30 @@ def test_a_steady_stream_of_pushes_queues_a_task_at_most_every_interval(day_worl
     assert no_broker.call_count == 2
 
 
+def test_a_slow_task_rests_in_proportion_before_the_next_push_queues_one(day_world, no_broker, settings):
+    settings.STATS_TASK_MIN_INTERVAL = 10
+    settings.STATS_TASK_REST_FACTOR = 3
+    StatsQueue.objects.get_or_create(id=stats_services.QUEUE_ID)
+    started = timezone.now()
+    released = stats_services.stats_queue_release(now=started)
+    # It took 8 s: no push-queued task before 8 + 3 x 8 = 32 s from its start (not 10 s).
+    assert stats_services.stats_queue_rest(started=started, released=released, now=started + dt.timedelta(seconds=8))
+    flag = StatsQueue.objects.get().task_queued_at
+    assert flag == started + dt.timedelta(seconds=32) - stats_services.TASK_FLAG_STALE
+    stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY)])
+    assert no_broker.call_count == 0
+    # A quick task leaves the interval alone, and a task queued meanwhile stays queued.
+    released = stats_services.stats_queue_release(now=started)
+    assert not stats_services.stats_queue_rest(
+        started=started, released=released, now=started + dt.timedelta(seconds=2)
+    )
+    StatsQueue.objects.update(task_queued_at=started + dt.timedelta(seconds=1))
+    assert not stats_services.stats_queue_rest(
+        started=started, released=released, now=started + dt.timedelta(seconds=8)
+    )
+    assert StatsQueue.objects.get().task_queued_at == started + dt.timedelta(seconds=1)
+
+
 def test_broker_down_leaves_the_work_to_the_schedule(day_world):
     with mock.patch("django_q.tasks.async_task", side_effect=ConnectionError("broker down")):
         assert stats_services.stats_enqueue(buckets=[(day_world.campaign.pk, DAY)]) is False
