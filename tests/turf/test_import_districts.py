@@ -348,6 +348,10 @@ GOOD = feature(square(-118.50, 33.98), District=1, NAME="Good")
         ),
         ({"type": "Point"}, "feature 2: not a GeoJSON Feature (type is 'Point')"),
         ("a string", "feature 2: not a GeoJSON Feature (type is 'str')"),
+        (
+            feature(square(-118.46, 33.98), District=2, NAME="Nul", note=["ok", {"x": "a\x00b"}]),
+            "feature 2 (id 2): a property holds a NUL character (the database cannot store it)",
+        ),
     ],
     ids=[
         "point",
@@ -362,6 +366,7 @@ GOOD = feature(square(-118.50, 33.98), District=1, NAME="Good")
         "duplicate-id",
         "not-a-feature",
         "not-an-object",
+        "nul-character",
     ],
 )
 def test_bad_features_are_skipped_and_reported(org, bad, problem):

@@ -460,3 +460,17 @@ def test_districts_loaded_by_the_factory_are_used(org, square):
     import_doors(organization=org, source=DATA / "la_sample.csv")
     assert DoorDistrict.objects.filter(district=square).count() == 5
     assert District.objects.filter(organization=org).count() == 1
+
+
+def test_a_nul_character_is_a_bad_row_not_a_crash(org, square):
+    report = import_doors(
+        organization=org,
+        source=la_csv(
+            la_row(address_id="1", number="100"), la_row(address_id="2", number="102").replace("VENICE", "VEN\x00ICE")
+        ),
+    )
+
+    assert report.created == 1
+    assert [(p.where, p.message) for p in report.problems] == [
+        ("line 3", "contains a NUL character (a binary file or a broken export?)")
+    ]

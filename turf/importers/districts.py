@@ -256,6 +256,17 @@ def _describe_repair(problem: str) -> str:
     return f"{match['reason'].strip().lower()} at ({match['x']}, {match['y']})"
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in a JSON value (keys included)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _check_features(
     features: list[Any], *, id_field: str | None, name_field: str, report: ImportReport
 ) -> list[_CheckedFeature]:
@@ -287,6 +298,8 @@ def _check_features(
             messages.append(f"missing name: property {name_field!r} is absent or empty")
         elif len(name) > _NAME_MAX:
             messages.append(f"name is longer than {_NAME_MAX} characters")
+        if _has_nul(props):
+            messages.append("a property holds a NUL character (the database cannot store it)")
         if external_id and external_id in first_seen:
             messages.append(f"duplicate id {external_id!r} (first in feature {first_seen[external_id]})")
         elif external_id:

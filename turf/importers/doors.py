@@ -485,9 +485,15 @@ class _open_binary:  # noqa: N801 - used as a context manager
             self.handle.close()
 
 
-def _decoded(binary: Iterable[bytes]) -> Iterator[str]:
-    """Decode line by line so an encoding error names its line."""
+def _decoded(binary: Iterable[bytes], nul_lines: set[int]) -> Iterator[str]:
+    """Decode line by line so an encoding error names its line.
+
+    Lines holding a NUL character are noted in nul_lines: no database text
+    column can store one (PostgreSQL refuses it), so _read refuses the row.
+    """
     for number, raw in enumerate(binary, start=1):
+        if b"\x00" in raw:
+            nul_lines.add(number)
         if number == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise _EncodingError(1, "the file is UTF-16 (Excel 'Unicode Text'); re-save it as 'CSV UTF-8'")
         try:
@@ -516,7 +522,8 @@ def _read(
     numeric house number skips normalization; coordinates take a fast path
     when they parse and fall in a "near" cell.
     """
-    reader = csv.reader(_decoded(binary))
+    nul_lines: set[int] = set()
+    reader = csv.reader(_decoded(binary, nul_lines))
     problems = report.problems
     try:
         header = next(reader, None)
@@ -558,6 +565,11 @@ def _read(
                     ImportProblem(
                         f"line {line}", f"has {len(row)} fields, the header has {width} (a stray comma or quote?)"
                     )
+                )
+                continue
+            if nul_lines and any("\x00" in value for value in row):
+                problems.append(
+                    ImportProblem(f"line {line}", "contains a NUL character (a binary file or a broken export?)")
                 )
                 continue
             row.append("")
