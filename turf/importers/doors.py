@@ -995,20 +995,8 @@ def _write_doors(
         extra["source_ids"] = door.source_ids
         if door.extra:
             extra.update(door.extra)
-        number, suffix, pre, name, type_, post, unit_type, unit, city, state, zip_code = door.parts
         return (
-            door.building_key,
-            number,
-            suffix,
-            pre,
-            name,
-            type_,
-            post,
-            unit_type,
-            unit,
-            city,
-            state or _DEFAULT_STATE,
-            zip_code,
+            *_address_strings(door),
             door.lat,
             door.lng,
             door.quality,
@@ -1066,6 +1054,12 @@ def _write_doors(
     return created, len(updates), unchanged, moved, new_located
 
 
+def _address_strings(door: _Door) -> tuple[str, ...]:
+    """The building key and the address parts (state defaulted), as written to the door's columns."""
+    parts = door.parts  # in ADDRESS_FIELDS order: state is the tenth
+    return (door.building_key, *parts[:9], parts[9] or _DEFAULT_STATE, parts[10])
+
+
 # The COPY column order of _copy_door_lines: the text columns, then the typed tail.
 _COPY_DOOR_FIELDS = [
     "address_key",
@@ -1100,24 +1094,12 @@ def _copy_door_lines(
     total = len(keys)
     for done, key in enumerate(keys, start=1):
         door = doors[key]
-        number, suffix, pre, name, type_, post, unit_type, unit, city, state, zip_code = door.parts
         source_ids = door.source_ids
         extra = {"source_ids": source_ids, **door.extra} if door.extra else {"source_ids": source_ids}
         text = copy_text_line(
             (
                 key,
-                door.building_key,
-                number,
-                suffix,
-                pre,
-                name,
-                type_,
-                post,
-                unit_type,
-                unit,
-                city,
-                state or _DEFAULT_STATE,
-                zip_code,
+                *_address_strings(door),
                 door.quality,
                 door.source,
                 source_ids[0] if source_ids else "",
