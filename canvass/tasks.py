@@ -18,3 +18,15 @@ def stats_aggregate(sweep: bool = False) -> str:
 
     result = stats_services.stats_aggregate(sweep=sweep)
     return f"stats: {result.marked} buckets marked by the sweep, {result.processed} recomputed"
+
+
+def dashboard_render(campaign_id: int) -> str:
+    """Queued by a dashboard view that found the shared page body out of date."""
+    from canvass.dashboard import dashboard_body_refresh
+    from canvass.models import Campaign
+
+    campaign = Campaign.objects.select_related("organization").filter(pk=campaign_id).first()
+    if campaign is None:
+        return f"dashboard {campaign_id}: no such campaign"
+    dashboard_body_refresh(campaign)
+    return f"dashboard {campaign_id}: rendered"

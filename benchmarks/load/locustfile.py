@@ -1,9 +1,19 @@
 """A canvass weekend against a running fieldops (driven by benchmarks/load_weekend.py).
 
-Canvassers: log in once (the token is made by the setup), download their walk
-list, then every 30 s push a batch of knocks and every 60 s pull. Organizers:
-refresh the campaign dashboard every 30 s. Start times are staggered so the
-load is steady, as on a real Saturday, not a thundering herd.
+Canvassers: log in once (the token is made by the setup), arrive at a
+random moment of the arrival window (FIELDOPS_LOAD_ARRIVAL seconds: the
+shift's volunteers opening the app at the staging location), download their
+walk list, then every 30 s push a batch of knocks and every 60 s pull.
+Organizers: refresh the campaign dashboard every 30 s.
+
+A phone's sync timer is not a metronome: each round starts 30 s ± 3 s after
+the last one started (FIELDOPS_LOAD_JITTER), as docs/sync-protocol.md asks of
+phone apps. Without jitter, phones that waited together in a queue once stay
+in step for the rest of the run and arrive as a burst every 30 s.
+
+Every request's answer time is written to FIELDOPS_LOAD_SAMPLES (CSV: end
+time, endpoint, ms, failed) so benchmarks/load_weekend.py can report the
+arrival and the steady state apart.
 
 Every request asks the server to close the connection afterwards
 (`Connection: close`): a phone is 30 s or more between requests, longer than
@@ -19,19 +29,25 @@ figures then paid for. What is sent and checked is the same.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import itertools
 import json
 import os
 import random
+import time
 import uuid
 
 import gevent
-from locust import constant_pacing, events, task
+from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 USERS_FILE = os.environ.get("FIELDOPS_LOAD_USERS", "var/load/users.json")
 KNOCKS_PER_PUSH = int(os.environ.get("FIELDOPS_LOAD_KNOCKS", "3"))
+ARRIVAL = float(os.environ.get("FIELDOPS_LOAD_ARRIVAL", "30"))
+JITTER = float(os.environ.get("FIELDOPS_LOAD_JITTER", "3"))
+PERIOD = 30.0
+SAMPLES = os.environ.get("FIELDOPS_LOAD_SAMPLES", "")
 # FIELDOPS_LOAD_KEEPALIVE=1: reuse connections (no Connection: close), to compare.
 CONNECTION = {} if os.environ.get("FIELDOPS_LOAD_KEEPALIVE") == "1" else {"Connection": "close"}
 
@@ -52,8 +68,33 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
+_samples: list[tuple[float, str, float, int]] = []
+
+
+@events.request.add_listener
+def _record(name, response_time, exception, **kwargs):  # noqa: ANN001, ANN003 - locust's hook
+    _samples.append((time.time(), name, response_time, int(exception is not None)))
+
+
+@events.quitting.add_listener
+def _write_samples(environment, **kwargs):  # noqa: ANN001, ANN003 - locust's hook
+    if SAMPLES:
+        with open(SAMPLES, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["end", "name", "ms", "failed"])
+            writer.writerows((f"{end:.3f}", name, f"{ms:.1f}", failed) for end, name, ms, failed in _samples)
+
+
+def _jittered_pacing(user) -> float:  # noqa: ANN001 - a locust user
+    """Seconds until the next round: PERIOD ± JITTER after this round started."""
+    started = getattr(user, "round_started", None)
+    if started is None:
+        return 0.0
+    return max(0.0, started + PERIOD + random.uniform(-JITTER, JITTER) - time.monotonic())
+
+
 class Canvasser(FastHttpUser):
-    wait_time = constant_pacing(30)
+    wait_time = _jittered_pacing
     weight = 50
 
     def on_start(self) -> None:
@@ -63,7 +104,8 @@ class Canvasser(FastHttpUser):
         self.device = f"load-{me['username']}"
         self.cursor = ""
         self.rounds = 0
-        gevent.sleep(random.uniform(0, 30))
+        self.round_started = None
+        gevent.sleep(random.uniform(0, ARRIVAL))
         with self.client.get(
             f"/api/v1/assignments/{self.assignment}/walk-list/",
             name="/api/v1/assignments/{id}/walk-list/",
@@ -80,6 +122,7 @@ class Canvasser(FastHttpUser):
 
     @task
     def knock_and_sync(self) -> None:
+        self.round_started = time.monotonic()
         attempts = []
         for _ in range(KNOCKS_PER_PUSH):
             door = self.doors[self.next_door % len(self.doors)]
@@ -136,16 +179,19 @@ class Canvasser(FastHttpUser):
 
 
 class Organizer(FastHttpUser):
-    wait_time = constant_pacing(30)
+    # Twenty people refreshing by hand are not in step either.
+    wait_time = _jittered_pacing
     fixed_count = int(os.environ.get("FIELDOPS_LOAD_ORGANIZERS", "20"))
 
     def on_start(self) -> None:
         me = next(_organizers)
         self.cookie = {"Cookie": f"sessionid={me['sessionid']}", **CONNECTION}
+        self.round_started = None
         gevent.sleep(random.uniform(0, 30))
 
     @task
     def dashboard(self) -> None:
+        self.round_started = time.monotonic()
         # No redirects followed: a lost session answers 302 to the login page, a failure.
         with self.client.get(
             DASHBOARD, name="dashboard (admin)", headers=self.cookie, allow_redirects=False, catch_response=True

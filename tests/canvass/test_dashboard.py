@@ -157,3 +157,52 @@ def test_the_body_is_rendered_once_per_campaign_for_a_few_seconds_and_access_is_
     # The shared body never reaches someone who may not see the campaign.
     assert admin_client(dash.outsider).get(url).status_code == 404
     caches["shared"].clear()
+
+
+def test_an_out_of_date_body_is_served_while_the_worker_renders_the_next(dash, settings):
+    """The web request never renders a body that exists: it queues one render
+    (one, however many organizers refresh) and serves the previous body."""
+    import time
+
+    from django.core.cache import caches
+
+    from canvass import tasks
+
+    shared = caches["shared"]
+    shared.clear()
+    settings.DASHBOARD_CACHE_SECONDS = 10
+    key = f"fieldops:dashboard:{dash.campaign.pk}"
+    shared.set(key, (time.time() - 60, "<p>THE OLD BODY</p>"), 600)
+    url = f"/admin/canvass/campaign/{dash.campaign.pk}/dashboard/"
+    client = admin_client(dash.organizer)
+    with mock.patch("django_q.tasks.async_task") as queue:
+        first = client.get(url).content.decode()
+        second = client.get(url).content.decode()
+    assert "THE OLD BODY" in first and "THE OLD BODY" in second
+    assert queue.call_count == 1
+    assert queue.call_args.args == ("canvass.tasks.dashboard_render", dash.campaign.pk)
+
+    assert tasks.dashboard_render(dash.campaign.pk) == f"dashboard {dash.campaign.pk}: rendered"
+    fresh = client.get(url).content.decode()
+    assert "THE OLD BODY" not in fresh and "fo-dash" in fresh
+    assert shared.get(f"{key}:rendering") is None  # the next time it is out of date, it is queued again
+    assert tasks.dashboard_render(999_999) == "dashboard 999999: no such campaign"
+    shared.clear()
+
+
+def test_with_the_broker_down_the_request_renders_the_body_itself(dash, settings):
+    import time
+
+    from django.core.cache import caches
+
+    shared = caches["shared"]
+    shared.clear()
+    settings.DASHBOARD_CACHE_SECONDS = 10
+    key = f"fieldops:dashboard:{dash.campaign.pk}"
+    shared.set(key, (time.time() - 60, "<p>THE OLD BODY</p>"), 600)
+    url = f"/admin/canvass/campaign/{dash.campaign.pk}/dashboard/"
+    with mock.patch("django_q.tasks.async_task", side_effect=ConnectionError("broker down")):
+        page = admin_client(dash.organizer).get(url).content.decode()
+    assert "THE OLD BODY" not in page and "fo-dash" in page
+    assert shared.get(f"{key}:rendering") is None
+    shared.clear()
