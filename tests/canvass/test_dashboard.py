@@ -159,21 +159,29 @@ def test_the_body_is_rendered_once_per_campaign_for_a_few_seconds_and_access_is_
     caches["shared"].clear()
 
 
-def test_an_out_of_date_body_is_served_while_the_worker_renders_the_next(dash, settings):
-    """The web request never renders a body that exists: it queues one render
-    (one, however many organizers refresh) and serves the previous body."""
+@pytest.fixture
+def stale_body(dash, settings):
+    """The campaign's shared body, a minute old: (its cache key, the page's url)."""
     import time
 
     from django.core.cache import caches
 
-    from canvass import tasks
-
-    shared = caches["shared"]
-    shared.clear()
+    caches["shared"].clear()
     settings.DASHBOARD_CACHE_SECONDS = 10
     key = f"fieldops:dashboard:{dash.campaign.pk}"
-    shared.set(key, (time.time() - 60, "<p>THE OLD BODY</p>"), 600)
-    url = f"/admin/canvass/campaign/{dash.campaign.pk}/dashboard/"
+    caches["shared"].set(key, (time.time() - 60, "<p>THE OLD BODY</p>"), 600)
+    yield key, f"/admin/canvass/campaign/{dash.campaign.pk}/dashboard/"
+    caches["shared"].clear()
+
+
+def test_an_out_of_date_body_is_served_while_the_worker_renders_the_next(dash, stale_body):
+    """The web request never renders a body that exists: it queues one render
+    (one, however many organizers refresh) and serves the previous body."""
+    from django.core.cache import caches
+
+    from canvass import tasks
+
+    key, url = stale_body
     client = admin_client(dash.organizer)
     with mock.patch("django_q.tasks.async_task") as queue:
         first = client.get(url).content.decode()
@@ -185,24 +193,15 @@ def test_an_out_of_date_body_is_served_while_the_worker_renders_the_next(dash, s
     assert tasks.dashboard_render(dash.campaign.pk) == f"dashboard {dash.campaign.pk}: rendered"
     fresh = client.get(url).content.decode()
     assert "THE OLD BODY" not in fresh and "fo-dash" in fresh
-    assert shared.get(f"{key}:rendering") is None  # the next time it is out of date, it is queued again
+    assert caches["shared"].get(f"{key}:rendering") is None  # the next time it is out of date, it is queued again
     assert tasks.dashboard_render(999_999) == "dashboard 999999: no such campaign"
-    shared.clear()
 
 
-def test_with_the_broker_down_the_request_renders_the_body_itself(dash, settings):
-    import time
-
+def test_with_the_broker_down_the_request_renders_the_body_itself(dash, stale_body):
     from django.core.cache import caches
 
-    shared = caches["shared"]
-    shared.clear()
-    settings.DASHBOARD_CACHE_SECONDS = 10
-    key = f"fieldops:dashboard:{dash.campaign.pk}"
-    shared.set(key, (time.time() - 60, "<p>THE OLD BODY</p>"), 600)
-    url = f"/admin/canvass/campaign/{dash.campaign.pk}/dashboard/"
+    key, url = stale_body
     with mock.patch("django_q.tasks.async_task", side_effect=ConnectionError("broker down")):
         page = admin_client(dash.organizer).get(url).content.decode()
     assert "THE OLD BODY" not in page and "fo-dash" in page
-    assert shared.get(f"{key}:rendering") is None
-    shared.clear()
+    assert caches["shared"].get(f"{key}:rendering") is None
