@@ -277,7 +277,9 @@ def dashboard_body(campaign: Campaign) -> str:
     new one is in: a render is 0.3–2 s of CPU, and in a web process it held
     the interpreter lock that the phone requests of that process were waiting
     for (the load test's p99 was the dashboard's refreshes, every 30 s).
-    If the task cannot be queued (the broker is down), the request renders.
+    If the task cannot be queued (the broker is down), or the worker could not
+    hand the body over (DASHBOARD_RENDER_IN_WORKER is off: no Redis, each
+    process has its own cache), the request that won the lock renders it.
     """
     seconds = settings.DASHBOARD_CACHE_SECONDS
     if not seconds:
@@ -289,9 +291,11 @@ def dashboard_body(campaign: Campaign) -> str:
         return dashboard_body_refresh(campaign)
     if time.time() - entry[0] < seconds:
         return entry[1]
-    if shared.add(f"{key}:rendering", 1, timeout=DASHBOARD_RENDER_LOCK_SECONDS) and not _queue_render(campaign.pk):
-        return dashboard_body_refresh(campaign)
-    return entry[1]  # the new body is being rendered
+    if not shared.add(f"{key}:rendering", 1, timeout=DASHBOARD_RENDER_LOCK_SECONDS):
+        return entry[1]  # the new body is being rendered
+    if settings.DASHBOARD_RENDER_IN_WORKER and _queue_render(campaign.pk):
+        return entry[1]
+    return dashboard_body_refresh(campaign)
 
 
 def _queue_render(campaign_id: int) -> bool:

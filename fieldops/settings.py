@@ -294,6 +294,11 @@ STATS_TASK_MIN_INTERVAL = env_int("STATS_TASK_MIN_INTERVAL", 10)
 STATS_TASK_REST_FACTOR = env_int("STATS_TASK_REST_FACTOR", 3)
 # The campaign dashboard's figures are rendered once per campaign for this long (0: every request).
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 10)
+# An out-of-date body is re-rendered by the worker (not in a web request) when
+# the worker can hand it to the web processes: when the "shared" cache is
+# Redis. On the embedded default each process has its own memory cache, and
+# the request renders, as before.
+DASHBOARD_RENDER_IN_WORKER = bool(REDIS_URL)
 
 # --- Phone sync (docs/sync-protocol.md) ------------------------------------------
 SYNC_PUSH_MAX_ITEMS = env_int("SYNC_PUSH_MAX_ITEMS", 500)  # a bigger batch is refused whole (413)

@@ -168,6 +168,7 @@ def stale_body(dash, settings):
 
     caches["shared"].clear()
     settings.DASHBOARD_CACHE_SECONDS = 10
+    settings.DASHBOARD_RENDER_IN_WORKER = True
     key = f"fieldops:dashboard:{dash.campaign.pk}"
     caches["shared"].set(key, (time.time() - 60, "<p>THE OLD BODY</p>"), 600)
     yield key, f"/admin/canvass/campaign/{dash.campaign.pk}/dashboard/"
@@ -205,3 +206,12 @@ def test_with_the_broker_down_the_request_renders_the_body_itself(dash, stale_bo
         page = admin_client(dash.organizer).get(url).content.decode()
     assert "THE OLD BODY" not in page and "fo-dash" in page
     assert caches["shared"].get(f"{key}:rendering") is None
+
+
+def test_without_a_shared_cache_the_request_that_finds_the_body_old_renders_it(dash, stale_body, settings):
+    """The embedded default (no Redis): a worker's render would stay in the worker's own memory."""
+    settings.DASHBOARD_RENDER_IN_WORKER = False
+    with mock.patch("django_q.tasks.async_task") as queue:
+        page = admin_client(dash.organizer).get(stale_body[1]).content.decode()
+    assert "THE OLD BODY" not in page and "fo-dash" in page
+    assert queue.call_count == 0
