@@ -93,6 +93,14 @@ def stand_in_autovacuum(database: str, stop: threading.Event, every: float = 60.
             psql(database, f"ANALYZE {tables}")
 
 
+# What a run adds and --fresh deletes: the knocks, their change-log entries and the stats made of them.
+FRESH_SQL = """
+TRUNCATE canvass_contactattempt, canvass_statsday, canvass_statsdoor, canvass_statsdirtyday;
+DELETE FROM canvass_syncchange WHERE kind = 'attempt';
+UPDATE canvass_statsqueue SET swept_until = NULL, task_queued_at = NULL;
+"""
+
+
 def start_server(env: dict[str, str], workers: int, threads: int) -> list[subprocess.Popen]:
     server = subprocess.Popen(
         [
@@ -256,6 +264,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="fieldops_load")
     parser.add_argument("--skip-setup", action="store_true")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete earlier runs' knocks, their change-log entries and the stats first (kept otherwise: "
+        "each run is then heavier than the last)",
+    )
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",") if s] or [args.canvassers]
     duration = args.duration or int(SPAWN_SECONDS + args.arrival + 60 + 180)
@@ -269,6 +283,10 @@ def main() -> None:
     }
     if not args.skip_setup:
         prepare(env, max(steps), args.organizers, args.database)
+    if args.fresh:
+        psql(args.database, FRESH_SQL)
+    knocks = psql(args.database, "SELECT count(*) FROM canvass_contactattempt")
+    print(f"knocks in the database before the run: {knocks}")
     autovacuum = psql(args.database, "SHOW autovacuum")
     psql(args.database, "ANALYZE")
     stop = threading.Event()
