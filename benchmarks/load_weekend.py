@@ -45,23 +45,6 @@ def sh(*args: str, env: dict[str, str], check: bool = True) -> None:
     subprocess.run(args, check=check, cwd=ROOT, env=env)
 
 
-def prepare(env: dict[str, str], canvassers: int, organizers: int, database: str) -> None:
-    exists = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"select 1 from pg_database where datname='{database}'"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not exists:
-        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"create database {database}", env=env)
-    python = str(BIN / "python")
-    sh(python, "manage.py", "migrate", "--no-input", "-v", "0", env=env)
-    sh(python, "manage.py", "collectstatic", "--no-input", "-v", "0", env=env)
-    sh(python, "manage.py", "demo", "--quiet-progress", env=env)
-    sh(python, "manage.py", "setup_schedules", env=env)
-    sh(python, "benchmarks/load/setup_users.py", str(canvassers), str(organizers), str(VAR / "users.json"), env=env)
-
-
 def psql(database: str, sql: str) -> str:
     return subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", sql],
@@ -69,6 +52,18 @@ def psql(database: str, sql: str) -> str:
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def prepare(env: dict[str, str], canvassers: int, organizers: int, database: str) -> None:
+    if not psql("postgres", f"select 1 from pg_database where datname='{database}'"):
+        print(f"+ create database {database}", flush=True)
+        psql("postgres", f"create database {database}")
+    python = str(BIN / "python")
+    sh(python, "manage.py", "migrate", "--no-input", "-v", "0", env=env)
+    sh(python, "manage.py", "collectstatic", "--no-input", "-v", "0", env=env)
+    sh(python, "manage.py", "demo", "--quiet-progress", env=env)
+    sh(python, "manage.py", "setup_schedules", env=env)
+    sh(python, "benchmarks/load/setup_users.py", str(canvassers), str(organizers), str(VAR / "users.json"), env=env)
 
 
 def stand_in_autovacuum(database: str, stop: threading.Event, every: float = 60.0) -> None:
@@ -216,7 +211,7 @@ def phase_report(samples_path: Path) -> tuple[float, float, int]:
     for label, lo, hi in (("arrival", first, arrival_end), ("steady state", arrival_end, last + 1)):
         phase = [s for s in samples if lo <= s[0] < hi]
         seconds = max(1e-9, min(hi, last) - lo)
-        print(f"\n{label}: {max(0.0, seconds):.0f} s, {len(phase)} requests")
+        print(f"\n{label}: {seconds:.0f} s, {len(phase)} requests")
         if not phase:
             worst.append(0.0)
             continue
