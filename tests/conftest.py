@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from canvass.models import Assignment, Campaign, Turf
 from fieldops.models import Organization, Role
+from fieldops.tokens import throttle_store
 from tests import factories as f
 from turf.models import Door
 
@@ -30,6 +32,19 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def fresh_login_throttle():
+    """Login counts start from zero: tests that log in often stay under the limit.
+
+    Redis outlives the test's transaction; the database counters do not.
+    """
+    if throttle_store() == "redis":
+        caches["throttle"].clear()
+    yield
+    if throttle_store() == "redis":
+        caches["throttle"].clear()
 
 
 @dataclass

@@ -21,14 +21,7 @@ PASSWORD = "pw-for-tests-1"  # tests/factories.py UserFactory
 URL = "/api/v1/auth/token/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    # Redis outlives the test's transaction; the database counters do not.
-    if throttle_store() == "redis":
-        caches["throttle"].clear()
-    yield
-    if throttle_store() == "redis":
-        caches["throttle"].clear()
+pytestmark = pytest.mark.usefixtures("fresh_login_throttle")
 
 
 def login(username="carlos", password=PASSWORD, device_id="phone-1", ip="10.0.0.1", **extra):
