@@ -2,7 +2,8 @@
 """The two commands of the README, on a fresh machine with only Python 3.11+.
 
     python3 dev.py run    set up, migrate, load the LA demo, start the web server and a worker
-    python3 dev.py test   set up and run the whole test suite (and ruff)
+    python3 dev.py test   set up and run the whole test suite (and ruff); the browser tests
+                          need a Chromium (CHROMIUM_PATH, or chromium on PATH) and are skipped without one
 
 Setup is a virtualenv in .venv with the pinned requirements; it is redone
 only when a requirements file changes. Settings come from the environment
@@ -87,7 +88,19 @@ def test(extra: list[str]) -> None:
         "--dry-run",
         env={**os.environ, "DATABASE_URL": "sqlite://:memory:"},
     )
-    result = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT)
+    # The browser tests (tests/browser) drive a Chromium installed on the machine.
+    from tests.browser.chromium import ENV, HOW_TO_GET, find_chromium
+
+    chromium = find_chromium()
+    looked = f"CHROMIUM_PATH={os.environ['CHROMIUM_PATH']}" if os.environ.get("CHROMIUM_PATH") else "chromium on PATH"
+    skipped = (
+        f"\n*** No Chromium found ({looked}): the browser tests (tests/browser) are SKIPPED.\n"
+        f"*** To run them: {HOW_TO_GET}.\n"
+    )
+    print(f"Browser tests: {chromium}" if chromium else skipped, flush=True)
+    result = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT, env={**os.environ, ENV: chromium or ""})
+    if not chromium:
+        print(skipped, flush=True)
     sys.exit(result.returncode)
 
 
