@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "fieldops",
     "turf",
     "canvass",
+    "volunteer",
 ]
 
 MIDDLEWARE = [

@@ -30,6 +30,7 @@ urlpatterns = [
     path("health/live/", health.live, name="health-live"),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("admin/", admin.site.urls),
+    path("app/", include("volunteer.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
 

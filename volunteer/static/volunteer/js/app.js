@@ -1,0 +1,217 @@
+// app: start-up, the hash router, the tabs, the sync status in view, and the "new version" offer.
+
+import { api, setAuthLostHandler, setToken } from "./api.js";
+import { defaultLanguage, formatTime, setLanguage, setTimeZone, t } from "./i18n.js";
+import * as outbox from "./outbox.js";
+import { clearAccount, kv } from "./store.js";
+import * as sync from "./sync.js";
+import { h, hideToast, notice, toast } from "./ui.js";
+import * as doorScreen from "./screens/door.js";
+import * as loginScreen from "./screens/login.js";
+import * as syncScreen from "./screens/syncscreen.js";
+import * as todayScreen from "./screens/today.js";
+import * as walkScreen from "./screens/walk.js";
+
+const ROUTES = [
+  [/^#\/login$/, loginScreen, () => ({})],
+  [/^#\/today$/, todayScreen, () => ({})],
+  [/^#\/walk\/(\d+)$/, walkScreen, (m) => ({ assignmentId: Number(m[1]) })],
+  [/^#\/door\/(\d+)\/(\d+)$/, doorScreen, (m) => ({ assignmentId: Number(m[1]), doorId: Number(m[2]) })],
+  [/^#\/sync$/, syncScreen, () => ({})],
+];
+
+const screenEl = document.getElementById("screen");
+const tabsEl = document.getElementById("tabs");
+const statusEl = document.getElementById("sync-status");
+let me = null;
+let renderSeq = 0;
+let lastWalk = null;
+const lastDoors = new Map();
+let waitingWorker = null;
+
+const ctx = {
+  navigate(hash) {
+    if (location.hash === hash) render();
+    else location.hash = hash;
+  },
+  rerender: () => render({ keepScroll: true }),
+  async loggedIn(profile) {
+    me = profile;
+    setTimeZone(me.timezone);
+    await sync.start();
+    ctx.navigate("#/today");
+  },
+  async setLanguage(code) {
+    setLanguage(code);
+    await kv.set("lang", code);
+    renderTabs();
+    render({ keepScroll: true });
+  },
+  async rememberWalk(id) {
+    lastWalk = id;
+    await kv.set("lastWalk", id);
+    renderTabs();
+  },
+  setLastDoor: (assignmentId, doorId) => lastDoors.set(assignmentId, doorId),
+  lastDoor: (assignmentId) => lastDoors.get(assignmentId) ?? null,
+  /** Log out, unless knocks would be lost: then the reason, for the screen to show. */
+  async logout() {
+    await sync.syncNow({ force: true });
+    const { pending, attention } = await outbox.counts();
+    if (pending) return t("logoutRefused", { n: pending });
+    if (attention) return t("logoutAttention", { n: attention });
+    try {
+      await api.logout();
+    } catch {
+      // offline or already expired: the token is forgotten here all the same
+    }
+    sync.stop();
+    setToken(null);
+    await clearAccount();
+    me = null;
+    lastWalk = null;
+    ctx.navigate("#/login");
+    return null;
+  },
+};
+
+async function render({ keepScroll = false } = {}) {
+  const seq = ++renderSeq;
+  const token = await kv.get("token");
+  let hash = location.hash || "#/today";
+  if (!token && hash !== "#/login") {
+    location.replace("#/login");
+    hash = "#/login";
+  }
+  if (token && hash === "#/login") {
+    location.replace("#/today");
+    hash = "#/today";
+  }
+  const route = ROUTES.find(([pattern]) => pattern.test(hash)) || ROUTES[1];
+  const params = route[2](hash.match(route[0]) || []);
+  const scroll = window.scrollY;
+  let content;
+  try {
+    content = await route[1].render(ctx, params);
+  } catch (error) {
+    console.error(error);
+    content = notice("error", t("error", { detail: error.message }));
+  }
+  if (seq !== renderSeq) return; // a newer navigation won
+  screenEl.replaceChildren(content);
+  screenEl.dataset.screen = hash.split("/")[1] || "today";
+  tabsEl.hidden = !token;
+  statusEl.hidden = !token;
+  renderTabs();
+  if (keepScroll) window.scrollTo(0, scroll);
+  else {
+    window.scrollTo(0, 0);
+    screenEl.focus({ preventScroll: true });
+  }
+}
+
+function renderTabs() {
+  const current = location.hash.split("/")[1] || "today";
+  const walkHref = lastWalk ? `#/walk/${lastWalk}` : "#/today";
+  const tab = (href, name, label) =>
+    h("a.tab", { href, "aria-current": current === name || (name === "walk" && current === "door") ? "page" : null }, label);
+  tabsEl.replaceChildren(tab("#/today", "today", t("today")), tab(walkHref, "walk", t("walkList")), tab("#/sync", "sync", t("sync")));
+}
+
+function showStatus(status) {
+  const text = {
+    synced: status.at ? t("statusSynced", { time: formatTime(status.at) }) : t("statusSyncedNever"),
+    waiting: t("statusWaiting", { n: status.count }),
+    syncing: t("statusSyncing"),
+    offline: status.count ? t("statusOffline", { n: status.count }) : t("statusOfflineNone"),
+    attention: t("statusAttention", { n: status.count }),
+  }[status.state];
+  const symbol = { synced: "✓", waiting: "↑", syncing: "↻", offline: "⨯", attention: "⚠" }[status.state];
+  statusEl.dataset.state = status.state;
+  statusEl.replaceChildren(h("span.symbol", { "aria-hidden": "true" }, symbol), h("span.status-text", {}, text));
+  statusEl.setAttribute("aria-label", `${t("sync")}: ${text}`);
+}
+
+// --- Updates: a new service worker waits until the volunteer says so, never while a door is open.
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
+  const offer = (worker) => {
+    if (!worker || !navigator.serviceWorker.controller) return; // the first install needs no offer
+    waitingWorker = worker;
+    showUpdateOffer();
+  };
+  if (registration.waiting) offer(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed") offer(worker);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (waitingWorker && !reloading) {
+      reloading = true;
+      location.reload();
+    }
+  });
+  // Look for a new version when the app comes back to the front.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") registration.update().catch(() => {});
+  });
+}
+
+function showUpdateOffer() {
+  document.getElementById("update-banner")?.remove();
+  const button = h("button.primary", {
+    type: "button",
+    onclick: () => {
+      if (screenEl.dataset.screen === "door") {
+        toast(t("updateAfterDoor"));
+        return;
+      }
+      waitingWorker.postMessage({ type: "skip-waiting" });
+    },
+  }, t("update"));
+  const banner = h("div#update-banner.update-banner", { role: "status" }, h("span", {}, t("updateReady")), button);
+  document.getElementById("app").insertBefore(banner, screenEl);
+}
+
+async function boot() {
+  setLanguage((await kv.get("lang")) || defaultLanguage(navigator.languages));
+  const token = await kv.get("token");
+  me = await kv.get("me");
+  lastWalk = (await kv.get("lastWalk")) || null;
+  if (me) setTimeZone(me.timezone);
+  setToken(token);
+  setAuthLostHandler(async () => {
+    // Keep every knock; only the token is gone. The login screen says why.
+    await kv.del("token");
+    await kv.set("authLost", true);
+    setToken(null);
+    sync.stop();
+    ctx.navigate("#/login");
+  });
+  sync.onStatus(showStatus);
+  sync.onAssignmentsEnded(() => {
+    const open = screenEl.dataset.screen;
+    if (open === "walk" || open === "door") ctx.navigate("#/today");
+    else if (open === "today") ctx.rerender();
+  });
+  statusEl.addEventListener("click", () => ctx.navigate("#/sync"));
+  window.addEventListener("hashchange", () => {
+    hideToastOnLeave();
+    render();
+  });
+  await render();
+  if (token) sync.start();
+  registerWorker().catch((error) => console.warn("service worker", error));
+}
+
+function hideToastOnLeave() {
+  // The toast (with its Undo) stays across the walk list and the door; other screens drop it.
+  if (!/^#\/(walk|door)\//.test(location.hash)) hideToast();
+}
+
+boot();

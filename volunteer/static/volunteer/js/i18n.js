@@ -1,0 +1,299 @@
+// i18n: the app's words in English and Spanish, and the organizer's texts in the volunteer's language.
+
+const STRINGS = {
+  en: {
+    appName: "Canvass",
+    loading: "Loading…",
+    username: "Username",
+    password: "Password",
+    logIn: "Log in",
+    loggingIn: "Logging in…",
+    loginAgain: "Your login has run out. Log in again: your unsent knocks stay on this phone.",
+    loginOffline: "You are offline. Logging in needs a connection the first time.",
+    wrongLogin: "Wrong username or password.",
+    tooManyLogins: "Too many tries. Wait {minutes} min and try again.",
+    today: "Today",
+    walkList: "Walk list",
+    sync: "Sync",
+    settings: "Settings",
+    shifts: "Shifts",
+    noShifts: "No upcoming shifts.",
+    placesLeft: "{n} places left",
+    full: "Full",
+    signUp: "Sign up",
+    cancelSignup: "Cancel sign-up",
+    signedUp: "Signed up",
+    checkIn: "Check in",
+    checkOut: "Check out",
+    checkedInAt: "Checked in at {time}",
+    checkedOutAt: "Checked out at {time}",
+    checkedOutWaiting: "Checked out. {n} knocks are still waiting on this phone; they will be sent when you have signal.",
+    checkedOutAllSent: "Checked out. All your knocks are sent.",
+    myTurfs: "My turfs",
+    noAssignments: "You have no turf right now. Your organizer assigns one.",
+    doorsCount: "{n} doors",
+    downloadTurf: "Download turf",
+    downloading: "Downloading…",
+    savingDoors: "Saving {n} doors…",
+    readyOffline: "Ready offline",
+    downloadAgain: "Download again",
+    openWalkList: "Open walk list",
+    notDownloaded: "Not downloaded yet",
+    cachedAt: "As of {time} (offline)",
+    offlineAction: "You are offline. Try again when you have signal.",
+    remaining: "Remaining",
+    done: "Done",
+    all: "All",
+    nextDoor: "Next door",
+    noDoorsLeft: "All doors are done. Thank you!",
+    progress: "{done} of {total} doors · {contacts} contacts",
+    unitsInBuilding: "{n} units",
+    nobodyHomeAll: "Nobody home at all {n}",
+    nobodyHomeSaved: "Nobody home saved for {n} doors",
+    people: "People",
+    nobodyListed: "No one listed at this door.",
+    result: "Result",
+    lastResult: "Last: {result} {when}",
+    neverKnocked: "Not knocked yet",
+    talkTo: "Talk to {name}",
+    someoneHere: "Someone at this door",
+    survey: "Survey",
+    support: "Support",
+    supportLevels: ["Strong support", "Lean support", "Undecided", "Lean oppose", "Strong oppose"],
+    notes: "Note",
+    saveContact: "Save conversation",
+    saved: "Saved: {result}",
+    undo: "Undo",
+    undone: "Undone",
+    back: "Back",
+    list: "List",
+    map: "Map",
+    mapLabel: "Map of the turf's doors",
+    you: "You",
+    statusSynced: "All synced {time}",
+    statusSyncedNever: "All synced",
+    statusWaiting: "{n} waiting",
+    statusOffline: "Offline · {n} waiting",
+    statusOfflineNone: "Offline",
+    statusAttention: "{n} need attention",
+    statusSyncing: "Syncing…",
+    syncNow: "Sync now",
+    lastSynced: "Last synced: {time}",
+    neverSynced: "Not synced yet",
+    needAttention: "Knocks that need attention",
+    attentionHelp:
+      "The server did not take these knocks. The stored knock stands; tell your organizer if this one matters, then remove it.",
+    conflict: "Conflict",
+    rejected: "Refused",
+    conflictReason: "Another knock with the same id is already stored.",
+    removeKnock: "Remove from phone",
+    waitingKnocks: "{n} knocks waiting to be sent",
+    turfEnded: "{turf} was taken off your list by your organizer. Its doors left this phone; your unsent knocks there are still sent.",
+    dismiss: "OK",
+    language: "Language",
+    loggedInAs: "Logged in as {user} ({org})",
+    logOut: "Log out",
+    logoutRefused:
+      "You cannot log out yet: {n} knocks are not sent. Logging out deletes them from this phone. Sync first (you need signal).",
+    logoutAttention:
+      "You cannot log out yet: {n} knocks need attention. Look at them in Sync, then remove them or tell your organizer.",
+    updateReady: "A new version of the app is ready.",
+    update: "Update",
+    updateAfterDoor: "Finish this door first; the update waits.",
+    storagePersisted: "This phone will keep the turf.",
+    storageNotPersisted: "The browser may clear this data if the phone runs out of space.",
+    error: "Something went wrong: {detail}",
+    version: "Version {v}",
+    cancel: "Cancel",
+    unit: "Unit {unit}",
+    doorOf: "Door {n} of {total}",
+  },
+  es: {
+    appName: "Canvass",
+    loading: "Cargando…",
+    username: "Usuario",
+    password: "Contraseña",
+    logIn: "Entrar",
+    loggingIn: "Entrando…",
+    loginAgain: "Tu sesión venció. Entra de nuevo: tus visitas sin enviar se quedan en este teléfono.",
+    loginOffline: "Estás sin conexión. La primera vez, entrar necesita conexión.",
+    wrongLogin: "Usuario o contraseña incorrectos.",
+    tooManyLogins: "Demasiados intentos. Espera {minutes} min y vuelve a intentar.",
+    today: "Hoy",
+    walkList: "Lista",
+    sync: "Sincronizar",
+    settings: "Ajustes",
+    shifts: "Turnos",
+    noShifts: "No hay turnos próximos.",
+    placesLeft: "Quedan {n} lugares",
+    full: "Lleno",
+    signUp: "Inscribirme",
+    cancelSignup: "Cancelar inscripción",
+    signedUp: "Inscrito",
+    checkIn: "Registrar llegada",
+    checkOut: "Registrar salida",
+    checkedInAt: "Llegada a las {time}",
+    checkedOutAt: "Salida a las {time}",
+    checkedOutWaiting: "Salida registrada. {n} visitas siguen en este teléfono; se enviarán cuando tengas señal.",
+    checkedOutAllSent: "Salida registrada. Todas tus visitas están enviadas.",
+    myTurfs: "Mis zonas",
+    noAssignments: "No tienes zona ahora. Tu organizador te asigna una.",
+    doorsCount: "{n} puertas",
+    downloadTurf: "Descargar zona",
+    downloading: "Descargando…",
+    savingDoors: "Guardando {n} puertas…",
+    readyOffline: "Lista sin conexión",
+    downloadAgain: "Descargar de nuevo",
+    openWalkList: "Abrir lista",
+    notDownloaded: "Aún no descargada",
+    cachedAt: "Al {time} (sin conexión)",
+    offlineAction: "Estás sin conexión. Inténtalo cuando tengas señal.",
+    remaining: "Pendientes",
+    done: "Hechas",
+    all: "Todas",
+    nextDoor: "Siguiente puerta",
+    noDoorsLeft: "Todas las puertas están hechas. ¡Gracias!",
+    progress: "{done} de {total} puertas · {contacts} contactos",
+    unitsInBuilding: "{n} unidades",
+    nobodyHomeAll: "Nadie en casa en las {n}",
+    nobodyHomeSaved: "Nadie en casa guardado en {n} puertas",
+    people: "Personas",
+    nobodyListed: "No hay nadie en la lista de esta puerta.",
+    result: "Resultado",
+    lastResult: "Última: {result} {when}",
+    neverKnocked: "Sin visitar",
+    talkTo: "Hablar con {name}",
+    someoneHere: "Alguien en esta puerta",
+    survey: "Encuesta",
+    support: "Apoyo",
+    supportLevels: ["Apoyo fuerte", "Apoyo leve", "Indeciso", "En contra leve", "En contra fuerte"],
+    notes: "Nota",
+    saveContact: "Guardar conversación",
+    saved: "Guardado: {result}",
+    undo: "Deshacer",
+    undone: "Deshecho",
+    back: "Atrás",
+    list: "Lista",
+    map: "Mapa",
+    mapLabel: "Mapa de las puertas de la zona",
+    you: "Tú",
+    statusSynced: "Todo enviado {time}",
+    statusSyncedNever: "Todo enviado",
+    statusWaiting: "{n} en espera",
+    statusOffline: "Sin conexión · {n} en espera",
+    statusOfflineNone: "Sin conexión",
+    statusAttention: "{n} requieren atención",
+    statusSyncing: "Sincronizando…",
+    syncNow: "Sincronizar ahora",
+    lastSynced: "Última sincronización: {time}",
+    neverSynced: "Aún sin sincronizar",
+    needAttention: "Visitas que requieren atención",
+    attentionHelp:
+      "El servidor no aceptó estas visitas. La visita guardada se mantiene; avisa a tu organizador si esta importa, y luego quítala.",
+    conflict: "Conflicto",
+    rejected: "Rechazada",
+    conflictReason: "Ya hay otra visita guardada con el mismo identificador.",
+    removeKnock: "Quitar del teléfono",
+    waitingKnocks: "{n} visitas esperando envío",
+    turfEnded: "Tu organizador quitó {turf} de tu lista. Sus puertas salieron de este teléfono; tus visitas sin enviar se envían igual.",
+    dismiss: "Entendido",
+    language: "Idioma",
+    loggedInAs: "Sesión de {user} ({org})",
+    logOut: "Salir",
+    logoutRefused:
+      "Aún no puedes salir: {n} visitas no están enviadas. Salir las borra de este teléfono. Sincroniza primero (necesitas señal).",
+    logoutAttention:
+      "Aún no puedes salir: {n} visitas requieren atención. Revísalas en Sincronizar, y quítalas o avisa a tu organizador.",
+    updateReady: "Hay una nueva versión de la app.",
+    update: "Actualizar",
+    updateAfterDoor: "Termina esta puerta primero; la actualización espera.",
+    storagePersisted: "Este teléfono guardará la zona.",
+    storageNotPersisted: "El navegador podría borrar estos datos si el teléfono se queda sin espacio.",
+    error: "Algo salió mal: {detail}",
+    version: "Versión {v}",
+    cancel: "Cancelar",
+    unit: "Unidad {unit}",
+    doorOf: "Puerta {n} de {total}",
+  },
+};
+
+// Result codes the server knows, in case an organizer left the Spanish label empty.
+const CODE_LABELS_ES = {
+  not_home: "No está en casa",
+  refused: "Rechazó",
+  moved: "Se mudó",
+  deceased: "Falleció",
+  inaccessible: "Inaccesible",
+  come_back: "Volver más tarde",
+  language_barrier: "Barrera de idioma",
+  hostile: "Hostil",
+  canvassed: "Contactado",
+  literature_dropped: "Folleto dejado",
+};
+
+export const LANGUAGES = [
+  { code: "en", name: "English" },
+  { code: "es", name: "Español" },
+];
+
+let current = "en";
+let zone; // the organization's time zone: times read as the organizer wrote them
+
+export function setTimeZone(name) {
+  zone = name || undefined;
+}
+
+export function defaultLanguage(navigatorLanguages) {
+  for (const tag of navigatorLanguages || []) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (base in STRINGS) return base;
+  }
+  return "en";
+}
+
+export function setLanguage(code) {
+  current = code in STRINGS ? code : "en";
+  document.documentElement.lang = current;
+}
+
+export function language() {
+  return current;
+}
+
+/** The app's text for `key`, with {placeholders} filled. */
+export function t(key, values = {}) {
+  const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  if (typeof text !== "string") return text;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
+}
+
+/** An organizer's text (question, option, result code) in the volunteer's language when one was given. */
+export function localized(item, field) {
+  if (current === "es") {
+    const spanish = item[`${field}_es`];
+    if (spanish) return spanish;
+    if (field === "label" && item.code && CODE_LABELS_ES[item.code]) return CODE_LABELS_ES[item.code];
+  }
+  return item[field];
+}
+
+export function formatTime(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleTimeString(current === "es" ? "es-US" : "en-US", {
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone: zone,
+  });
+}
+
+export function formatDateTime(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(current === "es" ? "es-US" : "en-US", {
+    weekday: "short",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone: zone,
+  });
+}
