@@ -36,7 +36,7 @@ def _scoped(field: str) -> tuple[str, type[ScopedRelatedFieldListFilter]]:
 
 class SurveyQuestionInline(ScopedTabularInline):
     model = SurveyQuestion
-    fields = ("position", "text", "is_active", "van_survey_question_id")
+    fields = ("position", "text", "text_es", "is_active", "van_survey_question_id")
     show_change_link = True
 
 
@@ -90,15 +90,15 @@ class CampaignAdmin(CampaignDashboard, CampaignTurfTools, OrganizationScopedAdmi
 
 class SurveyOptionInline(ScopedTabularInline):
     model = SurveyOption
-    fields = ("position", "label", "van_survey_response_id")
+    fields = ("position", "label", "label_es", "van_survey_response_id")
 
 
 @admin.register(SurveyQuestion)
 class SurveyQuestionAdmin(OrganizationScopedAdmin):
     organization_field = "campaign__organization"
-    list_display = ("text", "campaign", "position", "is_active", "van_survey_question_id")
+    list_display = ("text", "text_es", "campaign", "position", "is_active", "van_survey_question_id")
     list_filter = (_scoped("campaign"), "is_active")
-    search_fields = ("text",)
+    search_fields = ("text", "text_es")
     list_select_related = ("campaign",)
     inlines = [SurveyOptionInline]
 
@@ -106,9 +106,9 @@ class SurveyQuestionAdmin(OrganizationScopedAdmin):
 @admin.register(SurveyOption)
 class SurveyOptionAdmin(OrganizationScopedAdmin):
     organization_field = "question__campaign__organization"
-    list_display = ("label", "question", "position", "van_survey_response_id")
+    list_display = ("label", "label_es", "question", "position", "van_survey_response_id")
     list_filter = (_scoped("question__campaign"),)
-    search_fields = ("label", "question__text")
+    search_fields = ("label", "label_es", "question__text")
     list_select_related = ("question",)
 
 
@@ -117,6 +117,7 @@ class ResultCodeAdmin(OrganizationScopedAdmin):
     list_display = (
         "code",
         "label",
+        "label_es",
         "position",
         "is_contact",
         "is_refusal",
@@ -127,7 +128,7 @@ class ResultCodeAdmin(OrganizationScopedAdmin):
     # Mapping the codes to VAN is one column typed down the list.
     list_editable = ("van_result_code_id",)
     list_filter = ("is_active", "is_contact", "is_final")
-    search_fields = ("code", "label")
+    search_fields = ("code", "label", "label_es")
 
 
 class TurfDoorInline(ScopedTabularInline):

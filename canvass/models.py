@@ -54,6 +54,9 @@ class SurveyQuestion(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.CharField(max_length=500)
+    text_es = models.CharField(
+        "text (Spanish)", max_length=500, blank=True, help_text="Shown to volunteers whose app is in Spanish."
+    )
     is_active = models.BooleanField(default=True)
     van_survey_question_id = models.PositiveIntegerField(
         null=True, blank=True, help_text="The VAN survey question id this maps to, for exports."
@@ -70,6 +73,9 @@ class SurveyOption(models.Model):
     question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE, related_name="options")
     position = models.PositiveSmallIntegerField(default=0)
     label = models.CharField(max_length=200)
+    label_es = models.CharField(
+        "label (Spanish)", max_length=200, blank=True, help_text="Shown to volunteers whose app is in Spanish."
+    )
     van_survey_response_id = models.PositiveIntegerField(
         null=True, blank=True, help_text="The VAN survey response id this maps to, for exports."
     )
@@ -88,6 +94,9 @@ class ResultCode(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="result_codes")
     code = models.SlugField(max_length=32)
     label = models.CharField(max_length=80)
+    label_es = models.CharField(
+        "label (Spanish)", max_length=80, blank=True, help_text="Shown to volunteers whose app is in Spanish."
+    )
     position = models.PositiveSmallIntegerField(default=0)
     is_contact = models.BooleanField(default=False, help_text="Someone answered the door.")
     is_refusal = models.BooleanField(default=False)

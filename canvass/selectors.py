@@ -224,7 +224,11 @@ def walk_list(assignment: Assignment) -> dict[str, Any]:
                 "id": q.pk,
                 "position": q.position,
                 "text": q.text,
-                "options": [{"id": o.pk, "position": o.position, "label": o.label} for o in q.options.all()],
+                "text_es": q.text_es,
+                "options": [
+                    {"id": o.pk, "position": o.position, "label": o.label, "label_es": o.label_es}
+                    for o in q.options.all()
+                ],
             }
             for q in questions.order_by("position", "id")
         ],
@@ -233,6 +237,7 @@ def walk_list(assignment: Assignment) -> dict[str, Any]:
                 "id": rc.pk,
                 "code": rc.code,
                 "label": rc.label,
+                "label_es": rc.label_es,
                 "is_contact": rc.is_contact,
                 "is_refusal": rc.is_refusal,
                 "is_final": rc.is_final,

@@ -249,16 +249,21 @@ class WalkListDoorSerializer(serializers.Serializer):
     last_result = LastResultSerializer(allow_null=True)
 
 
+SPANISH_HELP = "The Spanish text the organizer entered; empty when none (show the English one)."
+
+
 class OptionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     label = serializers.CharField()
+    label_es = serializers.CharField(allow_blank=True, help_text=SPANISH_HELP)
 
 
 class QuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     text = serializers.CharField()
+    text_es = serializers.CharField(allow_blank=True, help_text=SPANISH_HELP)
     options = OptionSerializer(many=True)
 
 
@@ -266,6 +271,7 @@ class ResultCodeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     label = serializers.CharField()
+    label_es = serializers.CharField(allow_blank=True, help_text=SPANISH_HELP)
     is_contact = serializers.BooleanField()
     is_refusal = serializers.BooleanField()
     is_final = serializers.BooleanField()

@@ -43,6 +43,7 @@ def result_codes_ensure_standard(*, organization: Organization) -> int:
             organization=organization,
             code=std.code,
             label=std.label,
+            label_es=std.label_es,
             position=position,
             is_contact=std.is_contact,
             is_refusal=std.is_refusal,
@@ -92,22 +93,47 @@ def campaign_create_or_update(
     return campaign
 
 
+# A text of the script in English, or (English, Spanish).
+ScriptText = str | tuple[str, str]
+
+
+def _script_text(value: ScriptText, *, max_length: int, what: str) -> tuple[str, str]:
+    """(English, Spanish) of a script text given either way, checked against the column's length."""
+    text, text_es = (value, "") if isinstance(value, str) else value
+    if not text.strip():
+        raise ValidationError({"questions": f"Every {what} needs a text."})
+    for given in (text, text_es):
+        if len(given) > max_length:
+            raise ValidationError({"questions": f"A {what} may be at most {max_length} characters: {given[:40]!r}…"})
+    return text, text_es
+
+
 @transaction.atomic
-def script_replace(*, campaign: Campaign, questions: Sequence[tuple[str, Sequence[str]]]) -> list[SurveyQuestion]:
+def script_replace(
+    *, campaign: Campaign, questions: Sequence[tuple[ScriptText, Sequence[ScriptText]]]
+) -> list[SurveyQuestion]:
     """Set the campaign's script when it has none yet: [(question, [options…]), …].
+
+    Any question or option may be given as (English, Spanish) instead of its
+    English text alone: [(("Support X?", "¿Apoya X?"), [("Yes", "Sí"), "No"]), …].
 
     A script that canvassers may already have answered is not rewritten: the
     answers point at option ids. Returns the campaign's questions.
     """
     if campaign.questions.exists():
         return list(campaign.questions.all())
+    text_max = SurveyQuestion._meta.get_field("text").max_length
+    label_max = SurveyOption._meta.get_field("label").max_length
     created = []
-    for position, (text, options) in enumerate(questions):
+    for position, (question_text, options) in enumerate(questions):
+        text, text_es = _script_text(question_text, max_length=text_max, what="question")
         if not options:
             raise ValidationError({"questions": f"Question {text!r} needs at least one option."})
-        question = SurveyQuestion.objects.create(campaign=campaign, position=position, text=text)
+        labels = [_script_text(option, max_length=label_max, what="option") for option in options]
+        question = SurveyQuestion.objects.create(campaign=campaign, position=position, text=text, text_es=text_es)
         SurveyOption.objects.bulk_create(
-            SurveyOption(question=question, position=i, label=label) for i, label in enumerate(options)
+            SurveyOption(question=question, position=i, label=label, label_es=label_es)
+            for i, (label, label_es) in enumerate(labels)
         )
         created.append(question)
     return created

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 
-from canvass.models import Assignment, Campaign, ResultCode, Shift, Turf, TurfDoor
+from canvass.models import Assignment, Campaign, ResultCode, Shift, SurveyOption, Turf, TurfDoor
 from fieldops.models import Membership, Organization
 from turf.models import District, DistrictLayer, Door, DoorDistrict
 
@@ -54,7 +54,11 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     assert list(campaign.target_districts.values_list("layer__name", "external_id")) == [("City Council", "11")]
     assert campaign.questions.count() == 3
     assert all(q.options.count() >= 2 for q in campaign.questions.all())
+    # The script and the result codes also speak Spanish, for volunteers whose app does.
+    assert all(q.text_es for q in campaign.questions.all())
+    assert not SurveyOption.objects.filter(question__campaign=campaign, label_es="").exists()
     assert ResultCode.objects.filter(organization=org).count() == 10
+    assert ResultCode.objects.get(organization=org, code="not_home").label_es == "No está en casa"
     shifts = Shift.objects.filter(organization=org)
     assert 7 <= shifts.count() <= 9
     # The campaign is cut into turfs of about 60 doors, every door in one turf.

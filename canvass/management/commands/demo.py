@@ -39,10 +39,33 @@ LAYERS = (
 )
 VENICE_DOORS = 15_412  # 16,159 rows; two rows without a street are refused
 
+# Each text as (English, Spanish): volunteers whose app is in Spanish read the second.
 SCRIPT = (
-    ("Can we count on your vote for our city council candidate?", ("Yes", "Leaning yes", "Undecided", "No")),
-    ("What matters most to you in Venice?", ("Housing costs", "Homelessness", "Traffic and safety", "Beach and parks")),
-    ("Would you volunteer or host a sign?", ("Volunteer", "Host a sign", "Both", "Not now")),
+    (
+        (
+            "Can we count on your vote for our city council candidate?",
+            "¿Podemos contar con su voto por nuestro candidato al concejo municipal?",
+        ),
+        (("Yes", "Sí"), ("Leaning yes", "Probablemente sí"), ("Undecided", "Indeciso"), ("No", "No")),
+    ),
+    (
+        ("What matters most to you in Venice?", "¿Qué es lo que más le importa en Venice?"),
+        (
+            ("Housing costs", "El costo de la vivienda"),
+            ("Homelessness", "Las personas sin hogar"),
+            ("Traffic and safety", "El tráfico y la seguridad"),
+            ("Beach and parks", "La playa y los parques"),
+        ),
+    ),
+    (
+        ("Would you volunteer or host a sign?", "¿Le gustaría ser voluntario o poner un letrero?"),
+        (
+            ("Volunteer", "Ser voluntario"),
+            ("Host a sign", "Poner un letrero"),
+            ("Both", "Ambos"),
+            ("Not now", "Ahora no"),
+        ),
+    ),
 )
 STAGING = {"location_name": "Venice Beach Recreation Center, 1800 Ocean Front Walk", "lat": 33.9851, "lng": -118.4729}
 USERS = (
