@@ -94,25 +94,32 @@ def shifts_visible_to(user: AbstractBaseUser) -> QuerySet[Shift]:
     return Shift.objects.filter(organization_id=membership.organization_id)
 
 
-def shifts_upcoming_for(user: AbstractBaseUser, *, now: dt.datetime | None = None) -> QuerySet[Shift]:
-    """Shifts of the user's organization that have not ended, soonest first,
-    with the user's own sign-up status (my_status, None if never signed up)."""
-    now = now or timezone.now()
-    mine = ShiftSignup.objects.filter(shift=OuterRef("pk"), user=user).values("status")[:1]
-    return (
-        shifts_visible_to(user)
-        .filter(ends_at__gt=now)
-        .select_related("campaign")
-        .annotate(my_status=Subquery(mine))
-        .order_by("starts_at", "id")
+def with_my_signup(shifts: QuerySet[Shift], user: AbstractBaseUser) -> QuerySet[Shift]:
+    """Annotate each shift with the user's own sign-up, as correlated subqueries
+    (no query per row): my_status (signed_up, cancelled, no_show; None if never
+    signed up), my_checked_in_at and my_checked_out_at (None until they happen).
+    The phone shows "Check in" or "Check out" from them."""
+    mine = ShiftSignup.objects.filter(shift=OuterRef("pk"), user=user)
+    return shifts.annotate(
+        my_status=Subquery(mine.values("status")[:1]),
+        my_checked_in_at=Subquery(mine.values("checked_in_at")[:1]),
+        my_checked_out_at=Subquery(mine.values("checked_out_at")[:1]),
     )
 
 
+def shifts_upcoming_for(user: AbstractBaseUser, *, now: dt.datetime | None = None) -> QuerySet[Shift]:
+    """Shifts of the user's organization that have not ended, soonest first,
+    with the user's own sign-up (with_my_signup)."""
+    now = now or timezone.now()
+    shifts = shifts_visible_to(user).filter(ends_at__gt=now).select_related("campaign")
+    return with_my_signup(shifts, user).order_by("starts_at", "id")
+
+
 def shift_for_user(user: AbstractBaseUser, shift_id: Any) -> Shift:
-    """The access chokepoint for shifts: 404 alike for missing and foreign."""
-    mine = ShiftSignup.objects.filter(shift=OuterRef("pk"), user=user).values("status")[:1]
+    """The access chokepoint for shifts: 404 alike for missing and foreign.
+    Annotated with the user's own sign-up (with_my_signup)."""
     try:
-        return shifts_visible_to(user).select_related("campaign").annotate(my_status=Subquery(mine)).get(pk=shift_id)
+        return with_my_signup(shifts_visible_to(user).select_related("campaign"), user).get(pk=shift_id)
     except (Shift.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -48,6 +48,12 @@ class ShiftOutputSerializer(serializers.Serializer):
     my_status = serializers.SerializerMethodField(
         help_text="The caller's sign-up: signed_up, cancelled, no_show, or null if never signed up."
     )
+    my_checked_in_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="When the caller checked in to this shift; null until they do."
+    )
+    my_checked_out_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="When the caller checked out of this shift; null until they do."
+    )
 
     def get_places_left(self, shift: Shift) -> int:
         return max(shift.capacity - shift.signup_count, 0)

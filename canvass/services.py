@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from canvass.models import (
     Assignment,
@@ -304,6 +304,20 @@ def _live_signup(shift: Shift, user: AbstractBaseUser) -> ShiftSignup:
     return signup
 
 
+def _check_in_opens_message(shift: Shift, now: dt.datetime) -> str:
+    """When check-in opens, in the organization's local time, with the day when it is not today there:
+    "Check-in opens at 7:00 AM, two hours before the shift starts."
+    "Check-in opens on Saturday, November 28 at 7:00 AM, two hours before the shift starts." """
+    zone = shift.organization.tzinfo
+    opens = timezone.localtime(shift.starts_at - CHECK_IN_EARLY, zone)
+    at = dateformat.format(opens, "g:i A")
+    if opens.date() != timezone.localtime(now, zone).date():
+        at = f"on {dateformat.format(opens, 'l, F j')} at {at}"
+    else:
+        at = f"at {at}"
+    return f"Check-in opens {at}, two hours before the shift starts."
+
+
 @transaction.atomic
 def shift_check_in(
     *,
@@ -326,7 +340,7 @@ def shift_check_in(
     if signup.checked_in_at is not None:
         return signup
     if now < shift.starts_at - CHECK_IN_EARLY:
-        raise ValidationError({"shift": "Too early: check-in opens two hours before the shift."})
+        raise ValidationError({"shift": _check_in_opens_message(shift, now)})
     if now >= shift.ends_at:
         raise ValidationError({"shift": "This shift is over."})
     distance = None

@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -288,6 +289,116 @@ def test_check_in_opens_two_hours_before_and_closes_at_the_end(world):
     client.post(f"/api/v1/shifts/{early.pk}/signup/")
     assert client.post(f"/api/v1/shifts/{early.pk}/check-in/").status_code == 400
     assert client.post(f"/api/v1/shifts/{early.pk}/check-out/").status_code == 400  # not checked in
+
+
+@pytest.mark.django_db
+def test_too_early_says_when_check_in_opens_in_the_organizations_local_time(world):
+    """Another day than today there: the day too; the organization's zone, not the server's."""
+    world.org.timezone = "Asia/Tokyo"
+    world.org.save(update_fields=["timezone"])
+    tokyo = world.org.tzinfo
+    shift = make_shift(world, name="Tokyo morning")
+    shift.starts_at = dt.datetime(2030, 7, 6, 9, 0, tzinfo=tokyo)  # a Saturday
+    shift.ends_at = shift.starts_at + dt.timedelta(hours=3)
+    shift.save(update_fields=["starts_at", "ends_at"])
+    client = client_for(world.canvasser)
+    client.post(f"/api/v1/shifts/{shift.pk}/signup/")
+    response = client.post(f"/api/v1/shifts/{shift.pk}/check-in/")
+    assert response.status_code == 400
+    assert response.json()["errors"]["shift"] == [
+        "Check-in opens on Saturday, July 6 at 7:00 AM, two hours before the shift starts."
+    ]
+    assert client.get(f"/api/v1/shifts/{shift.pk}/").json()["my_checked_in_at"] is None
+
+
+@pytest.mark.django_db
+def test_too_early_on_the_day_itself_gives_the_time_only(world):
+    la = world.org.tzinfo
+    starts = dt.datetime(2030, 11, 30, 9, 0, tzinfo=la)
+    shift = make_shift(world, name="Saturday morning")
+    Shift.objects.filter(pk=shift.pk).update(starts_at=starts, ends_at=starts + dt.timedelta(hours=3))
+    shift.refresh_from_db()
+    services.shift_signup(shift=shift, user=world.canvasser, now=starts - dt.timedelta(days=1))
+    for now in (dt.datetime(2030, 11, 30, 6, 30, tzinfo=la), dt.datetime(2030, 11, 30, 0, 1, tzinfo=la)):
+        with pytest.raises(ValidationError) as error:
+            services.shift_check_in(shift=shift, user=world.canvasser, now=now)
+        assert error.value.message_dict["shift"] == ["Check-in opens at 7:00 AM, two hours before the shift starts."]
+    # the evening before, in Los Angeles, is another day there even though it is the same day in UTC
+    with pytest.raises(ValidationError) as error:
+        services.shift_check_in(shift=shift, user=world.canvasser, now=dt.datetime(2030, 11, 29, 20, 0, tzinfo=la))
+    assert error.value.message_dict["shift"] == [
+        "Check-in opens on Saturday, November 30 at 7:00 AM, two hours before the shift starts."
+    ]
+    # at 7:00 sharp it is open
+    signup = services.shift_check_in(shift=shift, user=world.canvasser, now=dt.datetime(2030, 11, 30, 7, 0, tzinfo=la))
+    assert signup.checked_in_at == dt.datetime(2030, 11, 30, 7, 0, tzinfo=la)
+
+
+# --- my check-in and check-out on the shift, for the phone's "Check in" / "Check out" ----------
+
+
+def my_times(client, shift) -> tuple[tuple, tuple]:
+    """(my_checked_in_at, my_checked_out_at) from the list and from the detail."""
+    listed = {s["id"]: s for s in client.get("/api/v1/shifts/").json()["results"]}[shift.pk]
+    detail = client.get(f"/api/v1/shifts/{shift.pk}/").json()
+    return (
+        (listed["my_checked_in_at"], listed["my_checked_out_at"]),
+        (detail["my_checked_in_at"], detail["my_checked_out_at"]),
+    )
+
+
+@pytest.mark.django_db
+def test_the_shift_says_whether_the_caller_checked_in_and_out(world):
+    shift = make_shift(world, starts_in=-dt.timedelta(minutes=10))
+    client = client_for(world.canvasser)
+    assert my_times(client, shift) == ((None, None), (None, None))  # never signed up
+    client.post(f"/api/v1/shifts/{shift.pk}/signup/")
+    assert my_times(client, shift) == ((None, None), (None, None))  # "Check in"
+
+    checked_in = client.post(f"/api/v1/shifts/{shift.pk}/check-in/").json()["checked_in_at"]
+    listed, detail = my_times(client, shift)
+    assert listed == detail == (checked_in, None)  # "Check out"
+    assert checked_in.endswith(("-08:00", "-07:00"))  # the organization's zone (Los Angeles)
+
+    checked_out = client.post(f"/api/v1/shifts/{shift.pk}/check-out/").json()["checked_out_at"]
+    listed, detail = my_times(client, shift)
+    assert listed == detail == (checked_in, checked_out)  # done
+    assert dt.datetime.fromisoformat(checked_out) >= dt.datetime.fromisoformat(checked_in)
+    body = client.get(f"/api/v1/shifts/{shift.pk}/").json()
+    assert body["my_status"] == "signed_up"
+
+
+@pytest.mark.django_db
+def test_my_check_in_is_the_callers_own_not_anyone_elses(world):
+    shift = make_shift(world, starts_in=-dt.timedelta(minutes=10))
+    services.shift_signup(shift=shift, user=world.canvasser)
+    services.shift_check_in(shift=shift, user=world.canvasser)
+    organizer = client_for(world.organizer)
+    assert my_times(organizer, shift) == ((None, None), (None, None))
+    outsider = client_for(world.outsider)
+    assert outsider.get(f"/api/v1/shifts/{shift.pk}/").status_code == 404
+    assert outsider.get("/api/v1/shifts/").json()["results"] == []
+    assert client_for(None).get(f"/api/v1/shifts/{shift.pk}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_shift_list_with_check_ins_keeps_its_query_count(world, django_assert_max_num_queries):
+    client = client_for(world.canvasser)
+    for i in range(3):
+        make_shift(world, name=f"S{i}")
+    with django_assert_max_num_queries(3) as few:  # membership, count, page
+        client.get("/api/v1/shifts/")
+    for i in range(3, 25):
+        shift = make_shift(world, name=f"S{i}", starts_in=-dt.timedelta(minutes=10))
+        services.shift_signup(shift=shift, user=world.canvasser)
+        services.shift_check_in(shift=shift, user=world.canvasser)
+        if i % 2:
+            services.shift_check_out(shift=shift, user=world.canvasser)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get("/api/v1/shifts/").json()
+    assert body["count"] == 25
+    assert sum(s["my_checked_in_at"] is not None for s in body["results"]) == 22
+    assert sum(s["my_checked_out_at"] is not None for s in body["results"]) == 11
 
 
 # --- organizers: create, roster, no-shows --------------------------------------------
