@@ -54,7 +54,12 @@ def run() -> None:
     sh(*manage, "collectstatic", "--no-input", "--verbosity", "0")
     sh(*manage, "demo")
     host = os.environ.get("FIELDOPS_ADDR", "127.0.0.1:8000")
-    print(f"\nStarting the worker and the web server: open http://{host}/admin/ (Ctrl-C stops both)\n", flush=True)
+    print(
+        f"\nStarting the worker and the web server (Ctrl-C stops both):\n"
+        f"  organizers: http://{host}/admin/  (log in as organizer)\n"
+        f"  volunteers: http://{host}/app/    (the volunteer app; log in as canvasser1, turf 001)\n",
+        flush=True,
+    )
     # Readable log lines in a terminal; production keeps the JSON default.
     env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
     worker = subprocess.Popen([*manage, "qcluster"], cwd=ROOT, env=env)

@@ -36,6 +36,9 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     assert doors.exclude(building_key="").values("building_key").distinct().count() == 11_907
     assert "15,412 doors in 11,907 buildings" in out
     assert "line 16159: the street name is empty" in out
+    # It says where the volunteers' app is and who to log in as.
+    assert "volunteers in the app at /app/" in out
+    assert "log in there as canvasser1" in out
     assert {layer.name: layer.districts.count() for layer in DistrictLayer.objects.filter(organization=org)} == {
         "City Council": 15,
         "Assembly": 13,

@@ -209,3 +209,6 @@ class Command(BaseCommand):
         self.stdout.write("  Logins (passwords are new on every run of `demo`):")
         for username, role, password in logins:
             self.stdout.write(f"    {role:<10} {username:<11} {password}")
+        self.stdout.write("  Organizers work in the admin at /admin/; volunteers in the app at /app/")
+        self.stdout.write("  (http://127.0.0.1:8000/app/ with `dev.py run`): log in there as canvasser1, who walks")
+        self.stdout.write("  the first turf with canvasser2.")
