@@ -28,6 +28,7 @@ let renderSeq = 0;
 let lastWalk = null;
 const lastDoors = new Map();
 let waitingWorker = null;
+let backFromDoor = false;
 
 const ctx = {
   navigate(hash) {
@@ -52,8 +53,17 @@ const ctx = {
     await kv.set("lastWalk", id);
     renderTabs();
   },
-  setLastDoor: (assignmentId, doorId) => lastDoors.set(assignmentId, doorId),
+  setLastDoor(assignmentId, doorId) {
+    lastDoors.set(assignmentId, doorId);
+    backFromDoor = true;
+  },
   lastDoor: (assignmentId) => lastDoors.get(assignmentId) ?? null,
+  /** True once after a door was saved: the walk list then brings the next door into view. */
+  backFromDoor() {
+    const value = backFromDoor;
+    backFromDoor = false;
+    return value;
+  },
   /** Log out, unless knocks would be lost: then the reason, for the screen to show. */
   async logout() {
     await sync.syncNow({ force: true });

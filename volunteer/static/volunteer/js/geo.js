@@ -28,6 +28,23 @@ export function onPosition(listener) {
   return () => listeners.delete(listener);
 }
 
+/** The position now if the phone gives one within `timeoutMs`, else null (a check-in does not wait longer). */
+export function fresh(timeoutMs = 3000) {
+  watch();
+  if (current()) return Promise.resolve(current());
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve(current());
+    }, timeoutMs);
+    const stop = onPosition((position) => {
+      clearTimeout(timer);
+      stop();
+      resolve(position);
+    });
+  });
+}
+
 /** {lat, lng, accuracy_m} from the last two minutes, or null: a knock is never held up waiting for it. */
 export function current() {
   if (!last || Date.now() - last.at > FRESH_MS) return null;

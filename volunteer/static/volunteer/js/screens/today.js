@@ -135,8 +135,8 @@ function shiftCard(ctx, shift) {
   if (signedUp && !shift.my_checked_in_at) {
     actions.append(
       act(t("checkIn"), async () => {
-        geo.watch();
-        await api.checkIn(shift.id, geo.current() ? { lat: geo.current().lat, lng: geo.current().lng } : {});
+        const position = await geo.fresh();
+        await api.checkIn(shift.id, position ? { lat: position.lat, lng: position.lng } : {});
       }, "primary"),
       act(t("cancelSignup"), () => api.cancel(shift.id)),
     );

@@ -73,6 +73,10 @@ export async function render(ctx, { assignmentId }) {
     { type: "button", disabled: !next, onclick: () => next && ctx.navigate(`#/door/${assignment.id}/${next.id}`) },
     next ? `${t("nextDoor")}: ${next.address}` : t("noDoorsLeft"),
   );
+  if (ctx.backFromDoor() && next && view.mode === "list") {
+    // Back from a door: bring the next door into view (after the router has scrolled to the top).
+    requestAnimationFrame(() => document.querySelector(`a.door-row[data-door="${next.id}"]`)?.scrollIntoView({ block: "center" }));
+  }
   return h(
     "section.screen-walk",
     {},
