@@ -271,7 +271,7 @@ class AppWorld:
     turf: Turf  # "Turf 001"
     doors: list[Door]  # the turf's 40 doors, in walk order
     buildings: dict[str, list[Door]]  # building_key -> its doors, for the 3 buildings of several units
-    people: dict[int, list[Person]]  # door id -> the people at it (20 doors have 1 or 2)
+    people: dict[int, list[Person]]  # door id -> the people at it, by last and first name (20 doors have 1 or 2)
     assignment: Assignment  # the turf, to carlos, current (started an hour ago, no end)
     shifts: list[Shift]  # upcoming: [0] starts in 30 minutes (check-in open), [1] tomorrow
     other_door: Door  # a door of elsewhere, which carlos may not knock
@@ -338,16 +338,17 @@ def app_world(transactional_db) -> AppWorld:
     people: dict[int, list[Person]] = {}
     for i, door in enumerate(doors):
         if i % 2 == 0:  # half the doors; every other one of those has two people
-            people[door.pk] = [
+            made = [
                 f.PersonFactory(door=door, first_name=_FIRST[(i + k) % 10], last_name=_LAST[(i // 2) % 10])
                 for k in range(2 if i % 4 == 0 else 1)
             ]
+            people[door.pk] = sorted(made, key=lambda person: (person.last_name, person.first_name))  # as Person.Meta
     buildings: dict[str, list[Door]] = {}
     for door in doors:
         buildings.setdefault(door.building_key, []).append(door)
     buildings = {key: units for key, units in buildings.items() if len(units) > 1}
     lats, lngs = [d.lat for d in doors], [d.lng for d in doors]
-    box = [min(lngs) - 0.0003, min(lats) - 0.0003, max(lngs) + 0.0003, max(lats) + 0.0003]
+    box = [round(x, 6) for x in (min(lngs) - 0.0003, min(lats) - 0.0003, max(lngs) + 0.0003, max(lats) + 0.0003)]
     turf = f.TurfFactory(
         campaign=campaign,
         name="Turf 001",
