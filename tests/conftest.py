@@ -22,6 +22,19 @@ from tests import factories as f
 from turf.models import Door
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, a test database in a file, not Django's shared in-memory one: there a second
+    thread (live_server's, serving the browser tests' concurrent requests) gets "database table
+    is locked" at once instead of waiting, so the WAL mode and busy timeout of settings.py never
+    applied. A file database behaves as the embedded default does in production."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

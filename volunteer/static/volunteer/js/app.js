@@ -204,10 +204,11 @@ async function boot() {
     ctx.navigate("#/login");
   });
   sync.onStatus(showStatus);
-  sync.onAssignmentsEnded(() => {
-    const open = screenEl.dataset.screen;
-    if (open === "walk" || open === "door") ctx.navigate("#/today");
-    else if (open === "today") ctx.rerender();
+  sync.onAssignmentsEnded((ended) => {
+    // Leave only the walk list or door of a turf that left the phone (what the URL says now, not what was drawn).
+    const open = location.hash.match(/^#\/(?:walk|door)\/(\d+)/);
+    if (open && ended.some((a) => a.id === Number(open[1]))) ctx.navigate("#/today");
+    else if (screenEl.dataset.screen === "today") ctx.rerender();
   });
   statusEl.addEventListener("click", () => ctx.navigate("#/sync"));
   window.addEventListener("hashchange", () => {

@@ -70,6 +70,13 @@ export async function knocksInState(...states) {
   });
 }
 
+/** Milliseconds until the oldest pending knock leaves its undo window (0 if one already has), or null if none waits. */
+export async function nextReleaseMs(now = Date.now()) {
+  const pending = await knocksInState("pending");
+  if (!pending.length) return null;
+  return Math.max(0, Math.min(...pending.map((knock) => knock.createdAt + UNDO_MS - now)));
+}
+
 /** Drop a knock that needs attention from this phone (the volunteer read the reason). */
 export async function discardKnock(id) {
   return tx(["knocks"], "readwrite", async (s) => {

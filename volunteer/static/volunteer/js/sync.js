@@ -64,6 +64,13 @@ function schedule(delayMs) {
   timer = setTimeout(() => syncNow(), delayMs);
 }
 
+/** The next round: after the period (± a tenth), or sooner when a held knock's undo window ends before. */
+async function scheduleNext() {
+  const release = await outbox.nextReleaseMs();
+  const period = jittered(PERIOD_MS);
+  schedule(release === null ? period : Math.min(period, release + 500));
+}
+
 /** A knock was just recorded: count it, and send it once its undo window has passed. */
 export async function knockRecorded() {
   await refreshCounts();
@@ -87,7 +94,7 @@ async function round(force) {
   if (!navigator.onLine) {
     state.online = false;
     await refreshCounts();
-    schedule(jittered(PERIOD_MS));
+    schedule(jittered(PERIOD_MS)); // the "online" event starts a round as soon as the network is back
     return { ok: false, error: new NetworkError("offline") };
   }
   state.syncing = true;
@@ -102,7 +109,7 @@ async function round(force) {
       state.lastSyncedAt = new Date().toISOString();
       await kv.set("lastSyncedAt", state.lastSyncedAt);
     }
-    schedule(jittered(PERIOD_MS));
+    await scheduleNext();
     return { ok: true };
   } catch (error) {
     if (error instanceof AuthError) return { ok: false, error };

@@ -1,6 +1,7 @@
 // screens/syncscreen: what is waiting, what needs attention and why, "Sync now"; language, storage, log out.
 
 import { formatDateTime, LANGUAGES, language, t } from "../i18n.js";
+import { ApiError, NetworkError } from "../api.js";
 import { errorLines } from "../model.js";
 import * as outbox from "../outbox.js";
 import { get, kv } from "../store.js";
@@ -19,7 +20,7 @@ export async function render(ctx) {
     busy(syncButton, async () => {
       message.replaceChildren();
       const result = await sync.syncNow({ force: true });
-      if (result.error) message.append(notice("error", navigator.onLine ? t("error", { detail: result.error.message }) : t("offlineAction")));
+      if (result.error) message.append(notice("error", syncErrorText(result.error)));
       else ctx.rerender();
     }),
   );
@@ -73,6 +74,13 @@ export async function render(ctx) {
     h("div.actions", {}, logout),
     h("p.muted.small", {}, t("version", { v: document.documentElement.dataset.version || "" })),
   );
+}
+
+function syncErrorText(error) {
+  if (!navigator.onLine) return t("offlineAction");
+  if (error instanceof NetworkError) return t("unreachable");
+  if (error instanceof ApiError && error.status >= 500) return t("unreachable");
+  return t("error", { detail: error.message });
 }
 
 async function problemItem(ctx, knock) {

@@ -119,8 +119,8 @@ function shiftCard(ctx, shift) {
       busy(button, async () => {
         message.replaceChildren();
         try {
-          const text = await work();
-          if (text) message.append(notice("ok", text));
+          const text = await work(); // a message to show, or anything else: draw the card again
+          if (typeof text === "string") message.append(notice("ok", text));
           else ctx.rerender();
         } catch (error) {
           const detail = error instanceof NetworkError ? t("offlineAction") : t("error", { detail: errorText(error) });
