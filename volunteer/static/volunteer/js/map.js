@@ -5,7 +5,7 @@ import { t } from "./i18n.js";
 import { isDone } from "./model.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const SIZE = 1000;
+const SIZE = 1000; // the longer side of the view box
 const PAD = 40;
 
 function svg(tag, attrs = {}) {
@@ -14,7 +14,10 @@ function svg(tag, attrs = {}) {
   return element;
 }
 
-/** A projection of lng/lat onto the square: equirectangular, scaled by cos(latitude) so that a turf keeps its shape. */
+/**
+ * A projection of [lng, lat] onto a view box fitted to the points' shape (a long, thin turf fills
+ * the width): equirectangular, scaled by cos(latitude) so that the turf keeps its shape.
+ */
 export function projection(points) {
   const lats = points.map((p) => p[1]);
   const lngs = points.map((p) => p[0]);
@@ -23,7 +26,11 @@ export function projection(points) {
   const width = Math.max((maxLng - minLng) * k, 1e-6);
   const height = Math.max(maxLat - minLat, 1e-6);
   const scale = (SIZE - 2 * PAD) / Math.max(width, height);
-  return ([lng, lat]) => [PAD + (lng - minLng) * k * scale, PAD + (maxLat - lat) * scale];
+  const project = ([lng, lat]) => [PAD + (lng - minLng) * k * scale, PAD + (maxLat - lat) * scale];
+  // At least half as tall as wide, so that a turf along one street is still a map.
+  project.width = Math.round(Math.max(width * scale + 2 * PAD, (SIZE * 2) / 3));
+  project.height = Math.round(Math.max(height * scale + 2 * PAD, SIZE / 2));
+  return project;
 }
 
 export function turfMap({ polygon, doors, onDoor }) {
@@ -35,17 +42,26 @@ export function turfMap({ polygon, doors, onDoor }) {
   root.append(Object.assign(svg("title"), { textContent: `${t("mapLabel")}: ${done} / ${located.length}` }));
   if (!points.length) return root;
   const project = projection(points);
+  root.setAttribute("viewBox", `0 0 ${project.width} ${project.height}`);
   for (const ring of rings) {
     root.append(svg("polygon", { class: "turf-outline", points: ring.map((p) => project(p).join(",")).join(" ") }));
   }
+  // One mark a building (its units share a point): done when all its doors are; a tap opens its next door.
+  const buildings = new Map();
   for (const door of located) {
-    const [x, y] = project([door.lng, door.lat]);
-    const mark = isDone(door)
-      ? svg("rect", { class: "door-done", x: x - 9, y: y - 9, width: 18, height: 18 }) // done: a filled square
-      : svg("circle", { class: "door-todo", cx: x, cy: y, r: 10 }); // to do: a ring
-    mark.addEventListener("click", () => onDoor(door));
+    const key = door.building_key || `door:${door.id}`;
+    if (!buildings.has(key)) buildings.set(key, []);
+    buildings.get(key).push(door);
+  }
+  for (const doors of buildings.values()) {
+    const [x, y] = project([doors[0].lng, doors[0].lat]);
+    const todo = doors.filter((door) => !isDone(door));
+    const mark = todo.length
+      ? svg("circle", { class: "door-todo", cx: x, cy: y, r: 16 }) // to do: a ring
+      : svg("rect", { class: "door-done", x: x - 14, y: y - 14, width: 28, height: 28 }); // done: a filled square
+    mark.addEventListener("click", () => onDoor(todo[0] || doors[0]));
     const title = svg("title");
-    title.textContent = door.address;
+    title.textContent = doors.length > 1 ? `${doors[0].address} (${doors.length})` : doors[0].address;
     mark.append(title);
     root.append(mark);
   }
@@ -58,7 +74,7 @@ export function turfMap({ polygon, doors, onDoor }) {
   const place = (position) => {
     if (!position) return;
     const [x, y] = project([position.lng, position.lat]);
-    const inside = x >= 0 && x <= SIZE && y >= 0 && y <= SIZE;
+    const inside = x >= 0 && x <= project.width && y >= 0 && y <= project.height;
     you.setAttribute("visibility", inside ? "visible" : "hidden");
     you.setAttribute("transform", `translate(${x},${y})`);
   };

@@ -63,7 +63,7 @@ export function filterDoors(doors, filter) {
   return doors;
 }
 
-/** The later of two results ({result_code, at}); a knock made on this phone wins a tie. */
+/** The later of two results ({result_code, at}); on a tie, the candidate (the newer news). */
 export function laterResult(current, candidate) {
   if (!candidate) return current || null;
   if (!current) return candidate;

@@ -36,7 +36,7 @@ export async function render(ctx, { assignmentId, doorId }) {
         run: async () => {
           const undone = await outbox.undoKnocks([knock.id]);
           await sync.refreshCounts();
-          toast(undone ? t("undone") : t("error", { detail: "sent" }));
+          toast(undone ? t("undone") : t("alreadySent"));
           ctx.rerender();
         },
       },

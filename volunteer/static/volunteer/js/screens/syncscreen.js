@@ -1,10 +1,10 @@
 // screens/syncscreen: what is waiting, what needs attention and why, "Sync now"; language, storage, log out.
 
-import { formatDateTime, LANGUAGES, language, t } from "../i18n.js";
+import { formatDateTime, LANGUAGES, language, localized, t } from "../i18n.js";
 import { ApiError, NetworkError } from "../api.js";
 import { errorLines } from "../model.js";
 import * as outbox from "../outbox.js";
-import { get, kv } from "../store.js";
+import { all, get, kv } from "../store.js";
 import * as sync from "../sync.js";
 import { busy, h, notice } from "../ui.js";
 
@@ -29,7 +29,9 @@ export async function render(ctx) {
   if (problems.length) {
     attention.append(h("h2", {}, t("needAttention")), h("p", {}, t("attentionHelp")));
     const list = h("ul.problems");
-    for (const knock of problems) list.append(await problemItem(ctx, knock));
+    // Result labels from any turf on the phone (an ended turf's knocks may still be here).
+    const codes = new Map((await all("assignments")).flatMap((a) => a.result_codes.map((code) => [code.code, code])));
+    for (const knock of problems) list.append(await problemItem(ctx, knock, codes));
     attention.append(list);
   }
 
@@ -83,10 +85,12 @@ function syncErrorText(error) {
   return t("error", { detail: error.message });
 }
 
-async function problemItem(ctx, knock) {
+async function problemItem(ctx, knock, codes) {
   const door = await get("doors", knock.door);
   const where = door ? door.address : `#${knock.door}`;
-  const reasons = knock.state === "conflict" ? [t("conflictReason")] : errorLines(knock.errors);
+  // Our explanation of a conflict, then the server's own words.
+  const reasons = [...(knock.state === "conflict" ? [t("conflictReason")] : []), ...errorLines(knock.errors)];
+  const code = codes.get(knock.result);
   const remove = h("button.secondary", { type: "button" }, t("removeKnock"));
   remove.addEventListener("click", () =>
     busy(remove, async () => {
@@ -98,7 +102,7 @@ async function problemItem(ctx, knock) {
   return h(
     "li.problem",
     { "data-knock": knock.id, "data-state": knock.state },
-    h("p", {}, h("strong", {}, `⚠ ${knock.state === "conflict" ? t("conflict") : t("rejected")}: `), `${where} · ${knock.result} · ${formatDateTime(knock.recorded_at)}`),
+    h("p", {}, h("strong", {}, `⚠ ${knock.state === "conflict" ? t("conflict") : t("rejected")}: `), `${where} · ${code ? localized(code, "label") : knock.result} · ${formatDateTime(knock.recorded_at)}`),
     h("ul.reasons", {}, reasons.map((line) => h("li", {}, line))),
     remove,
   );
