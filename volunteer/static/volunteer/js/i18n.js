@@ -221,20 +221,6 @@ const STRINGS = {
   },
 };
 
-// Result codes the server knows, in case an organizer left the Spanish label empty.
-const CODE_LABELS_ES = {
-  not_home: "No está en casa",
-  refused: "Rechazó",
-  moved: "Se mudó",
-  deceased: "Falleció",
-  inaccessible: "Inaccesible",
-  come_back: "Volver más tarde",
-  language_barrier: "Barrera de idioma",
-  hostile: "Hostil",
-  canvassed: "Contactado",
-  literature_dropped: "Folleto dejado",
-};
-
 export const LANGUAGES = [
   { code: "en", name: "English" },
   { code: "es", name: "Español" },
@@ -274,9 +260,8 @@ export function t(key, values = {}) {
 /** An organizer's text (question, option, result code) in the volunteer's language when one was given. */
 export function localized(item, field) {
   if (current === "es") {
-    const spanish = item[`${field}_es`];
+    const spanish = item[`${field}_es`]; // the standard result codes come with one from the server
     if (spanish) return spanish;
-    if (field === "label" && item.code && CODE_LABELS_ES[item.code]) return CODE_LABELS_ES[item.code];
   }
   return item[field];
 }

@@ -22,42 +22,12 @@ export async function render(ctx, { assignmentId }) {
   const stats = progress(doors, assignment.result_codes);
   const shown = filterDoors(doors, view.filter);
 
-  const filters = h(
-    "div.segmented",
-    { role: "group", "aria-label": t("walkList") },
-    ["remaining", "done", "all"].map((name) =>
-      h(
-        "button",
-        {
-          type: "button",
-          "aria-pressed": String(view.filter === name),
-          onclick: () => {
-            view.filter = name;
-            ctx.rerender();
-          },
-        },
-        t(name),
-      ),
-    ),
-  );
-  const modes = h(
-    "div.segmented",
-    { role: "group", "aria-label": `${t("list")} / ${t("map")}` },
-    ["list", "map"].map((name) =>
-      h(
-        "button",
-        {
-          type: "button",
-          "aria-pressed": String(view.mode === name),
-          onclick: () => {
-            view.mode = name;
-            ctx.rerender();
-          },
-        },
-        t(name),
-      ),
-    ),
-  );
+  const pick = (key) => (name) => {
+    view[key] = name;
+    ctx.rerender();
+  };
+  const filters = segmented(t("walkList"), ["remaining", "done", "all"], view.filter, pick("filter"));
+  const modes = segmented(`${t("list")} / ${t("map")}`, ["list", "map"], view.mode, pick("mode"));
 
   let body;
   if (view.mode === "map") {
@@ -90,6 +60,15 @@ export async function render(ctx, { assignmentId }) {
     h("div.toolbar", {}, filters, modes),
     body,
     h("div.bottom-actions", {}, nextButton),
+  );
+}
+
+/** A row of toggle buttons, the chosen one pressed (aria-pressed, and underlined: not by colour alone). */
+function segmented(label, names, chosen, onPick) {
+  return h(
+    "div.segmented",
+    { role: "group", "aria-label": label },
+    names.map((name) => h("button", { type: "button", "aria-pressed": String(chosen === name), onclick: () => onPick(name) }, t(name))),
   );
 }
 
