@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from volunteer.shell import app_shell
+from volunteer.shell import PRELOAD, app_shell, static_base
 
 # Only this origin: no CDN, no inline script, no tiles from elsewhere.
 CSP = "; ".join(
@@ -34,10 +33,6 @@ CSP = "; ".join(
 )
 
 
-def _static_base() -> str:
-    return "/" + settings.STATIC_URL.lstrip("/")
-
-
 def _app_headers(response: HttpResponse) -> HttpResponse:
     response["Content-Security-Policy"] = CSP
     # Always ask the server (or the service worker) for the shell, so a new version is seen.
@@ -48,7 +43,8 @@ def _app_headers(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 def app_page(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    context = {"version": app_shell().version, "static_base": _static_base()}
+    shell = app_shell()
+    context = {"version": shell.version, "static_base": static_base(), "preload": shell.urls(PRELOAD)}
     return _app_headers(render(request, "volunteer/app.html", context))
 
 
@@ -67,7 +63,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def manifest(request: HttpRequest) -> HttpResponse:
-    icons = _static_base() + "volunteer/icons/"
+    icons = static_base() + "volunteer/icons/"
     data = {
         "name": "fieldops canvass",
         "short_name": "Canvass",

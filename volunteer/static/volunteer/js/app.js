@@ -6,18 +6,16 @@ import * as outbox from "./outbox.js";
 import { clearAccount, kv } from "./store.js";
 import * as sync from "./sync.js";
 import { h, hideToast, notice, toast } from "./ui.js";
-import * as doorScreen from "./screens/door.js";
 import * as loginScreen from "./screens/login.js";
-import * as syncScreen from "./screens/syncscreen.js";
-import * as todayScreen from "./screens/today.js";
-import * as walkScreen from "./screens/walk.js";
 
+// The login screen comes with the page (the first visit shows it); the others load when first opened
+// (the service worker has them all, so this costs nothing offline) to keep the first start short.
 const ROUTES = [
-  [/^#\/login$/, loginScreen, () => ({})],
-  [/^#\/today$/, todayScreen, () => ({})],
-  [/^#\/walk\/(\d+)$/, walkScreen, (m) => ({ assignmentId: Number(m[1]) })],
-  [/^#\/door\/(\d+)\/(\d+)$/, doorScreen, (m) => ({ assignmentId: Number(m[1]), doorId: Number(m[2]) })],
-  [/^#\/sync$/, syncScreen, () => ({})],
+  [/^#\/login$/, async () => loginScreen, () => ({})],
+  [/^#\/today$/, () => import("./screens/today.js"), () => ({})],
+  [/^#\/walk\/(\d+)$/, () => import("./screens/walk.js"), (m) => ({ assignmentId: Number(m[1]) })],
+  [/^#\/door\/(\d+)\/(\d+)$/, () => import("./screens/door.js"), (m) => ({ assignmentId: Number(m[1]), doorId: Number(m[2]) })],
+  [/^#\/sync$/, () => import("./screens/syncscreen.js"), () => ({})],
 ];
 
 const screenEl = document.getElementById("screen");
@@ -29,6 +27,11 @@ let lastWalk = null;
 const lastDoors = new Map();
 let waitingWorker = null;
 let backFromDoor = false;
+// The walk list stays built (hidden) while one of its doors is open; back from the door only the
+// doors that changed meanwhile are redrawn.
+let kept = null;
+let keptScroll = 0;
+const changedDoors = new Set();
 
 const ctx = {
   navigate(hash) {
@@ -55,7 +58,13 @@ const ctx = {
   },
   setLastDoor(assignmentId, doorId) {
     lastDoors.set(assignmentId, doorId);
+    changedDoors.add(doorId);
     backFromDoor = true;
+  },
+  /** Doors whose last result changed (a knock, an undo, a pull): redraw them where the walk list shows them. */
+  doorsChanged(doorIds) {
+    for (const id of doorIds) changedDoors.add(id);
+    if (kept && screenEl.dataset.screen === "walk" && kept.isConnected) refreshKept();
   },
   lastDoor: (assignmentId) => lastDoors.get(assignmentId) ?? null,
   /** True once after a door was saved: the walk list then brings the next door into view. */
@@ -99,17 +108,33 @@ async function render({ keepScroll = false } = {}) {
   }
   const route = ROUTES.find(([pattern]) => pattern.test(hash)) || ROUTES[1];
   const params = route[2](hash.match(route[0]) || []);
+  const name = hash.split("/")[1] || "today";
   const scroll = window.scrollY;
+  const from = screenEl.dataset.screen;
+  if (name === "walk" && from === "door" && kept && kept.assignmentId === params.assignmentId && !keepScroll) {
+    await showKept(seq);
+    return;
+  }
   let content;
   try {
-    content = await route[1].render(ctx, params);
+    content = await (await route[1]()).render(ctx, params);
   } catch (error) {
     console.error(error);
     content = notice("error", t("error", { detail: error.message }));
   }
   if (seq !== renderSeq) return; // a newer navigation won
-  screenEl.replaceChildren(content);
-  screenEl.dataset.screen = hash.split("/")[1] || "today";
+  const keep = name === "door" && kept && kept.assignmentId === params.assignmentId && kept.isConnected;
+  if (keep) {
+    // Into a door from its walk list: the list stays, hidden, beside the door.
+    if (from === "walk") keptScroll = scroll;
+    kept.classList.add("kept-away");
+    screenEl.replaceChildren(kept, content);
+  } else {
+    screenEl.replaceChildren(content);
+    kept = name === "walk" && content.refresh ? content : null;
+    changedDoors.clear();
+  }
+  screenEl.dataset.screen = name;
   tabsEl.hidden = !token;
   statusEl.hidden = !token;
   renderTabs();
@@ -118,6 +143,27 @@ async function render({ keepScroll = false } = {}) {
     window.scrollTo(0, 0);
     screenEl.focus({ preventScroll: true });
   }
+  if (name === "walk" && ctx.backFromDoor()) requestAnimationFrame(() => content.bringNextIntoView?.());
+}
+
+/** Back from a door to its walk list: show the kept list, redraw the doors that changed. */
+async function showKept(seq) {
+  const list = kept;
+  screenEl.replaceChildren(list);
+  list.classList.remove("kept-away");
+  screenEl.dataset.screen = "walk";
+  renderTabs();
+  await refreshKept();
+  if (seq !== renderSeq) return;
+  window.scrollTo(0, keptScroll);
+  screenEl.focus({ preventScroll: true });
+  if (ctx.backFromDoor()) list.bringNextIntoView();
+}
+
+async function refreshKept() {
+  const ids = [...changedDoors];
+  changedDoors.clear();
+  if (!(await kept.refresh(ids))) await render({ keepScroll: true }); // the map: drawn again whole
 }
 
 function renderTabs() {
@@ -210,6 +256,7 @@ async function boot() {
     if (open && ended.some((a) => a.id === Number(open[1]))) ctx.navigate("#/today");
     else if (screenEl.dataset.screen === "today") ctx.rerender();
   });
+  sync.onDoorsChanged((ids) => ctx.doorsChanged(ids));
   statusEl.addEventListener("click", () => ctx.navigate("#/sync"));
   window.addEventListener("hashchange", () => {
     hideToastOnLeave();

@@ -19,8 +19,10 @@ export function groupByBuilding(doors) {
 }
 
 /** Units in a building in a natural order: 2 before 10, then letters. */
+const unitOrder = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
 export function compareUnits(a, b) {
-  return (a.unit || "").localeCompare(b.unit || "", undefined, { numeric: true, sensitivity: "base" });
+  return unitOrder.compare(a.unit || "", b.unit || "");
 }
 
 /** The street address of a building (its first door's, without the unit). */

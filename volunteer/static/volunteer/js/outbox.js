@@ -120,13 +120,12 @@ async function pushBatch(deviceId, batch) {
   let sent = 0;
   let attention = 0;
   await tx(["knocks"], "readwrite", async (s) => {
-    for (const receipt of answer.results || []) {
-      const knock = byId.get(receipt.id);
-      if (!knock) continue;
-      // Re-read: an undo cannot race a push (only pending knocks older than the window are sent), but be exact.
-      const stored = await req(s.knocks.get(receipt.id));
-      if (!stored) continue;
-      const settled = applyReceipt(stored, receipt);
+    const receipts = (answer.results || []).filter((receipt) => byId.has(receipt.id));
+    // Re-read them all at once (one by one cost a second for 500): a knock may have been discarded since.
+    const stored = await Promise.all(receipts.map((receipt) => req(s.knocks.get(receipt.id))));
+    for (const [i, receipt] of receipts.entries()) {
+      if (!stored[i]) continue;
+      const settled = applyReceipt(stored[i], receipt);
       if (settled.state === "sent") sent += 1;
       else if (settled.state !== "pending") attention += 1;
       s.knocks.put(settled);

@@ -170,8 +170,17 @@ export async function downloadedAssignments() {
 export async function walkFromPhone(id) {
   const assignment = await get("assignments", Number(id));
   if (!assignment) return null;
-  const doors = await tx(["doors"], "readonly", (s) => Promise.all(assignment.doorIds.map((doorId) => req(s.doors.get(doorId)))));
-  return { assignment, doors: doors.filter(Boolean) };
+  // One read of the store beats a thousand gets (the store holds only downloaded turfs).
+  const byId = new Map((await all("doors")).map((door) => [door.id, door]));
+  return { assignment, doors: assignment.doorIds.map((doorId) => byId.get(doorId)).filter(Boolean) };
+}
+
+/** One door of an assignment from this phone, with its place in the walk order: {assignment, door, index}. */
+export async function doorFromPhone(assignmentId, doorId) {
+  const assignment = await get("assignments", Number(assignmentId));
+  const index = assignment ? assignment.doorIds.indexOf(Number(doorId)) : -1;
+  if (index < 0) return { assignment, door: null, index };
+  return { assignment, door: await get("doors", Number(doorId)), index };
 }
 
 // --- Pull ---------------------------------------------------------------------------
@@ -198,6 +207,7 @@ export async function pull() {
 
 export async function applyPull(answer) {
   const ended = [];
+  const changed = new Set();
   await tx(["assignments", "doors", "kv"], "readwrite", async (s) => {
     const local = new Map((await req(s.assignments.getAll())).map((a) => [a.id, a]));
     const gone = new Set(answer.tombstones.assignments || []);
@@ -226,6 +236,7 @@ export async function applyPull(answer) {
       if (!wanted.has(door.id)) continue;
       const stored = await req(s.doors.get(door.id));
       s.doors.put({ ...(stored || {}), ...door, last_result: stored ? stored.last_result : null });
+      changed.add(door.id);
     }
     for (const attempt of answer.attempts) {
       const door = await req(s.doors.get(attempt.door));
@@ -234,6 +245,7 @@ export async function applyPull(answer) {
       if (last !== door.last_result) {
         door.last_result = last;
         s.doors.put(door);
+        changed.add(door.id);
       }
     }
     const droppedDoors = new Set(answer.tombstones.doors || []);
@@ -244,6 +256,7 @@ export async function applyPull(answer) {
       } else if (droppedPeople.size && door.people.some((p) => droppedPeople.has(p.id))) {
         door.people = door.people.filter((p) => !droppedPeople.has(p.id));
         s.doors.put(door);
+        changed.add(door.id);
       }
     }
     s.kv.put(answer.cursor, "cursor");
@@ -253,6 +266,14 @@ export async function applyPull(answer) {
     }
   });
   if (ended.length) for (const listener of endedListeners) listener(ended);
+  else if (changed.size) for (const listener of doorListeners) listener([...changed]);
+}
+
+const doorListeners = new Set();
+
+/** Called with door ids whose data or last result a pull changed (other canvassers' knocks). */
+export function onDoorsChanged(listener) {
+  doorListeners.add(listener);
 }
 
 const endedListeners = new Set();

@@ -8,16 +8,13 @@ import * as sync from "../sync.js";
 import { busy, h, toast } from "../ui.js";
 
 export async function render(ctx, { assignmentId, doorId }) {
-  const walk = await sync.walkFromPhone(assignmentId);
-  const door = walk && walk.doors.find((d) => d.id === Number(doorId));
+  const { assignment, door, index } = await sync.doorFromPhone(assignmentId, doorId);
   if (!door) {
-    ctx.navigate(walk ? `#/walk/${assignmentId}` : "#/today");
+    ctx.navigate(assignment ? `#/walk/${assignmentId}` : "#/today");
     return h("p", {}, t("loading"));
   }
   geo.watch();
-  const { assignment } = walk;
   const codes = orderedCodes(assignment.result_codes);
-  const index = walk.doors.indexOf(door);
   const last = door.last_result;
   const lastCode = last && assignment.result_codes.find((code) => code.code === last.result_code);
 
@@ -26,9 +23,9 @@ export async function render(ctx, { assignmentId, doorId }) {
     const [knock] = await outbox.recordKnocks([
       { door: door.id, assignment: assignment.id, person: null, support_level: null, answers: {}, notes: "", ...draft, ...(position || {}) },
     ]);
-    await sync.knockRecorded();
     ctx.setLastDoor(assignment.id, door.id);
     ctx.navigate(`#/walk/${assignment.id}`);
+    sync.knockRecorded(); // the status count and the send after Undo's window; the screen does not wait
     toast(t("saved", { result: label }), {
       ms: outbox.UNDO_MS,
       action: {
@@ -37,7 +34,7 @@ export async function render(ctx, { assignmentId, doorId }) {
           const undone = await outbox.undoKnocks([knock.id]);
           await sync.refreshCounts();
           toast(undone ? t("undone") : t("alreadySent"));
-          ctx.rerender();
+          ctx.doorsChanged([door.id]);
         },
       },
     });
@@ -67,7 +64,7 @@ export async function render(ctx, { assignmentId, doorId }) {
     "section.screen-door",
     { "data-door": door.id },
     h("a.back", { href: `#/walk/${assignment.id}` }, `← ${t("back")}`),
-    h("p.muted", {}, t("doorOf", { n: index + 1, total: walk.doors.length })),
+    h("p.muted", {}, t("doorOf", { n: index + 1, total: assignment.doorIds.length })),
     h("h1", {}, title),
     h("p.last", {}, last ? t("lastResult", { result: lastCode ? localized(lastCode, "label") : last.result_code, when: formatTime(last.at) }) : t("neverKnocked")),
     h("h2", {}, t("people")),

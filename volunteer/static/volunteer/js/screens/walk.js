@@ -4,11 +4,17 @@ import { formatTime, localized, t } from "../i18n.js";
 import { buildingAddress, filterDoors, groupByBuilding, isDone, nextDoor, progress } from "../model.js";
 import * as outbox from "../outbox.js";
 import * as geo from "../geo.js";
+import { getMany } from "../store.js";
 import * as sync from "../sync.js";
 import { busy, h, toast } from "../ui.js";
 
 const view = { filter: "remaining", mode: "list" };
 
+/**
+ * The walk list. The element it returns has `refresh(doorIds)`: the router keeps the list while a door
+ * is open and, back from it, redraws only that door's building, the progress and "Next door" (a
+ * 1,000-door list is not rebuilt for each knock).
+ */
 export async function render(ctx, { assignmentId }) {
   const walk = await sync.walkFromPhone(assignmentId);
   if (!walk) {
@@ -19,8 +25,6 @@ export async function render(ctx, { assignmentId }) {
   await ctx.rememberWalk(walk.assignment.id);
   const { assignment, doors } = walk;
   const codes = new Map(assignment.result_codes.map((code) => [code.code, code]));
-  const stats = progress(doors, assignment.result_codes);
-  const shown = filterDoors(doors, view.filter);
 
   const pick = (key) => (name) => {
     view[key] = name;
@@ -29,38 +33,57 @@ export async function render(ctx, { assignmentId }) {
   const filters = segmented(t("walkList"), ["remaining", "done", "all"], view.filter, pick("filter"));
   const modes = segmented(`${t("list")} / ${t("map")}`, ["list", "map"], view.mode, pick("mode"));
 
+  let list = null;
   let body;
   if (view.mode === "map") {
     const { turfMap } = await import("../map.js");
     body = turfMap({ polygon: assignment.turf.polygon, doors, onDoor: (door) => ctx.navigate(`#/door/${assignment.id}/${door.id}`) });
   } else {
-    body = doorList(ctx, assignment, shown, codes);
+    list = doorList(ctx, assignment, doors, codes);
+    body = list.element;
   }
 
-  const next = nextDoor(doors, ctx.lastDoor(assignment.id));
-  const nextButton = h(
-    "button.primary.wide",
-    { type: "button", disabled: !next, onclick: () => next && ctx.navigate(`#/door/${assignment.id}/${next.id}`) },
-    next ? `${t("nextDoor")}: ${next.address}` : t("noDoorsLeft"),
-  );
-  if (ctx.backFromDoor() && next && view.mode === "list") {
-    // Back from a door: bring the next door into view (after the router has scrolled to the top).
-    requestAnimationFrame(() => document.querySelector(`a.door-row[data-door="${next.id}"]`)?.scrollIntoView({ block: "center" }));
-  }
-  return h(
+  const progressText = h("span");
+  const progressBar = h("progress", { "aria-hidden": "true" });
+  const nextButton = h("button.primary.wide", { type: "button" });
+  let next = null;
+  nextButton.addEventListener("click", () => next && ctx.navigate(`#/door/${assignment.id}/${next.id}`));
+  const showProgress = () => {
+    const stats = progress(doors, assignment.result_codes);
+    progressText.textContent = t("progress", stats);
+    progressBar.max = stats.total || 1;
+    progressBar.value = stats.done;
+    next = nextDoor(doors, ctx.lastDoor(assignment.id));
+    nextButton.disabled = !next;
+    nextButton.textContent = next ? `${t("nextDoor")}: ${next.address}` : t("noDoorsLeft");
+  };
+  showProgress();
+
+  const element = h(
     "section.screen-walk",
     {},
     h("h1", {}, assignment.turf.name),
-    h(
-      "p.progress",
-      { "data-testid": "progress" },
-      t("progress", stats),
-      h("progress", { max: String(stats.total || 1), value: String(stats.done), "aria-hidden": "true" }),
-    ),
+    h("p.progress", { "data-testid": "progress" }, progressText, progressBar),
     h("div.toolbar", {}, filters, modes),
     body,
     h("div.bottom-actions", {}, nextButton),
   );
+  element.assignmentId = assignment.id;
+  element.refresh = async (doorIds) => {
+    if (!list) return false;
+    const fresh = await getMany("doors", doorIds);
+    for (const door of fresh) {
+      const index = door ? doors.findIndex((d) => d.id === door.id) : -1;
+      if (index >= 0) doors[index] = door;
+    }
+    list.redraw(doorIds);
+    showProgress();
+    return true;
+  };
+  element.bringNextIntoView = () => {
+    if (next && list) element.querySelector(`a.door-row[data-door="${next.id}"]`)?.scrollIntoView({ block: "center" });
+  };
+  return element;
 }
 
 /** A row of toggle buttons, the chosen one pressed (aria-pressed, and underlined: not by colour alone). */
@@ -72,24 +95,66 @@ function segmented(label, names, chosen, onPick) {
   );
 }
 
+/** The buildings in walk order, each drawn from its doors as they are now and the filter; `redraw(doorIds)` redraws theirs. */
 function doorList(ctx, assignment, doors, codes) {
-  const list = h("ol.buildings", { "aria-label": t("walkList") });
-  if (!doors.length) list.append(h("li.empty", {}, view.filter === "remaining" ? t("noDoorsLeft") : "—"));
-  for (const group of groupByBuilding(doors)) {
-    const first = group.doors[0];
-    const item = h("li.building", { "data-building": group.key });
-    if (group.isMultiUnit) {
-      const remaining = group.doors.filter((door) => !isDone(door));
-      const header = h("div.building-head", {}, h("h2", {}, buildingAddress(first)), h("span.muted", {}, t("unitsInBuilding", { n: group.doors.length })));
-      if (remaining.length > 1) header.append(nobodyHomeButton(ctx, assignment, remaining, codes));
-      item.append(header);
-    }
-    const doorsList = h("ul.doors");
-    for (const door of group.doors) doorsList.append(doorRow(assignment, door, codes, group.isMultiUnit));
-    item.append(doorsList);
-    list.append(item);
+  const element = h("ol.buildings", { "aria-label": t("walkList") });
+  const empty = h("li.empty", {}, view.filter === "remaining" ? t("noDoorsLeft") : "—");
+  const groups = groupByBuilding(doors);
+  const groupOf = new Map();
+  const items = groups.map((group, index) => {
+    for (const door of group.doors) groupOf.set(door.id, index);
+    return building(ctx, assignment, group, codes);
+  });
+  const byId = () => new Map(doors.map((door) => [door.id, door]));
+  const showEmpty = () => {
+    const any = items.some(Boolean);
+    if (!any && !empty.isConnected) element.append(empty);
+    if (any) empty.remove();
+  };
+  for (const item of items) if (item) element.append(item);
+  showEmpty();
+  return {
+    element,
+    redraw(doorIds) {
+      const current = byId();
+      for (const index of new Set(doorIds.map((id) => groupOf.get(id)).filter((i) => i !== undefined))) {
+        const group = groups[index];
+        group.doors = group.doors.map((door) => current.get(door.id) || door);
+        const item = building(ctx, assignment, group, codes);
+        const old = items[index];
+        if (old && item) old.replaceWith(item);
+        else if (old) old.remove();
+        else if (item) {
+          const after = items.slice(index + 1).find(Boolean);
+          element.insertBefore(item, after || null);
+        }
+        items[index] = item;
+      }
+      showEmpty();
+    },
+  };
+}
+
+/** One building's item, or null when the filter leaves none of its doors. */
+function building(ctx, assignment, group, codes) {
+  const shown = filterDoors(group.doors, view.filter);
+  if (!shown.length) return null;
+  const item = h("li.building", { "data-building": group.key });
+  if (group.isMultiUnit) {
+    const remaining = group.doors.filter((door) => !isDone(door));
+    const header = h(
+      "div.building-head",
+      {},
+      h("h2", {}, buildingAddress(group.doors[0])),
+      h("span.muted", {}, t("unitsInBuilding", { n: group.doors.length })),
+    );
+    if (remaining.length > 1) header.append(nobodyHomeButton(ctx, assignment, remaining, codes));
+    item.append(header);
   }
-  return list;
+  const doorsList = h("ul.doors");
+  for (const door of shown) doorsList.append(doorRow(assignment, door, codes, group.isMultiUnit));
+  item.append(doorsList);
+  return item;
 }
 
 function doorRow(assignment, door, codes, inBuilding) {
@@ -123,8 +188,8 @@ function nobodyHomeButton(ctx, assignment, doors, codes) {
       const knocks = await outbox.recordKnocks(
         doors.map((door) => ({ door: door.id, assignment: assignment.id, person: null, result: notHome.code, answers: {}, notes: "", support_level: null, ...(position || {}) })),
       );
-      await sync.knockRecorded();
-      ctx.rerender();
+      sync.knockRecorded();
+      ctx.doorsChanged(doors.map((door) => door.id));
       toast(t("nobodyHomeSaved", { n: knocks.length }), {
         ms: outbox.UNDO_MS,
         action: {
@@ -133,7 +198,7 @@ function nobodyHomeButton(ctx, assignment, doors, codes) {
             await outbox.undoKnocks(knocks.map((k) => k.id));
             await sync.refreshCounts();
             toast(t("undone"));
-            ctx.rerender();
+            ctx.doorsChanged(doors.map((door) => door.id));
           },
         },
       });
