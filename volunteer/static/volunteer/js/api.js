@@ -9,6 +9,11 @@ export function setToken(value) {
   token = value || null;
 }
 
+/** Logged in on this phone (the token read from IndexedDB at start-up, or given at login). */
+export function hasToken() {
+  return token !== null;
+}
+
 /** Called once when the server says the token is no good (expired, revoked): the app asks to log in again. */
 export function setAuthLostHandler(handler) {
   onAuthLost = handler;

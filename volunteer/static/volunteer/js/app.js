@@ -1,6 +1,6 @@
 // app: start-up, the hash router, the tabs, the sync status in view, and the "new version" offer.
 
-import { api, setAuthLostHandler, setToken } from "./api.js";
+import { api, hasToken, setAuthLostHandler, setToken } from "./api.js";
 import { defaultLanguage, formatTime, setLanguage, setTimeZone, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { clearAccount, kv } from "./store.js";
@@ -51,10 +51,10 @@ const ctx = {
     renderTabs();
     render({ keepScroll: true });
   },
-  async rememberWalk(id) {
+  rememberWalk(id) {
     lastWalk = id;
-    await kv.set("lastWalk", id);
     renderTabs();
+    kv.set("lastWalk", id).catch(() => {}); // for the Walk list tab after a restart; nothing waits for it
   },
   setLastDoor(assignmentId, doorId) {
     lastDoors.set(assignmentId, doorId);
@@ -96,7 +96,7 @@ const ctx = {
 
 async function render({ keepScroll = false } = {}) {
   const seq = ++renderSeq;
-  const token = await kv.get("token");
+  const token = hasToken();
   let hash = location.hash || "#/today";
   if (!token && hash !== "#/login") {
     location.replace("#/login");

@@ -22,7 +22,7 @@ export async function render(ctx, { assignmentId }) {
     return h("p", {}, t("loading"));
   }
   geo.watch();
-  await ctx.rememberWalk(walk.assignment.id);
+  ctx.rememberWalk(walk.assignment.id);
   const { assignment, doors } = walk;
   const codes = new Map(assignment.result_codes.map((code) => [code.code, code]));
 
@@ -168,13 +168,9 @@ function doorRow(assignment, door, codes, inBuilding) {
       "a.door-row",
       { href: `#/door/${assignment.id}/${door.id}`, "data-door": door.id, "data-done": String(Boolean(last)) },
       h("span.door-mark", { "aria-hidden": "true" }, last ? "✓" : "○"),
-      h(
-        "span.door-text",
-        {},
-        h("span.door-address", {}, title),
-        door.people.length ? h("span.door-people", {}, door.people.map((p) => `${p.first_name} ${p.last_name}`).join(", ")) : null,
-        h("span.door-last", {}, last ? `${code ? localized(code, "label") : last.result_code} · ${formatTime(last.at)}` : t("neverKnocked")),
-      ),
+      h("span.door-address", {}, title),
+      door.people.length ? h("span.door-people", {}, door.people.map((p) => `${p.first_name} ${p.last_name}`).join(", ")) : null,
+      h("span.door-last", {}, last ? `${code ? localized(code, "label") : last.result_code} · ${formatTime(last.at)}` : t("neverKnocked")),
     ),
   );
 }
