@@ -125,10 +125,19 @@ async function render({ keepScroll = false } = {}) {
   if (seq !== renderSeq) return; // a newer navigation won
   const keep = name === "door" && kept && kept.assignmentId === params.assignmentId && kept.isConnected;
   if (keep) {
-    // Into a door from its walk list: the list stays, hidden, beside the door.
+    // Into a door from its walk list: the door opens over the list, which stays as it is (inert:
+    // not focusable, not read out) so that nothing of its 1,000 rows is styled or laid out again.
     if (from === "walk") keptScroll = scroll;
-    kept.classList.add("kept-away");
-    screenEl.replaceChildren(kept, content);
+    kept.inert = true;
+    content.classList.add("over-list");
+    onlyKept();
+    screenEl.append(content);
+    placeOverlay();
+    screenEl.dataset.screen = name;
+    renderTabs();
+    content.scrollTop = 0;
+    content.focus({ preventScroll: true });
+    return;
   } else {
     screenEl.replaceChildren(content);
     kept = name === "walk" && content.refresh ? content : null;
@@ -149,15 +158,27 @@ async function render({ keepScroll = false } = {}) {
 /** Back from a door to its walk list: show the kept list, redraw the doors that changed. */
 async function showKept(seq) {
   const list = kept;
-  screenEl.replaceChildren(list);
-  list.classList.remove("kept-away");
+  onlyKept();
+  list.inert = false;
   screenEl.dataset.screen = "walk";
   renderTabs();
   await refreshKept();
   if (seq !== renderSeq) return;
-  window.scrollTo(0, keptScroll);
+  if (window.scrollY !== keptScroll) window.scrollTo(0, keptScroll);
   screenEl.focus({ preventScroll: true });
   if (ctx.backFromDoor()) list.bringNextIntoView();
+}
+
+/** An open door's overlay starts under the top bar (whose height grows with the update offer). */
+function placeOverlay() {
+  const overlay = screenEl.querySelector(".over-list");
+  if (overlay) overlay.style.top = `${document.querySelector(".topbar").getBoundingClientRect().height}px`;
+}
+
+/** Take everything but the kept list out of the screen, without moving the list (moving it lays it out anew). */
+function onlyKept() {
+  for (const child of [...screenEl.children]) if (child !== kept) child.remove();
+  if (!kept.isConnected) screenEl.append(kept);
 }
 
 async function refreshKept() {
@@ -231,7 +252,8 @@ function showUpdateOffer() {
     },
   }, t("update"));
   const banner = h("div#update-banner.update-banner", { role: "status" }, h("span", {}, t("updateReady")), button);
-  document.getElementById("app").insertBefore(banner, screenEl);
+  document.querySelector(".topbar").append(banner); // in the bar that stays on top, over an open door too
+  placeOverlay();
 }
 
 async function boot() {

@@ -62,7 +62,7 @@ export async function render(ctx, { assignmentId, doorId }) {
   const title = door.unit ? `${buildingAddress(door)}, ${door.unit_type || "#"} ${door.unit}` : door.address;
   return h(
     "section.screen-door",
-    { "data-door": door.id },
+    { "data-door": door.id, tabindex: "-1" },
     h("a.back", { href: `#/walk/${assignment.id}` }, `← ${t("back")}`),
     h("p.muted", {}, t("doorOf", { n: index + 1, total: assignment.doorIds.length })),
     h("h1", {}, title),
