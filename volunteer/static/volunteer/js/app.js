@@ -30,7 +30,6 @@ let backFromDoor = false;
 // The walk list stays built (hidden) while one of its doors is open; back from the door only the
 // doors that changed meanwhile are redrawn.
 let kept = null;
-let keptScroll = 0;
 const changedDoors = new Set();
 
 const ctx = {
@@ -109,7 +108,8 @@ async function render({ keepScroll = false } = {}) {
   const route = ROUTES.find(([pattern]) => pattern.test(hash)) || ROUTES[1];
   const params = route[2](hash.match(route[0]) || []);
   const name = hash.split("/")[1] || "today";
-  const scroll = window.scrollY;
+  // Read only where needed: reading it makes the browser lay out a page that has just changed.
+  const scroll = keepScroll ? window.scrollY : 0;
   const from = screenEl.dataset.screen;
   if (name === "walk" && from === "door" && kept && kept.assignmentId === params.assignmentId && !keepScroll) {
     await showKept(seq);
@@ -125,11 +125,13 @@ async function render({ keepScroll = false } = {}) {
   if (seq !== renderSeq) return; // a newer navigation won
   const keep = name === "door" && kept && kept.assignmentId === params.assignmentId && kept.isConnected;
   if (keep) {
-    // Into a door from its walk list: the door opens over the list, which stays as it is (inert:
-    // not focusable, not read out) so that nothing of its 1,000 rows is styled or laid out again.
-    if (from === "walk") keptScroll = scroll;
-    kept.inert = true;
+    // Into a door from its walk list: the door opens over the list as a modal dialog, and the list
+    // stays exactly as it is, so that none of its 1,000 rows is styled or laid out again (marking
+    // the list inert cost a restyle of every row: 90 ms a tap on a slow phone).
     content.classList.add("over-list");
+    content.setAttribute("role", "dialog");
+    content.setAttribute("aria-modal", "true");
+    content.setAttribute("aria-label", content.querySelector("h1")?.textContent || "");
     onlyKept();
     screenEl.append(content);
     placeOverlay();
@@ -155,24 +157,26 @@ async function render({ keepScroll = false } = {}) {
   if (name === "walk" && ctx.backFromDoor()) requestAnimationFrame(() => content.bringNextIntoView?.());
 }
 
-/** Back from a door to its walk list: show the kept list, redraw the doors that changed. */
+/** Back from a door to its walk list: close the door over it, redraw the doors that changed. The
+ * page's scroll is the list's own (the door scrolled in its overlay), so nothing moves. */
 async function showKept(seq) {
-  const list = kept;
   onlyKept();
-  list.inert = false;
   screenEl.dataset.screen = "walk";
   renderTabs();
   await refreshKept();
   if (seq !== renderSeq) return;
-  if (window.scrollY !== keptScroll) window.scrollTo(0, keptScroll);
-  screenEl.focus({ preventScroll: true });
-  if (ctx.backFromDoor()) list.bringNextIntoView();
+  // Bring the next door into view once the list is painted (no forced layout on the way back).
+  if (ctx.backFromDoor()) requestAnimationFrame(() => setTimeout(() => kept.bringNextIntoView(), 0));
 }
 
 /** An open door's overlay starts under the top bar (whose height grows with the update offer). */
+let barHeight = null; // measured once, and again when the update offer changes it
+
 function placeOverlay() {
   const overlay = screenEl.querySelector(".over-list");
-  if (overlay) overlay.style.top = `${document.querySelector(".topbar").getBoundingClientRect().height}px`;
+  if (!overlay) return;
+  if (barHeight === null) barHeight = document.querySelector(".topbar").offsetHeight;
+  overlay.style.top = `${barHeight}px`;
 }
 
 /** Take everything but the kept list out of the screen, without moving the list (moving it lays it out anew). */
@@ -253,6 +257,7 @@ function showUpdateOffer() {
   }, t("update"));
   const banner = h("div#update-banner.update-banner", { role: "status" }, h("span", {}, t("updateReady")), button);
   document.querySelector(".topbar").append(banner); // in the bar that stays on top, over an open door too
+  barHeight = null;
   placeOverlay();
 }
 

@@ -81,7 +81,10 @@ export async function render(ctx, { assignmentId }) {
     return true;
   };
   element.bringNextIntoView = () => {
-    if (next && list) element.querySelector(`a.door-row[data-door="${next.id}"]`)?.scrollIntoView({ block: "center" });
+    const row = next && list && element.querySelector(`a.door-row[data-door="${next.id}"]`);
+    if (!row) return;
+    row.focus({ preventScroll: true }); // where a keyboard or a screen reader goes on from
+    row.scrollIntoView({ block: "center" });
   };
   return element;
 }
@@ -184,7 +187,7 @@ function nobodyHomeButton(ctx, assignment, doors, codes) {
       const knocks = await outbox.recordKnocks(
         doors.map((door) => ({ door: door.id, assignment: assignment.id, person: null, result: notHome.code, answers: {}, notes: "", support_level: null, ...(position || {}) })),
       );
-      sync.knockRecorded();
+      sync.knockRecorded(knocks.length);
       ctx.doorsChanged(doors.map((door) => door.id));
       toast(t("nobodyHomeSaved", { n: knocks.length }), {
         ms: outbox.UNDO_MS,
