@@ -30,12 +30,16 @@ let backFromDoor = false;
 // The walk list stays built (hidden) while one of its doors is open; back from the door only the
 // doors that changed meanwhile are redrawn.
 let kept = null;
-const changedDoors = new Set();
+const changedDoors = new Map(); // door id -> the door as stored, or null: read it again
 
 const ctx = {
   navigate(hash) {
-    if (location.hash === hash) render();
-    else location.hash = hash;
+    // pushState and draw now: going through "hashchange" would wait for another task.
+    if (location.hash !== hash) {
+      history.pushState(null, "", hash);
+      hideToastOnLeave();
+    }
+    render();
   },
   rerender: () => render({ keepScroll: true }),
   async loggedIn(profile) {
@@ -55,14 +59,15 @@ const ctx = {
     renderTabs();
     kv.set("lastWalk", id).catch(() => {}); // for the Walk list tab after a restart; nothing waits for it
   },
-  setLastDoor(assignmentId, doorId) {
+  /** A knock was saved at `door` (as it is now stored): back on the walk list, it is redrawn without a read. */
+  setLastDoor(assignmentId, doorId, door = null) {
     lastDoors.set(assignmentId, doorId);
-    changedDoors.add(doorId);
+    changedDoors.set(doorId, door);
     backFromDoor = true;
   },
   /** Doors whose last result changed (a knock, an undo, a pull): redraw them where the walk list shows them. */
   doorsChanged(doorIds) {
-    for (const id of doorIds) changedDoors.add(id);
+    for (const id of doorIds) changedDoors.set(id, null);
     if (kept && screenEl.dataset.screen === "walk" && kept.isConnected) refreshKept();
   },
   lastDoor: (assignmentId) => lastDoors.get(assignmentId) ?? null,
@@ -186,9 +191,9 @@ function onlyKept() {
 }
 
 async function refreshKept() {
-  const ids = [...changedDoors];
+  const changed = [...changedDoors.entries()];
   changedDoors.clear();
-  if (!(await kept.refresh(ids))) await render({ keepScroll: true }); // the map: drawn again whole
+  if (!(await kept.refresh(changed))) await render({ keepScroll: true }); // the map: drawn again whole
 }
 
 function renderTabs() {

@@ -24,6 +24,8 @@ export async function recordKnocks(drafts) {
     for (const knock of knocks) {
       const door = await req(s.doors.get(knock.door));
       if (door) {
+        // For the screen to redraw the door without reading it again; not enumerable, so not stored.
+        Object.defineProperty(knock, "doorAfter", { value: door, enumerable: false });
         knock.previousResult = door.last_result || null;
         door.last_result = laterResult(door.last_result, { result_code: knock.result, at: knock.recorded_at, mine: true });
         s.doors.put(door);

@@ -23,7 +23,7 @@ export async function render(ctx, { assignmentId, doorId }) {
     const [knock] = await outbox.recordKnocks([
       { door: door.id, assignment: assignment.id, person: null, support_level: null, answers: {}, notes: "", ...draft, ...(position || {}) },
     ]);
-    ctx.setLastDoor(assignment.id, door.id);
+    ctx.setLastDoor(assignment.id, door.id, knock.doorAfter);
     ctx.navigate(`#/walk/${assignment.id}`);
     sync.knockRecorded(); // the status count and the send after Undo's window; the screen does not wait
     toast(t("saved", { result: label }), {

@@ -69,14 +69,16 @@ export async function render(ctx, { assignmentId }) {
     h("div.bottom-actions", {}, nextButton),
   );
   element.assignmentId = assignment.id;
-  element.refresh = async (doorIds) => {
+  // changed: [[door id, the door as stored or null]]; the nulls are read from IndexedDB.
+  element.refresh = async (changed) => {
     if (!list) return false;
-    const fresh = await getMany("doors", doorIds);
+    const unknown = changed.filter(([, door]) => !door).map(([id]) => id);
+    const fresh = [...changed.map(([, door]) => door).filter(Boolean), ...(unknown.length ? await getMany("doors", unknown) : [])];
     for (const door of fresh) {
       const index = door ? doors.findIndex((d) => d.id === door.id) : -1;
       if (index >= 0) doors[index] = door;
     }
-    list.redraw(doorIds);
+    list.redraw(changed.map(([id]) => id));
     showProgress();
     return true;
   };
