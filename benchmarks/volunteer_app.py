@@ -256,6 +256,35 @@ RECORD_JS = """async ({ id, positions, mix }) => {
   return made.map((k) => k.id);
 }"""
 
+# The floor of "shown" on this page: a one-character change to the progress line, from the change to
+# the next frame (the same rule as the taps'), 30 times, with the walk list on screen.
+FRAME_FLOOR_JS = """async () => {
+  const line = document.querySelector("#screen .progress span");
+  const out = [];
+  for (let i = 0; i < 30; i += 1) {
+    const r = await window.__benchWait(() => { line.textContent += i % 2 ? "" : " "; }, () => true);
+    out.push(r.frame);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return out;
+}"""
+
+# The floor of going back to the list: a full-screen cover (like the door screen over the list) taken
+# away, from the removal to the next frame: the list under it painted again, nothing else changed.
+COVER_FLOOR_JS = """async () => {
+  const out = [];
+  for (let i = 0; i < 30; i += 1) {
+    const cover = document.createElement("div");
+    cover.className = "over-list";
+    cover.textContent = "cover";
+    document.getElementById("screen").append(cover);
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50)));
+    const r = await window.__benchWait(() => cover.remove(), () => true);
+    out.push(r.frame);
+  }
+  return out;
+}"""
+
 SAVE_ALONE_JS = """async ({ id, doorId }) => {
   const outbox = await import("/static/volunteer/js/outbox.js");
   const draft = { door: doorId, assignment: id, person: null, result: "not_home", answers: {}, notes: "",
@@ -698,10 +727,10 @@ def log_in_and_download(phone: Phone, base_url: str, assignment: int) -> int:
     page.wait_for_selector('#screen[data-screen="login"]')
     page.fill("#username", "carlos")
     page.fill("#password", PASSWORD)
-    page.click("form.login button[type=submit]")
+    page.tap("form.login button[type=submit]")
     page.wait_for_selector('#screen[data-screen="today"]')
     card = page.locator(f'article.card[data-assignment="{assignment}"]')
-    card.get_by_role("button", name="Download turf").click()
+    card.get_by_role("button", name="Download turf").tap()
     card.get_by_role("link", name="Open walk list").wait_for()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100)
     return page.evaluate(PRECACHED_JS)
@@ -757,7 +786,9 @@ def open_walk_list(phone: Phone, assignment: int, times: int) -> list[float]:
 def walk_list(phone: Phone, assignment: int, report: Report) -> list[float]:
     """Today → the walk list, filter All (set once: the walk screen keeps its filter while the page lives)."""
     phone.go(f"#/walk/{assignment}", "walk")
-    phone.page.locator(".screen-walk .segmented button").nth(2).click()
+    # Taps, not clicks, as a finger on a phone: a click leaves a mouse pointer hovering over the page,
+    # and the browser then hit-tests under it after every layout (17 ms a tap on a 1,000-row list).
+    phone.page.locator(".screen-walk .segmented button").nth(2).tap()
     phone.page.wait_for_selector('.screen-walk .segmented button:nth-child(3)[aria-pressed="true"]')
     frames = open_walk_list(phone, assignment, 5)
     parts = phone.page.evaluate(WALK_PARTS_JS, assignment)
@@ -778,6 +809,8 @@ def taps(phone: Phone, assignment: int, door_ids: list[int], report: Report, cou
     assert waiting == OUTBOX_BEFORE_TAPS, waiting
     half_done = open_walk_list(phone, assignment, 3)
     alone = page.evaluate(SAVE_ALONE_JS, {"id": assignment, "doorId": door_ids[-1]})
+    floor = page.evaluate(FRAME_FLOOR_JS)
+    cover = page.evaluate(COVER_FLOOR_JS)
 
     results, opens = [], []
     before = phone.metrics()
@@ -805,7 +838,9 @@ def taps(phone: Phone, assignment: int, door_ids: list[int], report: Report, cou
         "tap",
         f"tap on a result code, {OUTBOX_BEFORE_TAPS:,} waiting: p95 of {count}",
         f"{ms(p95)} (median {ms(median(frames))}, max {ms(max(frames))})",
-        f"one knock saved alone: median {ms(median(alone))}, p95 {ms(percentile(alone, 0.95))}",
+        f"one knock saved alone: median {ms(median(alone))}, p95 {ms(percentile(alone, 0.95))}; "
+        f"a one-character change shown: median {ms(median(floor))}, p95 {ms(percentile(floor, 0.95))}; "
+        f"a full-screen cover taken off the list: median {ms(median(cover))}, p95 {ms(percentile(cover, 0.95))}",
         f"p95 ≤ {GOAL_TAP_P95_MS} ms",
         p95 <= GOAL_TAP_P95_MS,
     )

@@ -157,26 +157,33 @@ function building(ctx, assignment, group, codes) {
     item.append(header);
   }
   const doorsList = h("ul.doors");
-  for (const door of shown) doorsList.append(doorRow(assignment, door, codes, group.isMultiUnit));
+  // Rows as markup, parsed by the browser in one go: building a thousand rows node by node
+  // was the largest part of showing a 1,000-door list on a slow phone.
+  doorsList.innerHTML = shown.map((door) => doorRow(assignment, door, codes, group.isMultiUnit)).join("");
   item.append(doorsList);
   return item;
 }
 
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** Text made safe to put in markup (names and addresses come from imported files). */
+function escape(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/** One door's row, as markup (every value escaped). */
 function doorRow(assignment, door, codes, inBuilding) {
   const last = door.last_result;
   const code = last && codes.get(last.result_code);
   const title = inBuilding && door.unit ? `${door.unit_type || "#"} ${door.unit}`.trim() : door.address;
-  return h(
-    "li",
-    {},
-    h(
-      "a.door-row",
-      { href: `#/door/${assignment.id}/${door.id}`, "data-door": door.id, "data-done": String(Boolean(last)) },
-      h("span.door-mark", { "aria-hidden": "true" }, last ? "✓" : "○"),
-      h("span.door-address", {}, title),
-      door.people.length ? h("span.door-people", {}, door.people.map((p) => `${p.first_name} ${p.last_name}`).join(", ")) : null,
-      h("span.door-last", {}, last ? `${code ? localized(code, "label") : last.result_code} · ${formatTime(last.at)}` : t("neverKnocked")),
-    ),
+  const people = door.people.map((p) => `${p.first_name} ${p.last_name}`).join(", ");
+  const lastText = last ? `${code ? localized(code, "label") : last.result_code} · ${formatTime(last.at)}` : t("neverKnocked");
+  return (
+    `<li><a class="door-row" href="#/door/${Number(assignment.id)}/${Number(door.id)}" data-door="${Number(door.id)}" ` +
+    `data-done="${Boolean(last)}"><span class="door-mark" aria-hidden="true">${last ? "✓" : "○"}</span>` +
+    `<span class="door-address">${escape(title)}</span>` +
+    (people ? `<span class="door-people">${escape(people)}</span>` : "") +
+    `<span class="door-last">${escape(lastText)}</span></a></li>`
   );
 }
 
