@@ -141,7 +141,7 @@ INIT_JS = """
   const marks = (window.__bench = { screens: {} });
   const ready = (el, name) => {
     if (name === "login") return el.querySelector("form.login input#username");
-    if (name === "walk") return el.querySelector("a.door-row, li.empty");
+    if (name === "walk") return el.querySelector("a.door-row, .empty");
     return el.firstElementChild;
   };
   const note = () => {

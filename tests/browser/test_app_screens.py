@@ -170,7 +170,7 @@ def test_axe_finds_no_serious_violation_on_any_screen(app_world, phone):
     page.wait_for_selector("svg.turf-map")
     assert_accessible(phone, "walk list, map")
     page.locator(".screen-walk .segmented button", has_text="List").click()
-    page.wait_for_selector("ol.buildings")
+    page.wait_for_selector(".buildings")
 
     door = app_world.doors[0]
     person = app_world.people[door.pk][0]
@@ -316,7 +316,7 @@ def test_the_app_fits_a_360_px_screen_with_big_targets_and_main_actions_low(app_
         assert_no_sideways_scroll(phone, f"map ({language})")
         assert_tap_targets(phone, f"map ({language})")
         page.locator(".screen-walk .segmented button").nth(3).click()  # List
-        page.wait_for_selector("ol.buildings")
+        page.wait_for_selector(".buildings")
 
         unit = next(iter(app_world.buildings.values()))[0]
         open_door(phone, unit.pk)

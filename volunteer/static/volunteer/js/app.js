@@ -170,8 +170,17 @@ async function showKept(seq) {
   renderTabs();
   await refreshKept();
   if (seq !== renderSeq) return;
-  // Bring the next door into view once the list is painted (no forced layout on the way back).
-  if (ctx.backFromDoor()) requestAnimationFrame(() => setTimeout(() => kept.bringNextIntoView(), 0));
+  // Bring the next door into view once the saved door has been shown: scrolling measures the list,
+  // and that need not hold up the confirmation.
+  if (ctx.backFromDoor()) afterPaint(() => kept.bringNextIntoView());
+}
+
+/** Run `work` when the browser is idle after the next paint (at most 300 ms later). */
+function afterPaint(work) {
+  requestAnimationFrame(() => {
+    if ("requestIdleCallback" in window) requestIdleCallback(work, { timeout: 300 });
+    else setTimeout(work, 50);
+  });
 }
 
 /** An open door's overlay starts under the top bar (whose height grows with the update offer). */
