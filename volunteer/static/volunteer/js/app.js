@@ -205,9 +205,14 @@ async function refreshKept() {
   if (!(await kept.refresh(changed))) await render({ keepScroll: true }); // the map: drawn again whole
 }
 
+let tabsDrawn = "";
+
 function renderTabs() {
   const current = location.hash.split("/")[1] || "today";
   const walkHref = lastWalk ? `#/walk/${lastWalk}` : "#/today";
+  const key = `${current}|${walkHref}|${t("today")}`;
+  if (key === tabsDrawn) return; // unchanged: a tap on a door should not lay out the tab bar again
+  tabsDrawn = key;
   const tab = (href, name, label) =>
     h("a.tab", { href, "aria-current": current === name || (name === "walk" && current === "door") ? "page" : null }, label);
   tabsEl.replaceChildren(tab("#/today", "today", t("today")), tab(walkHref, "walk", t("walkList")), tab("#/sync", "sync", t("sync")));
@@ -222,8 +227,12 @@ function showStatus(status) {
     attention: t("statusAttention", { n: status.count }),
   }[status.state];
   const symbol = { synced: "✓", waiting: "↑", syncing: "↻", offline: "⨯", attention: "⚠" }[status.state];
-  statusEl.dataset.state = status.state;
-  statusEl.replaceChildren(h("span.symbol", { "aria-hidden": "true" }, symbol), h("span.status-text", {}, text));
+  if (statusEl.dataset.state !== status.state || !statusEl.querySelector(".status-text")) {
+    statusEl.dataset.state = status.state;
+    statusEl.replaceChildren(h("span.symbol", { "aria-hidden": "true" }, symbol), h("span.status-text", {}, text));
+  } else {
+    statusEl.querySelector(".status-text").textContent = text; // a count changed: the text alone
+  }
   statusEl.setAttribute("aria-label", `${t("sync")}: ${text}`);
 }
 

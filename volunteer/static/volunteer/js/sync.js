@@ -94,8 +94,10 @@ export function syncNow({ force = false } = {}) {
 async function round(force) {
   if (!(await kv.get("token"))) return { ok: false };
   if (!navigator.onLine) {
+    // The counts are kept up to date by the knocks themselves: counting the outbox here would make
+    // a knock being saved wait for it (a read of a thousand waiting knocks every period).
     state.online = false;
-    await refreshCounts();
+    emit();
     schedule(jittered(PERIOD_MS)); // the "online" event starts a round as soon as the network is back
     return { ok: false, error: new NetworkError("offline") };
   }

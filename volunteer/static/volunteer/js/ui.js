@@ -35,19 +35,11 @@ export function toast(message, { action = null, ms = 4000 } = {}) {
   clearTimeout(toastTimer);
   box.replaceChildren(h("span.toast-text", {}, message));
   if (action) {
-    box.append(
-      h(
-        "button.toast-action",
-        {
-          type: "button",
-          onclick: async () => {
-            box.hidden = true;
-            await action.run();
-          },
-        },
-        action.label,
-      ),
-    );
+    const run = async () => {
+      box.hidden = true;
+      await action.run();
+    };
+    box.append(h("button.toast-action", { type: "button", onclick: run }, action.label));
   }
   box.hidden = false;
   toastTimer = setTimeout(() => {
