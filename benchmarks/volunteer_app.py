@@ -73,6 +73,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.browser.chromium import LAUNCH_ARGS as TEST_LAUNCH_ARGS  # noqa: E402  (the project, found above)
+
 BIN = Path(sys.executable).parent
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_NAME = "fieldops_bench_app"
@@ -101,17 +104,9 @@ OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThrou
 LOOPBACK = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
 CPU_SLOWDOWN = 4
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-]
+# The tests' flags, and no slowing of timers in a page that is not in front (the benchmark's pages
+# are never shown on a screen).
+LAUNCH_ARGS = [*TEST_LAUNCH_ARGS, "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
 
 # The benchmark's street grid, in Venice (Los Angeles).
 BASE_LAT, BASE_LNG = 33.9900, -118.4700

@@ -10,6 +10,19 @@ import os
 import shutil
 from collections.abc import Mapping
 
+# How Chromium is started, for the tests and benchmarks/volunteer_app.py alike: as root in a
+# container (no sandbox), with no GPU, and without the background calls to Google's services
+# that this machine's closed network refuses.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 # dev.py puts the Chromium it found here for pytest; empty means it found none.
 ENV = "FIELDOPS_CHROMIUM"
 HOW_TO_GET = "apt-get install chromium (Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium 156"

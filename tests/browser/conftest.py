@@ -37,7 +37,7 @@ from canvass.services import assignment_create, campaign_create_or_update, scrip
 from fieldops.models import Organization, Role
 from fieldops.services import device_token_create, member_add, organization_create
 from tests import factories as f
-from tests.browser.chromium import chromium_for_tests
+from tests.browser.chromium import LAUNCH_ARGS, chromium_for_tests
 from turf.addresses import NormalizedAddress
 from turf.models import Door, Person
 
@@ -48,16 +48,6 @@ VENICE = (33.9925, -118.4695)
 
 # Of olivia, carlos and oscar alike.
 PASSWORD = "walk-the-turf-1"
-
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 _CHROMIUM, _SKIP_REASON = chromium_for_tests()
 _PHONES = pytest.StashKey[list["Phone"]]()
