@@ -87,14 +87,6 @@ export async function del(store, key) {
   return tx([store], "readwrite", (s) => req(s[store].delete(key)));
 }
 
-export async function byIndex(store, index, value) {
-  return tx([store], "readonly", (s) => req(s[store].index(index).getAll(value)));
-}
-
-export async function countByIndex(store, index, value) {
-  return tx([store], "readonly", (s) => req(s[store].index(index).count(value)));
-}
-
 export const kv = {
   get: (key) => get("kv", key),
   set: (key, value) => put("kv", value, key),
