@@ -36,7 +36,7 @@ from canvass.models import (
     TurfDoor,
 )
 from fieldops.access import STAFF_ROLES, membership_for
-from turf.importers.doors import ADDRESS_FIELDS
+from turf.importers.door_columns import ADDRESS_FIELDS
 from turf.models import Door, Person
 
 

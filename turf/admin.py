@@ -21,8 +21,8 @@ from fieldops.admin_scoping import (
     scope_related,
 )
 from fieldops.models import Organization
+from turf.districting import door_placed_by_hand
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
-from turf.services import door_placed_by_hand
 
 
 def _polygon_svg(geojson: dict, size: int = 220) -> str:

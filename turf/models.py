@@ -163,7 +163,7 @@ class DoorDistrict(models.Model):
     clean partition (a few Venice points fall in two neighborhood councils).
 
     This table is derived data, recomputed from the doors' coordinates and the
-    districts' polygons (turf.services.door_districts_assign), and it is the
+    districts' polygons (turf.districting.door_districts_assign), and it is the
     largest one an import writes (a door per layer: 4 million rows for a
     million doors). So it has no database foreign keys: PostgreSQL checks
     each one per row at commit, which measured 39 s of a 70 s load of 2

@@ -14,9 +14,9 @@ from django.utils import timezone
 from tests import factories as f
 from tests.turf.test_import_districts import square
 from turf.bulk import bulk_insert
+from turf.districting import districts_for_layer_shapes, door_districts_assign
 from turf.importers.districts import import_districts
 from turf.models import District, Door, DoorDistrict
-from turf.services import districts_for_layer_shapes, door_districts_assign
 
 LA = Path(__file__).resolve().parents[2] / "data" / "la"
 
@@ -150,7 +150,7 @@ def test_only_the_given_layer_is_touched(org, council):
 
 
 def test_many_door_ids_are_handled_in_chunks(org, council, monkeypatch):
-    monkeypatch.setattr("turf.services.DOOR_IDS_CHUNK", 3)
+    monkeypatch.setattr("turf.districting.DOOR_IDS_CHUNK", 3)
     lngs = [-118.495, -118.49, -118.485, -118.48, -118.475, -118.47, -118.465, -118.4975, -118.4725, -118.4625]
     doors = [door(org, lng, 33.99) for lng in lngs]
     count = door_districts_assign(organization=org, door_ids=[d.pk for d in doors])
@@ -159,7 +159,7 @@ def test_many_door_ids_are_handled_in_chunks(org, council, monkeypatch):
 
 
 def test_all_doors_are_read_in_pages(org, council, monkeypatch):
-    monkeypatch.setattr("turf.services.ALL_DOORS_PAGE", 2)
+    monkeypatch.setattr("turf.districting.ALL_DOORS_PAGE", 2)
     doors = [door(org, -118.495 + i * 0.002, 33.99) for i in range(7)]
     progress: list[tuple[int, int | None]] = []
     count = door_districts_assign(organization=org, progress=lambda done, total, _: progress.append((done, total)))

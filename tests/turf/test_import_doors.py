@@ -14,7 +14,8 @@ from canvass.models import ContactAttempt
 from tests import factories as f
 from turf.importers.base import ImportAborted
 from turf.importers.districts import import_districts
-from turf.importers.doors import ColumnMapping, import_doors
+from turf.importers.door_columns import ColumnMapping
+from turf.importers.doors import import_doors
 from turf.models import District, Door, DoorDistrict, GeocodeQuality, Person
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "doors"

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from fieldops.models import Organization
 from fieldops.services import audit_log
+from turf.districting import door_districts_assign, organization_doors_lock
 from turf.geometry import GeometryError, bbox, polygon_from_geojson, to_geojson
 from turf.importers.base import (
     ImportAborted,
@@ -40,7 +41,6 @@ from turf.importers.base import (
     no_progress,
 )
 from turf.models import District, DistrictLayer
-from turf.services import door_districts_assign, organization_doors_lock
 
 # CRS names that mean WGS84 longitude/latitude. GeoJSON (RFC 7946) dropped the
 # "crs" member, but ArcGIS exports (the LA GeoHub files) still write CRS84.

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fieldops.commands import organization_or_error
 from turf.importers.base import ConsoleProgress, ImportAborted
-from turf.importers.doors import ColumnMapping, import_doors
+from turf.importers.door_columns import ColumnMapping
+from turf.importers.doors import import_doors
 
 
 class Command(BaseCommand):
