@@ -21,7 +21,7 @@ Then, in the same run, prints:
 - incremental: a 500-knock push on today's bucket, then enqueue and recompute
   (what the worker does after a push), median of 5;
 - dashboard: the admin page, median of 5 warm requests, and its query count,
-  (the count does not grow with the data: tests/canvass/test_dashboard.py).
+  (the count does not grow with the data: tests/canvass/stats/test_dashboard.py).
 Goals (issue 5): rebuild <= 2x raw, incremental < 200 ms, dashboard < 300 ms.
 Results: docs/performance.md.
 """
@@ -102,8 +102,9 @@ def run(args) -> None:  # type: ignore[no-untyped-def]
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from canvass import stats_services
     from canvass.models import Campaign, ContactAttempt, ResultCode, StatsDay, SurveyOption
+    from canvass.stats import queue as stats_queue
+    from canvass.stats import services as stats_services
     from fieldops.models import Membership, Role
     from turf.bulk import bulk_insert
     from turf.models import DoorDistrict
@@ -241,7 +242,7 @@ def run(args) -> None:  # type: ignore[no-untyped-def]
             with transaction.atomic():
                 bulk_insert(ContactAttempt, fields, batch)
             t = time.perf_counter()
-            stats_services.stats_enqueue(buckets={(campaign.pk, today)})
+            stats_queue.stats_enqueue(buckets={(campaign.pk, today)})
             stats_services.stats_aggregate()
             inc_times.append(time.perf_counter() - t)
     today_knocks = ContactAttempt.objects.filter(
@@ -261,7 +262,7 @@ def run(args) -> None:  # type: ignore[no-untyped-def]
             with transaction.atomic():
                 bulk_insert(ContactAttempt, fields, batch)
             t = time.perf_counter()
-            stats_services.stats_enqueue(buckets={(campaign.pk, d) for d in week})
+            stats_queue.stats_enqueue(buckets={(campaign.pk, d) for d in week})
             stats_services.stats_aggregate()
             late_times.append(time.perf_counter() - t)
     print(

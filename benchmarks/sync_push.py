@@ -46,8 +46,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
+    from canvass.campaigns.services import result_codes_ensure_standard
     from canvass.models import Assignment, AssignmentCanvasser, Campaign, Turf, TurfDoor
-    from canvass.services import result_codes_ensure_standard
     from fieldops.models import Membership, Organization
     from turf.models import Door
 

@@ -1,25 +1,11 @@
-"""Field-work API under /api/v1/ (see docs/api.md)."""
+"""Field-work API under /api/v1/ (see docs/api.md): each capability's routes."""
 
 from django.urls import include, path
 
-from canvass import apis
-
 urlpatterns = [
-    path("", include("canvass.turf_urls")),
-    path("", include("canvass.sync_urls")),
-    path("campaigns/", apis.CampaignListApi.as_view(), name="campaigns"),
-    path("shifts/", apis.ShiftListApi.as_view(), name="shifts"),
-    path("shifts/<int:shift_id>/", apis.ShiftDetailApi.as_view(), name="shift"),
-    path("shifts/<int:shift_id>/signup/", apis.ShiftSignupApi.as_view(), name="shift-signup"),
-    path("shifts/<int:shift_id>/cancel/", apis.ShiftCancelApi.as_view(), name="shift-cancel"),
-    path("shifts/<int:shift_id>/check-in/", apis.ShiftCheckInApi.as_view(), name="shift-check-in"),
-    path("shifts/<int:shift_id>/check-out/", apis.ShiftCheckOutApi.as_view(), name="shift-check-out"),
-    path("shifts/<int:shift_id>/roster/", apis.ShiftRosterApi.as_view(), name="shift-roster"),
-    path("shifts/<int:shift_id>/no-show/", apis.ShiftNoShowApi.as_view(), name="shift-no-show"),
-    path("assignments/", apis.AssignmentListApi.as_view(), name="assignments"),
-    path("assignments/<int:assignment_id>/", apis.AssignmentDetailApi.as_view(), name="assignment"),
-    path("assignments/<int:assignment_id>/end/", apis.AssignmentEndApi.as_view(), name="assignment-end"),
-    path("assignments/<int:assignment_id>/reassign/", apis.AssignmentReassignApi.as_view(), name="assignment-reassign"),
-    path("assignments/<int:assignment_id>/walk-list/", apis.WalkListApi.as_view(), name="walk-list"),
-    path("", include("canvass.stats_urls")),
+    path("", include("canvass.turfs.urls")),
+    path("", include("canvass.sync.urls")),
+    path("", include("canvass.campaigns.urls")),
+    path("", include("canvass.field.urls")),
+    path("", include("canvass.stats.urls")),
 ]

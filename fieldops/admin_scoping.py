@@ -375,3 +375,8 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         if ordering:
             queryset = queryset.order_by(*ordering)
         return [(obj.pk, str(obj)) for obj in queryset]
+
+
+def scoped_filter(field: str) -> tuple[str, type[ScopedRelatedFieldListFilter]]:
+    """A list_filter entry for a related field that offers only the user's organization's rows."""
+    return (field, ScopedRelatedFieldListFilter)

@@ -187,7 +187,7 @@ X_FRAME_OPTIONS = "DENY"
 # cache is not used for it: its incr is a read then a write, and concurrent
 # logins slipped through. "default" stays Django's per-process memory cache.
 # "shared" holds what every server process should compute once and share: the
-# campaign dashboard's rendered body (canvass/dashboard.py). In Redis when
+# campaign dashboard's rendered body (canvass/stats/dashboard.py). In Redis when
 # REDIS_URL is set, else the per-process memory cache (each process renders it).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CACHES["shared"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
@@ -291,7 +291,7 @@ LOGGING = {
 STATS_TASK_MIN_INTERVAL = env_int("STATS_TASK_MIN_INTERVAL", 10)
 # … and not before this many times the last task's duration has passed after it (0: no rest):
 # today's bucket is recomputed whole and grows with the day; this caps the worker's share of
-# a core at 1 / (1 + factor) while phones push (canvass/stats_services.py: stats_queue_rest).
+# a core at 1 / (1 + factor) while phones push (canvass/stats/services.py: stats_queue_rest).
 STATS_TASK_REST_FACTOR = env_int("STATS_TASK_REST_FACTOR", 3)
 # The campaign dashboard's figures are rendered once per campaign for this long (0: every request).
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 10)

@@ -25,8 +25,8 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from canvass.field.services import assignment_create  # noqa: E402
 from canvass.models import Assignment, Campaign, ResultCode, Turf, TurfDoor  # noqa: E402
-from canvass.services import assignment_create  # noqa: E402
 from fieldops.models import Membership, Organization, Role  # noqa: E402
 from fieldops.services import device_token_create  # noqa: E402
 

@@ -1,6 +1,6 @@
 """A simulated day of canvassing for the stats tests, and the oracle: the
 stats computed directly from the attempts in Python, independently of the
-SQL in canvass/stats_services.py."""
+SQL in canvass/stats/services.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections import defaultdict
 
 from django.utils import timezone
 
+from canvass.campaigns.services import result_codes_ensure_standard
 from canvass.models import ContactAttempt, ResultCode, StatsDay, StatsKind, SurveyOption, TurfDoor
-from canvass.services import result_codes_ensure_standard
 from tests import factories as f
 from turf.models import DoorDistrict
 

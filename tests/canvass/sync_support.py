@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from canvass.campaigns.services import result_codes_ensure_standard
 from canvass.models import SurveyOption, SurveyQuestion
-from canvass.services import result_codes_ensure_standard
 from tests import factories as f
 
 PUSH = "/api/v1/sync/push/"

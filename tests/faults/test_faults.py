@@ -34,8 +34,8 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
-from canvass import stats_services
 from canvass.models import ContactAttempt, StatsDay, StatsKind
+from canvass.stats import services as stats_services
 from tests import factories as f
 from tests.faults.proxy import FaultProxy
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from canvass.commands import campaign_or_error
-from canvass.turf_services import turfs_cut, validation_message
+from canvass.campaigns.commands import campaign_or_error
+from canvass.turfs.services import turfs_cut, validation_message
 from turf.importers.base import ConsoleProgress
 from turf.models import DistrictLayer
 

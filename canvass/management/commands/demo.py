@@ -16,10 +16,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from canvass.models import Turf
-from canvass.selectors import assignments_current_for
-from canvass.services import assignment_create, campaign_create_or_update, script_replace, shift_ensure
-from canvass.turf_services import turfs_cut
+from canvass.campaigns.services import campaign_create_or_update, script_replace
+from canvass.field.selectors import assignments_current_for
+from canvass.field.services import assignment_create, shift_ensure
+from canvass.turfs.models import Turf
+from canvass.turfs.services import turfs_cut
 from fieldops.models import Organization, Role
 from fieldops.services import member_add, organization_create
 from turf.importers.base import ConsoleProgress

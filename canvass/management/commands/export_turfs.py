@@ -9,8 +9,8 @@ from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from canvass.commands import campaign_or_error
-from canvass.turf_selectors import turf_export_rows
+from canvass.campaigns.commands import campaign_or_error
+from canvass.turfs.selectors import turf_export_rows
 from fieldops.services import audit_log
 
 COLUMNS = ["door_id", "source_id", "turf", "walk_order", "address", "city", "zip", "lat", "lng"]

@@ -14,8 +14,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from canvass import exports
-from canvass.models import Campaign
+from canvass.campaigns.models import Campaign
+from canvass.stats import exports
 
 
 def _date(value: str) -> dt.date:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from canvass.models import Campaign
-from canvass.stats_services import stats_rebuild
+from canvass.campaigns.models import Campaign
+from canvass.stats.services import stats_rebuild
 
 
 class Command(BaseCommand):

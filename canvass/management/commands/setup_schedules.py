@@ -16,7 +16,7 @@ from django_q.models import Schedule
 SCHEDULES = [
     {
         "name": "stats-aggregate",
-        "func": "canvass.tasks.stats_aggregate",
+        "func": "canvass.stats.tasks.stats_aggregate",
         "kwargs": "{'sweep': True}",
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,

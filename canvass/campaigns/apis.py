@@ -1,0 +1,23 @@
+"""Campaign API: the organization's campaigns, for organizers and team leads."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from canvass.campaigns.selectors import campaigns_of
+from canvass.campaigns.serializers import CampaignRefSerializer
+from fieldops.api.pagination import paginated_response
+from fieldops.api.permissions import IsStaffMember
+from fieldops.api.views import OrganizationTimeView
+
+
+class CampaignListApi(OrganizationTimeView):
+    """The organization's campaigns (for organizers and team leads)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(responses=CampaignRefSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return paginated_response(self, request, campaigns_of(request.user), CampaignRefSerializer)

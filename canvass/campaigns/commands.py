@@ -1,0 +1,19 @@
+"""Helpers shared by the canvass management commands."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from canvass.campaigns.models import Campaign
+
+
+def campaign_or_error(slug: str, org: str | None) -> Campaign:
+    campaigns = Campaign.objects.select_related("organization").filter(slug=slug)
+    if org:
+        campaigns = campaigns.filter(organization__slug=org)
+    found = list(campaigns[:2])
+    if not found:
+        raise CommandError(f"No campaign with the slug {slug!r}" + (f" in {org!r}" if org else "") + ".")
+    if len(found) > 1:
+        raise CommandError(f"Several organizations have a campaign {slug!r}: add --org SLUG.")
+    return found[0]

@@ -1,0 +1,267 @@
+"""Field-work API for phones and organizers: shifts, assignments, walk lists.
+
+Thin views: validate input, call one selector or service. Roles (see docs/api.md):
+admins and organizers manage (create shifts and assignments, end, reassign,
+mark no-shows); team leads read their organization's rosters, assignments and
+walk lists (as in the admin, where they view and do not change); every member,
+team leads and organizers included, signs up for shifts and works the
+assignments given to them.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from canvass.field import selectors, services
+from canvass.field.serializers import (
+    AssignmentInputSerializer,
+    AssignmentOutputSerializer,
+    CheckInInputSerializer,
+    NoShowInputSerializer,
+    ReassignInputSerializer,
+    RosterEntrySerializer,
+    ShiftInputSerializer,
+    ShiftOutputSerializer,
+    SignupOutputSerializer,
+    WalkListSerializer,
+)
+from fieldops.access import STAFF_ROLES, membership_for, organization_for
+from fieldops.api.errors import Conflict
+from fieldops.api.pagination import paginated_response
+from fieldops.api.params import query_id
+from fieldops.api.permissions import IsManager, IsMember, IsStaffMember, has_role
+from fieldops.api.views import OrganizationTimeView
+from fieldops.services import audit_log
+
+NOT_FOUND = OpenApiResponse(description="No such object of yours (missing and foreign alike).")
+
+
+# --- Shifts -------------------------------------------------------------------------
+
+
+class ShiftListApi(OrganizationTimeView):
+    """Upcoming shifts (not ended) of the organization with places left (GET, any member);
+    an organizer schedules one (POST)."""
+
+    def get_permissions(self):
+        return [IsManager()] if self.request.method == "POST" else [IsMember()]
+
+    @extend_schema(responses=ShiftOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return paginated_response(self, request, selectors.shifts_upcoming_for(request.user), ShiftOutputSerializer)
+
+    @extend_schema(request=ShiftInputSerializer, responses={201: ShiftOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = ShiftInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        shift = services.shift_create(
+            organization=organization_for(request.user), actor=request.user, **data.validated_data
+        )
+        return Response(
+            ShiftOutputSerializer(selectors.shift_for_user(request.user, shift.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ShiftDetailApi(OrganizationTimeView):
+    permission_classes = [IsMember]
+
+    @extend_schema(responses={200: ShiftOutputSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, shift_id: int) -> Response:
+        return Response(ShiftOutputSerializer(selectors.shift_for_user(request.user, shift_id)).data)
+
+
+class _SignupActionApi(OrganizationTimeView):
+    permission_classes = [IsMember]
+
+    def respond(self, shift, signup, code=status.HTTP_200_OK) -> Response:
+        shift.refresh_from_db(fields=["signup_count"])
+        return Response(SignupOutputSerializer(signup, context={"shift": shift}).data, status=code)
+
+
+class ShiftSignupApi(_SignupActionApi):
+    """Take a place on the shift (again after cancelling). 201 when a place was
+    taken, 200 when already signed up; 409 when the shift is full."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: SignupOutputSerializer,
+            200: SignupOutputSerializer,
+            409: OpenApiResponse(description="The shift is full."),
+            404: NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, shift_id: int) -> Response:
+        shift = selectors.shift_for_user(request.user, shift_id)
+        already = shift.my_status == "signed_up"
+        try:
+            signup = services.shift_signup(shift=shift, user=request.user)
+        except services.ShiftFullError:
+            raise Conflict("This shift is full.") from None
+        return self.respond(shift, signup, status.HTTP_200_OK if already else status.HTTP_201_CREATED)
+
+
+class ShiftCancelApi(_SignupActionApi):
+    """Give the place back (idempotent)."""
+
+    @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
+    def post(self, request: Request, shift_id: int) -> Response:
+        shift = selectors.shift_for_user(request.user, shift_id)
+        return self.respond(shift, services.shift_cancel(shift=shift, user=request.user))
+
+
+class ShiftCheckInApi(_SignupActionApi):
+    """Check in; with the phone's location the distance to the staging place is kept."""
+
+    @extend_schema(request=CheckInInputSerializer, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
+    def post(self, request: Request, shift_id: int) -> Response:
+        shift = selectors.shift_for_user(request.user, shift_id)
+        data = CheckInInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signup = services.shift_check_in(shift=shift, user=request.user, **data.validated_data)
+        return self.respond(shift, signup)
+
+
+class ShiftCheckOutApi(_SignupActionApi):
+    @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
+    def post(self, request: Request, shift_id: int) -> Response:
+        shift = selectors.shift_for_user(request.user, shift_id)
+        return self.respond(shift, services.shift_check_out(shift=shift, user=request.user))
+
+
+class ShiftRosterApi(OrganizationTimeView):
+    """Who signed up, cancelled, checked in (organizers and team leads)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(responses={200: RosterEntrySerializer(many=True), 404: NOT_FOUND})
+    def get(self, request: Request, shift_id: int) -> Response:
+        shift = selectors.shift_for_user(request.user, shift_id)
+        return paginated_response(self, request, selectors.shift_roster(shift), RosterEntrySerializer)
+
+
+class ShiftNoShowApi(OrganizationTimeView):
+    """Mark a signed-up volunteer who did not come (organizers); frees their place."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(request=NoShowInputSerializer, responses={200: RosterEntrySerializer, 404: NOT_FOUND})
+    def post(self, request: Request, shift_id: int) -> Response:
+        shift = selectors.shift_for_user(request.user, shift_id)
+        data = NoShowInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signup = services.shift_mark_no_show(shift=shift, user_id=data.validated_data["user"], actor=request.user)
+        return Response(RosterEntrySerializer(signup).data)
+
+
+# --- Assignments ----------------------------------------------------------------------
+
+
+class AssignmentListApi(OrganizationTimeView):
+    """GET: current assignments. A canvasser gets their own; organizers and team
+    leads get their organization's (?mine=1: only their own). POST (organizers):
+    give a turf to canvassers."""
+
+    def get_permissions(self):
+        return [IsManager()] if self.request.method == "POST" else [IsMember()]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("mine", bool, description="Organizers and team leads: only my own assignments."),
+            OpenApiParameter("turf", int, description="Only this turf's assignments."),
+        ],
+        responses=AssignmentOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        mine = request.query_params.get("mine", "").lower() in ("1", "true", "yes")
+        if has_role(user, STAFF_ROLES) and not mine:
+            membership = membership_for(user)
+            queryset = selectors.Assignment.objects.filter(
+                selectors.current_assignment_q(), organization_id=membership.organization_id
+            )
+        else:
+            queryset = selectors.assignments_current_for(user)
+        turf = query_id(request, "turf")
+        if turf is not None:
+            queryset = queryset.filter(turf_id=turf)
+        queryset = selectors.with_list_relations(queryset).order_by("starts_at", "id")
+        return paginated_response(self, request, queryset, AssignmentOutputSerializer, {"now": timezone.now()})
+
+    @extend_schema(request=AssignmentInputSerializer, responses={201: AssignmentOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = AssignmentInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_create(
+            organization=organization_for(request.user), actor=request.user, **data.validated_data
+        )
+        return Response(_assignment_output(request, assignment.pk), status=status.HTTP_201_CREATED)
+
+
+def _assignment_output(request: Request, assignment_id: int) -> dict:
+    assignment = selectors.with_list_relations(selectors.assignments_visible_to(request.user)).get(pk=assignment_id)
+    return AssignmentOutputSerializer(assignment, context={"now": timezone.now()}).data
+
+
+class AssignmentDetailApi(OrganizationTimeView):
+    permission_classes = [IsMember]
+
+    @extend_schema(responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, assignment_id: int) -> Response:
+        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        return Response(_assignment_output(request, assignment.pk))
+
+
+class AssignmentEndApi(OrganizationTimeView):
+    """End an assignment now (organizers). Idempotent: ending it again changes nothing."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(request=None, responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
+    def post(self, request: Request, assignment_id: int) -> Response:
+        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        services.assignment_end(assignment=assignment, actor=request.user)
+        return Response(_assignment_output(request, assignment.pk))
+
+
+class AssignmentReassignApi(OrganizationTimeView):
+    """Replace the canvassers of a current assignment (organizers)."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(request=ReassignInputSerializer, responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
+    def post(self, request: Request, assignment_id: int) -> Response:
+        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        data = ReassignInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        services.assignment_reassign(
+            assignment=assignment, canvassers=data.validated_data["canvassers"], actor=request.user
+        )
+        return Response(_assignment_output(request, assignment.pk))
+
+
+class WalkListApi(OrganizationTimeView):
+    """Everything a phone needs to walk the turf, in one response: the turf, the
+    script, the result codes and the doors in walk order with the people there
+    and the latest result at each. Reading it is written to the audit log."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(responses={200: WalkListSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, assignment_id: int) -> Response:
+        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        body = selectors.walk_list(assignment)
+        audit_log(
+            organization=organization_for(request.user),
+            actor=request.user,
+            action="walk_list.read",
+            obj=assignment,
+            turf_id=assignment.turf_id,
+            doors=len(body["doors"]),
+        )
+        return Response(body)

@@ -1,0 +1,276 @@
+"""Input and output shapes of the field-work API (plain Serializers, no ModelSerializer).
+
+Output datetimes are rendered in the active zone: API views activate the
+caller's organization's zone (fieldops.api.views.OrganizationTimeView).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from canvass.campaigns.models import Campaign
+from canvass.campaigns.serializers import CampaignRefSerializer, QuestionSerializer, ResultCodeSerializer
+from canvass.field.models import Shift, ShiftSignup
+from canvass.turfs.models import Turf
+from fieldops.access import membership_for
+
+
+class RefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField(source="get_full_name")
+
+
+# --- Shifts -----------------------------------------------------------------------
+
+
+class ShiftOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    campaign = CampaignRefSerializer(allow_null=True)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    location_name = serializers.CharField()
+    lat = serializers.FloatField(allow_null=True)
+    lng = serializers.FloatField(allow_null=True)
+    capacity = serializers.IntegerField()
+    signup_count = serializers.IntegerField()
+    places_left = serializers.SerializerMethodField()
+    my_status = serializers.SerializerMethodField(
+        help_text="The caller's sign-up: signed_up, cancelled, no_show, or null if never signed up."
+    )
+    my_checked_in_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="When the caller checked in to this shift; null until they do."
+    )
+    my_checked_out_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text="When the caller checked out of this shift; null until they do."
+    )
+
+    def get_places_left(self, shift: Shift) -> int:
+        return max(shift.capacity - shift.signup_count, 0)
+
+    def get_my_status(self, shift: Shift) -> str | None:
+        return getattr(shift, "my_status", None)
+
+
+class ShiftInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.none(), allow_null=True, required=False, default=None
+    )
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    location_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
+    lng = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
+    capacity = serializers.IntegerField(min_value=1, max_value=1000, default=10)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from canvass.campaigns.selectors import campaigns_of
+
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["campaign"].queryset = campaigns_of(request.user)
+
+
+class SignupOutputSerializer(serializers.Serializer):
+    shift = serializers.IntegerField(source="shift_id")
+    status = serializers.ChoiceField(choices=ShiftSignup.Status.choices)
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+    checked_out_at = serializers.DateTimeField(allow_null=True)
+    check_in_distance_m = serializers.FloatField(
+        allow_null=True, help_text="From where the phone checked in to the staging place."
+    )
+    places_left = serializers.SerializerMethodField()
+
+    def get_places_left(self, signup: ShiftSignup) -> int:
+        shift = self.context["shift"]
+        return max(shift.capacity - shift.signup_count, 0)
+
+
+class CheckInInputSerializer(serializers.Serializer):
+    lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
+    lng = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
+
+    def validate(self, attrs):
+        if (attrs["lat"] is None) != (attrs["lng"] is None):
+            raise serializers.ValidationError({"lat": "Give lat and lng together, or neither."})
+        return attrs
+
+
+class RosterEntrySerializer(serializers.Serializer):
+    user = UserRefSerializer()
+    status = serializers.CharField()
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+    checked_out_at = serializers.DateTimeField(allow_null=True)
+    check_in_distance_m = serializers.FloatField(allow_null=True)
+    signed_up_at = serializers.DateTimeField(source="created_at")
+
+
+class NoShowInputSerializer(serializers.Serializer):
+    user = serializers.IntegerField(min_value=1, help_text="The user id of the volunteer who did not come.")
+
+
+# --- Assignments --------------------------------------------------------------------
+
+
+class ShiftRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class TurfRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    door_count = serializers.IntegerField()
+
+
+class AssignmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    turf = TurfRefSerializer()
+    campaign = CampaignRefSerializer()
+    shift = ShiftRefSerializer(allow_null=True)
+    canvassers = serializers.SerializerMethodField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    is_current = serializers.SerializerMethodField()
+
+    def get_canvassers(self, assignment) -> list[dict]:
+        # members are prefetched (canvass.field.selectors.with_list_relations)
+        return [
+            {"id": m.user_id, "username": m.user.get_username(), "full_name": m.user.get_full_name()}
+            for m in assignment.members.all()
+        ]
+
+    def get_is_current(self, assignment) -> bool:
+        now = self.context["now"]
+        return assignment.ended_at is None and (assignment.ends_at is None or assignment.ends_at > now)
+
+
+def _scoped_users(request):
+    membership = membership_for(request.user)
+    users = get_user_model().objects.all()
+    if membership is None:
+        return users.none()
+    return users.filter(membership__organization_id=membership.organization_id)
+
+
+class AssignmentInputSerializer(serializers.Serializer):
+    """Foreign and missing ids answer alike: 'Invalid pk "7" - object does not exist.'"""
+
+    turf = serializers.PrimaryKeyRelatedField(queryset=Turf.objects.none())
+    canvassers = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.none(), many=True, allow_empty=False, help_text="User ids."
+    )
+    shift = serializers.PrimaryKeyRelatedField(queryset=Shift.objects.none(), allow_null=True, required=False)
+    starts_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Default: the shift's start, or now."
+    )
+    ends_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Default: the shift's end, or open until ended."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from canvass.field.selectors import shifts_visible_to
+
+        request = self.context.get("request")
+        if request is None:  # the schema generator
+            return
+        membership = membership_for(request.user)
+        self.fields["turf"].queryset = (
+            Turf.objects.filter(organization_id=membership.organization_id) if membership else Turf.objects.none()
+        )
+        self.fields["shift"].queryset = shifts_visible_to(request.user)
+        self.fields["canvassers"].child_relation.queryset = _scoped_users(request)
+
+    def validate_canvassers(self, value):
+        if len(value) > 50:
+            raise serializers.ValidationError("At most 50 canvassers.")
+        return value
+
+
+class ReassignInputSerializer(serializers.Serializer):
+    canvassers = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.none(), many=True, allow_empty=False, help_text="User ids."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.context.get("request") is not None:
+            self.fields["canvassers"].child_relation.queryset = _scoped_users(self.context["request"])
+
+    def validate_canvassers(self, value):
+        if len(value) > 50:
+            raise serializers.ValidationError("At most 50 canvassers.")
+        return value
+
+
+# --- The walk list (documents the shape canvass.field.selectors.walk_list builds) -----------
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+
+
+class LastResultSerializer(serializers.Serializer):
+    result_code = serializers.CharField(help_text="ResultCode.code of the latest knock in this campaign.")
+    at = serializers.DateTimeField(help_text="When it happened (corrected for the phone's clock).")
+
+
+class WalkListDoorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField(help_text="Place in the walk order, ascending.")
+    address = serializers.CharField(help_text='Display form: "123 1/2 N MAIN ST APT 4".')
+    number = serializers.CharField()
+    number_suffix = serializers.CharField()
+    pre_dir = serializers.CharField()
+    street_name = serializers.CharField()
+    street_type = serializers.CharField()
+    post_dir = serializers.CharField()
+    unit_type = serializers.CharField()
+    unit = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField()
+    zip = serializers.CharField()
+    building_key = serializers.CharField(help_text="Doors with the same key are in one building.")
+    lat = serializers.FloatField(allow_null=True)
+    lng = serializers.FloatField(allow_null=True)
+    people = PersonSerializer(many=True)
+    last_result = LastResultSerializer(allow_null=True)
+
+
+class WalkListAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    shift = serializers.IntegerField(allow_null=True)
+
+
+class WalkListTurfSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    polygon = serializers.JSONField(allow_null=True, help_text="GeoJSON geometry (WGS84).")
+    door_count = serializers.IntegerField()
+
+
+class WalkListSerializer(serializers.Serializer):
+    assignment = WalkListAssignmentSerializer()
+    turf = WalkListTurfSerializer()
+    campaign = CampaignRefSerializer()
+    script = QuestionSerializer(many=True)
+    result_codes = ResultCodeSerializer(many=True)
+    doors = WalkListDoorSerializer(many=True)

@@ -1,0 +1,106 @@
+"""The organizer's stats API: per district, day, turf and canvasser of a campaign.
+
+Read-only, for the organization's organizers, admins and team leads (a
+canvasser gets 403; another organization's campaign answers 404 like a
+missing one). Numbers come from the stats tables, minutes behind the street.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from canvass.campaigns.models import Campaign
+from canvass.stats import selectors as stats_selectors
+from canvass.stats.serializers import (
+    CanvasserStatsOutput,
+    DayStatsOutput,
+    DistrictQueryInput,
+    DistrictStatsOutput,
+    StatsQueryInput,
+    TurfQueryInput,
+    TurfStatsOutput,
+)
+from fieldops.access import get_scoped_or_404
+from fieldops.api.permissions import IsStaffMember
+from turf.models import DistrictLayer
+
+_RANGE = [
+    OpenApiParameter("date_from", str, description="first local day, YYYY-MM-DD"),
+    OpenApiParameter("date_to", str, description="last local day, YYYY-MM-DD"),
+]
+
+
+class IsStatsReader(IsStaffMember):
+    message = "Only the organization's organizers and team leads can read its stats."
+
+
+class _StatsApi(APIView):
+    permission_classes = [IsStatsReader]
+    input_class = StatsQueryInput
+
+    def campaign_and_params(self, request: Request, campaign_id: int) -> tuple[Campaign, dict]:
+        campaign = get_scoped_or_404(Campaign.objects.select_related("organization"), request.user, pk=campaign_id)
+        serializer = self.input_class(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return campaign, serializer.validated_data
+
+
+class CampaignDistrictStatsApi(_StatsApi):
+    input_class = DistrictQueryInput
+
+    @extend_schema(
+        parameters=[OpenApiParameter("layer", int, description="a district layer id"), *_RANGE],
+        responses=DistrictStatsOutput(many=True),
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign, params = self.campaign_and_params(request, campaign_id)
+        layer = None
+        if "layer" in params:
+            layer = DistrictLayer.objects.filter(organization_id=campaign.organization_id, pk=params["layer"]).first()
+            if layer is None:
+                raise ValidationError({"layer": ["No district layer with this id in your organization."]})
+        rows = stats_selectors.district_stats(
+            campaign=campaign, layer=layer, date_from=params.get("date_from"), date_to=params.get("date_to")
+        )
+        return Response({"campaign": campaign.pk, "results": DistrictStatsOutput(rows, many=True).data})
+
+
+class CampaignDayStatsApi(_StatsApi):
+    @extend_schema(parameters=_RANGE, responses=DayStatsOutput(many=True))
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign, params = self.campaign_and_params(request, campaign_id)
+        rows = stats_selectors.day_stats(
+            campaign=campaign, date_from=params.get("date_from"), date_to=params.get("date_to")
+        )
+        return Response({"campaign": campaign.pk, "results": DayStatsOutput(rows, many=True).data})
+
+
+class CampaignTurfStatsApi(_StatsApi):
+    input_class = TurfQueryInput
+
+    @extend_schema(
+        parameters=[*_RANGE, OpenApiParameter("include_archived", bool)], responses=TurfStatsOutput(many=True)
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign, params = self.campaign_and_params(request, campaign_id)
+        rows = stats_selectors.turf_stats(
+            campaign=campaign,
+            date_from=params.get("date_from"),
+            date_to=params.get("date_to"),
+            include_archived=params["include_archived"],
+        )
+        return Response({"campaign": campaign.pk, "results": TurfStatsOutput(rows, many=True).data})
+
+
+class CampaignCanvasserStatsApi(_StatsApi):
+    @extend_schema(parameters=_RANGE, responses=CanvasserStatsOutput(many=True))
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign, params = self.campaign_and_params(request, campaign_id)
+        rows = stats_selectors.canvasser_stats(
+            campaign=campaign, date_from=params.get("date_from"), date_to=params.get("date_to")
+        )
+        return Response({"campaign": campaign.pk, "results": CanvasserStatsOutput(rows, many=True).data})

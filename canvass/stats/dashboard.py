@@ -1,0 +1,379 @@
+"""The organizer's campaign dashboard in the admin, and the VAN export downloads.
+
+Mixed into CampaignAdmin (canvass/admin.py). Every number comes from the
+stats tables (canvass/stats/selectors.py) through a fixed number of queries,
+whatever the size of the campaign (pinned in tests/canvass/stats/test_dashboard.py).
+The chart and the map are server-side SVG: no CDN, no JavaScript, they print,
+and they work without map tiles (docs/stats.md says why not Leaflet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+import time
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.cache import cache, caches
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from shapely.geometry import shape
+
+from canvass.campaigns.models import Campaign
+from canvass.stats import exports
+from canvass.stats import selectors as stats_selectors
+from canvass.stats.models import StatsDirtyDay
+from canvass.turfs.models import Turf
+from fieldops.access import scope_to_organization
+from turf.svgmap import Shape, svg_map
+
+# Completion of a turf -> fill, from untouched grey to done green.
+COMPLETION_FILLS = ((0.0, "#e0e0e0"), (0.25, "#fdd49e"), (0.5, "#fdae6b"), (0.75, "#a1d99b"), (1.0, "#41ab5d"))
+DONE_FILL = "#006d2c"
+CHART_DAYS = 60
+# About 5 m: a pixel of a 900-pixel map of a neighbourhood.
+MAP_TOLERANCE_DEGREES = 0.00005
+TURF_GEOMETRY_CACHE_SECONDS = 24 * 3600
+# A dashboard render that takes longer than this is taken as dead; another request renders.
+DASHBOARD_RENDER_LOCK_SECONDS = 60
+
+logger = logging.getLogger(__name__)
+
+
+def completion_fill(completion: float | None) -> str:
+    if not completion:
+        return COMPLETION_FILLS[0][1]
+    if completion >= 1:
+        return DONE_FILL
+    for limit, fill in COMPLETION_FILLS[1:]:
+        if completion < limit:
+            return fill
+    return DONE_FILL
+
+
+def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 220) -> str:
+    """Bars of doors knocked per day (new doors darker), one bar a day, gaps for days off."""
+    if not days:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40" role="img"><text x="5" y="25">No knocks yet.</text></svg>'  # noqa: E501
+    first, last = days[0]["day"], days[-1]["day"]
+    span = (last - first).days + 1
+    top = max(d["doors_knocked"] for d in days) or 1
+    left, bottom, right, top_margin = 44, 26, 8, 10
+    plot_w, plot_h = width - left - right, height - bottom - top_margin
+    bar = plot_w / span
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'role="img" class="fieldops-chart" aria-label="Doors knocked per day">',
+        f'<line x1="{left}" y1="{top_margin + plot_h}" x2="{width - right}" y2="{top_margin + plot_h}" stroke="#999"/>',
+    ]
+    for fraction in (0.5, 1.0):
+        y = top_margin + plot_h * (1 - fraction)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eee"/>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{round(top * fraction)}</text>'
+        )
+    for d in days:
+        x = left + (d["day"] - first).days * bar
+        h = plot_h * d["doors_knocked"] / top
+        h_new = plot_h * d["new_doors"] / top
+        label = html.escape(
+            f"{d['day']:%a %d %b}: {d['doors_knocked']} doors ({d['new_doors']} for the first time), "
+            f"{d['attempts']} knocks, {d['contacts']} contacts"
+        )
+        parts.append(
+            f'<g><title>{label}</title><rect x="{x + 0.5:.1f}" y="{top_margin + plot_h - h:.1f}" '
+            f'width="{max(bar - 1, 1):.1f}" height="{h:.1f}" fill="#9ecae1"/>'
+            f'<rect x="{x + 0.5:.1f}" y="{top_margin + plot_h - h_new:.1f}" width="{max(bar - 1, 1):.1f}" '
+            f'height="{h_new:.1f}" fill="#3182bd"/></g>'
+        )
+    step = max(1, span // 8)
+    for n in range(0, span, step):
+        day = first + dt.timedelta(days=n)
+        x = left + n * bar + bar / 2
+        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{day:%d %b}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def turf_geometries(turfs: list[dict[str, Any]]) -> dict[int, Any]:
+    """{turf id: its polygon simplified to about a pixel, or None}, cached per turf version.
+
+    Decoding and drawing every turf's full polygon cost 0.2-0.4 s per page for
+    the 257 Venice turfs; a turf's polygon changes only with the turf (its
+    updated_at), so it is loaded (one query) only when it changed.
+    """
+    keys = {f"fieldops:turf-geometry:{t['turf']}:{t['_updated_at'].timestamp()}": t["turf"] for t in turfs}
+    found = cache.get_many(list(keys))
+    out = {keys[key]: geometry for key, geometry in found.items()}
+    missing = {turf_id: key for key, turf_id in keys.items() if key not in found}
+    if missing:
+        fresh = {}
+        for pk, polygon in Turf.objects.filter(pk__in=list(missing)).values_list("pk", "polygon"):
+            geometry = shape(polygon).simplify(MAP_TOLERANCE_DEGREES) if polygon else None
+            out[pk] = fresh[missing[pk]] = geometry
+        cache.set_many(fresh, TURF_GEOMETRY_CACHE_SECONDS)
+    return out
+
+
+def _cell(value: Any) -> str:
+    # As a template shows a variable: localized, escaped.
+    return conditional_escape(formats.localize(value))
+
+
+def turf_rows(turfs: list[dict[str, Any]], urls: dict[int, str]) -> str:
+    """The turf table's rows, as the template wrote them (a Django template loop
+    over the 257 Venice turfs and a thousand canvassers was most of an uncached
+    render: docs/performance.md, the load test)."""
+    rows = []
+    for t in turfs:
+        completion = t["completion"]
+        width = round(completion * 100) if completion is not None else 0
+        rows.append(
+            f'<tr><td><a href="{conditional_escape(urls[t["turf"]])}">{_cell(t["name"])}</a></td>'
+            f'<td class="n">{_cell(t["door_count"])}</td><td class="n">{_cell(t["doors_knocked"])}</td>\n'
+            f'<td><span class="fo-bar"><span style="width:{width}%"></span></span></td>\n'
+            f'<td class="n">{_cell(t["attempts"])}</td><td class="n">{_cell(t["contacts"])}</td>'
+            f'<td class="n">{_cell(t["supporters"])}</td></tr>\n'
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
+
+
+def canvasser_rows(canvassers: list[dict[str, Any]]) -> str:
+    """The canvasser table's rows (see turf_rows)."""
+    rows = []
+    for c in canvassers:
+        rows.append(
+            f'<tr><td>{_cell(c["name"] or c["username"])}</td><td class="n">{_cell(c["doors_knocked"])}</td>'
+            f'<td class="n">{_cell(c["attempts"])}</td><td class="n">{_cell(c["contacts"])}</td>\n'
+            f'<td class="n">{_cell(c["supporters"])}</td><td class="n">{_cell(c["hours"])}</td>'
+            f'<td class="n">{_cell(c["doors_per_hour"] or "—")}</td></tr>\n'
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(choices=[("csv", "CSV (VAN bulk upload)"), ("json", "JSON (VAN canvassResponses)")])
+    date_from = forms.DateField(required=False)
+    date_to = forms.DateField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            raise forms.ValidationError("The end date is before the start date.")
+        return cleaned
+
+
+class CampaignDashboard:
+    """The campaign's dashboard page and its VAN export download."""
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        own = [
+            path("<path:object_id>/dashboard/", wrap(self.dashboard_view), name="canvass_campaign_dashboard"),
+            path("<path:object_id>/export-van/", wrap(self.export_van_view), name="canvass_campaign_export_van"),
+        ]
+        return own + super().get_urls()  # type: ignore[misc]
+
+    def _dashboard_campaign(self, request: HttpRequest, object_id: str) -> Campaign:
+        # Scoped like the admin's queryset, but without CampaignAdmin's list
+        # annotations: its universe subquery runs once per turf (4 s for the
+        # 257 Venice turfs, docs/performance.md).
+        campaigns = scope_to_organization(Campaign.objects.select_related("organization"), request.user)
+        campaign = campaigns.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if campaign is None:
+            raise Http404("No such campaign.")
+        if not self.has_view_permission(request, campaign):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        return campaign
+
+    @admin.display(description="dashboard")
+    def dashboard_link(self, obj: Campaign) -> str:
+        if obj.pk is None:
+            return "Save the campaign first."
+        return format_html(
+            '<a href="{}">Dashboard: doors knocked, districts, turfs, canvassers</a> · <a href="{}">Export to VAN…</a>',
+            reverse("admin:canvass_campaign_dashboard", args=[obj.pk]),
+            reverse("admin:canvass_campaign_export_van", args=[obj.pk]),
+        )
+
+    def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        campaign = self._dashboard_campaign(request, object_id)
+        # Twenty organizers refreshing every 30 s cost a core under the load test
+        # (about a second of rendering each); the figures change only when the
+        # stats task runs (STATS_TASK_MIN_INTERVAL), so the page body is
+        # rendered once per campaign for a few seconds, shared, and refreshed
+        # in the background (dashboard_body).
+        body = dashboard_body(campaign)
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": Campaign._meta,
+            "original": campaign,
+            "campaign": campaign,
+            "title": f"Dashboard: {campaign}",
+            "body": mark_safe(body),  # noqa: S308 - our own template's output
+        }
+        return render(request, "admin/canvass/dashboard/campaign.html", context)
+
+    def export_van_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        campaign = self._dashboard_campaign(request, object_id)
+        form = ExportForm(request.GET if "format" in request.GET else None)
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            if data["format"] == "csv":
+                result = exports.export_van_csv(
+                    campaign=campaign, actor=request.user, date_from=data["date_from"], date_to=data["date_to"]
+                )
+                response = HttpResponse(result.content, content_type="text/csv; charset=utf-8")
+            else:
+                result = exports.export_van_json(
+                    campaign=campaign, actor=request.user, date_from=data["date_from"], date_to=data["date_to"]
+                )
+                response = HttpResponse(json.dumps(result.content, indent=1), content_type="application/json")
+            response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+            response["X-Fieldops-Rows"] = str(result.rows)
+            response["X-Fieldops-Unmapped"] = str(result.problem_count)
+            return response
+        preview = exports.export_mapping_report(campaign=campaign)
+        return render(
+            request,
+            "admin/canvass/dashboard/export_van.html",
+            {
+                **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+                "opts": Campaign._meta,
+                "original": campaign,
+                "campaign": campaign,
+                "title": f"Export to VAN: {campaign}",
+                "form": form if form.is_bound else ExportForm(initial={"format": "csv"}),
+                "report": preview,
+            },
+        )
+
+
+# --- The page body: rendered once, shared by every process, refreshed by the worker --------
+
+
+def _body_key(campaign_id: int) -> str:
+    return f"fieldops:dashboard:{campaign_id}"
+
+
+def dashboard_body(campaign: Campaign) -> str:
+    """The page body, rendered at most once per DASHBOARD_CACHE_SECONDS per campaign
+    for all server processes (the "shared" cache: Redis when configured).
+
+    The body holds nothing of the viewer (the view checks access before it
+    asks), so one render serves every organizer of the campaign. Only the
+    first view of a campaign renders in the request. When the body is out of
+    date, the first request to notice queues a background render (it wins a
+    lock in the cache) and every request is given the previous body until the
+    new one is in: a render is 0.3–2 s of CPU, and in a web process it held
+    the interpreter lock that the phone requests of that process were waiting
+    for (the load test's p99 was the dashboard's refreshes, every 30 s).
+    If the task cannot be queued (the broker is down), or the worker could not
+    hand the body over (DASHBOARD_RENDER_IN_WORKER is off: no Redis, each
+    process has its own cache), the request that won the lock renders it.
+    """
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return dashboard_body_render(campaign)
+    shared = caches["shared"]
+    key = _body_key(campaign.pk)
+    entry = shared.get(key)  # (rendered at, body)
+    if entry is None:
+        return dashboard_body_refresh(campaign)
+    if time.time() - entry[0] < seconds:
+        return entry[1]
+    if not shared.add(f"{key}:rendering", 1, timeout=DASHBOARD_RENDER_LOCK_SECONDS):
+        return entry[1]  # the new body is being rendered
+    if settings.DASHBOARD_RENDER_IN_WORKER and _queue_render(campaign.pk):
+        return entry[1]
+    return dashboard_body_refresh(campaign)
+
+
+def _queue_render(campaign_id: int) -> bool:
+    from django_q.tasks import async_task
+
+    try:
+        async_task(
+            "canvass.stats.tasks.dashboard_render", campaign_id, task_name=f"dashboard-{campaign_id}-{time.time()}"
+        )
+    except Exception:  # the broker is down: the request renders
+        logger.exception("Could not queue the dashboard render; rendering in the request.")
+        return False
+    return True
+
+
+def dashboard_body_refresh(campaign: Campaign) -> str:
+    """Render the body now, store it for every process and release the render lock."""
+    shared = caches["shared"]
+    key = _body_key(campaign.pk)
+    rendered_at = time.time()
+    try:
+        body = dashboard_body_render(campaign)
+        # Kept past its freshness so there is a body to serve while the next one renders.
+        shared.set(key, (rendered_at, body), max(settings.DASHBOARD_CACHE_SECONDS * 6, 60))
+    finally:
+        shared.delete(f"{key}:rendering")
+    return body
+
+
+def dashboard_body_render(campaign: Campaign) -> str:
+    return render_to_string("admin/canvass/dashboard/_body.html", dashboard_context(campaign))
+
+
+def dashboard_context(campaign: Campaign) -> dict[str, Any]:
+    progress = stats_selectors.campaign_progress(campaign=campaign)
+    since = progress.today - dt.timedelta(days=CHART_DAYS - 1)
+    days = stats_selectors.day_stats(campaign=campaign, date_from=since)
+    layers = stats_selectors.layers_of(campaign)
+    districts = stats_selectors.district_stats(campaign=campaign, with_answers=False)
+    by_layer: dict[int, list[dict[str, Any]]] = {}
+    for row in districts:
+        by_layer.setdefault(row["layer"], []).append(row)
+    layer_tables = [(layer, by_layer[layer.pk]) for layer in layers if layer.pk in by_layer]
+    turfs = stats_selectors.turf_stats(campaign=campaign, with_answers=False)
+    geometries = turf_geometries(turfs)
+    urls = {t["turf"]: reverse("admin:canvass_turf_change", args=[t["turf"]]) for t in turfs}
+    shapes = [
+        Shape(
+            geometry=geometries[t["turf"]],
+            fill=completion_fill(t["completion"]),
+            label=t["name"] if len(turfs) <= 60 else "",
+            href=urls[t["turf"]],
+            title=f"{t['name']}: {t['doors_knocked']} of {t['door_count']} doors knocked",
+        )
+        for t in turfs
+        if geometries.get(t["turf"]) is not None
+    ]
+    canvassers = stats_selectors.canvasser_stats(campaign=campaign, with_answers=False)
+    pending = StatsDirtyDay.objects.filter(campaign=campaign).count()
+    return {
+        "campaign": campaign,
+        "progress": progress,
+        "chart": mark_safe(svg_day_chart(days)),  # noqa: S308 - built from numbers and escaped labels
+        "days": days,
+        "layer_tables": layer_tables,
+        "turfs": turfs,
+        "turf_rows": turf_rows(turfs, urls),
+        "map": mark_safe(svg_map(shapes)) if shapes else "",  # noqa: S308 - escaped in turf/svgmap.py
+        "legend": [(f"under {int(limit * 100)}%", fill) for limit, fill in COMPLETION_FILLS[1:]]
+        + [("done", DONE_FILL)],
+        "canvassers": canvassers,
+        "canvasser_rows": canvasser_rows(canvassers),
+        "shifts": stats_selectors.shift_fill(campaign=campaign),
+        "flagged": stats_selectors.flagged_attempts(campaign=campaign),
+        "pending": pending,
+        "tz": campaign.organization.tzinfo,
+        "now": timezone.localtime(timezone.now(), campaign.organization.tzinfo),
+    }

@@ -1,0 +1,588 @@
+"""Writes of the phone sync: storing pushed knocks and the change log pull reads.
+
+The protocol is described in docs/sync-protocol.md; the rules that matter here:
+
+- a push is one transaction and a constant number of queries, whatever its
+  size (no query per item);
+- every knock is stored once: INSERT … ON CONFLICT DO NOTHING on the phone's
+  UUID, then the stored rows are read back and each item is classified by
+  who stored it (push_id) and by content hash;
+- every change a phone must hear of is written to the organization's change
+  log with a sequence number handed out under the organization's counter
+  lock, taken as the last write of the transaction (sync_changes_record).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from canvass.stats.queue import stats_enqueue_after_push
+from canvass.sync.models import ContactAttempt, SyncChange, SyncCounter
+from canvass.sync.serializers import AttemptItem, haversine_m
+from fieldops.models import Membership
+from turf.models import Door
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+CONFLICT = "conflict"
+REJECTED = "rejected"
+
+
+# --- The change log ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry to write to the change log; see SyncChange for the fields."""
+
+    kind: str
+    object_id: str | int
+    door_id: int | None = None
+    assignment_id: int | None = None
+    turf_id: int | None = None
+    user_id: int | None = None
+
+
+def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change]) -> int:
+    """Append changes to the organization's log; returns the last sequence number.
+
+    Call it inside the transaction that makes the change, as late as you can:
+    it takes the organization's counter row lock and holds it until commit,
+    which is what makes commit order equal sequence order (concurrent writers
+    of one organization wait here for each other, for as long as the rest of
+    the transaction takes). Called outside a transaction it still is correct
+    (the change was committed before its entry, so a reader who sees the entry
+    sees the change); only the entry may then be missing if the process dies
+    in between.
+    """
+    if not changes:
+        return 0
+    kinds = set(SyncChange.Kind.values)
+    for change in changes:
+        if change.kind not in kinds:
+            raise ValueError(f"Unknown sync change kind {change.kind!r}")
+    # Everything but the numbers is prepared before the counter lock is taken:
+    # while it is held, other pushes of the organization wait, so the locked
+    # part is two plain statements (no ORM compiling in between) and the commit.
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [
+        (change.kind, str(change.object_id), change.door_id, change.assignment_id, change.turf_id, change.user_id)
+        for change in changes
+    ]
+    limit = connection.features.max_query_params  # None on PostgreSQL; 999 on SQLite
+    per_statement = CHANGE_ROWS_PER_INSERT if limit is None else max(1, limit // len(_CHANGE_COLUMNS))
+    statements = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        statements.append((start, chunk, _CHANGE_INSERT + ", ".join([_CHANGE_VALUES] * len(chunk))))
+    # No savepoint: a failure here fails the caller's transaction anyway, and a
+    # savepoint is two more round trips on every push.
+    with transaction.atomic(savepoint=False):
+        last = _counter_advance(organization_id, len(changes))
+        if last is None:
+            # The row exists once per organization; ON CONFLICT DO NOTHING makes
+            # the first writers of a new organization safe against each other.
+            SyncCounter.objects.bulk_create([SyncCounter(organization_id=organization_id)], ignore_conflicts=True)
+            last = _counter_advance(organization_id, len(changes))
+            if last is None:  # pragma: no cover - the row was just made
+                raise RuntimeError(f"No sync counter for organization {organization_id}")
+        first = last - len(changes) + 1
+        with connection.cursor() as cursor:
+            for start, chunk, sql in statements:
+                cursor.execute(
+                    sql,
+                    [
+                        value
+                        for offset, row in enumerate(chunk, first + start)
+                        for value in (organization_id, offset, *row, created_at)
+                    ],
+                )
+    return last
+
+
+# SyncChange rows are written with plain INSERTs of up to this many rows (fewer where the
+# database limits parameters: SQLite's 999), built before the counter lock is taken.
+CHANGE_ROWS_PER_INSERT = 1000
+_CHANGE_COLUMNS = (
+    "organization_id",
+    "seq",
+    "kind",
+    "object_id",
+    "door_id",
+    "assignment_id",
+    "turf_id",
+    "user_id",
+    "created_at",
+)
+_CHANGE_INSERT = f"INSERT INTO {SyncChange._meta.db_table} ({', '.join(_CHANGE_COLUMNS)}) VALUES "  # noqa: S608
+_CHANGE_VALUES = "(" + ", ".join(["%s"] * len(_CHANGE_COLUMNS)) + ")"
+
+
+def _counter_advance(organization_id: int, count: int) -> int | None:
+    """Take `count` numbers from the organization's counter; the new last_seq, or None without a row.
+
+    One statement: the UPDATE takes the row lock (held until commit, which is
+    what orders commits by number) and RETURNING hands back the value it wrote.
+    A concurrent writer's UPDATE waits for that commit and then re-reads the
+    row (READ COMMITTED), so numbers are never handed out twice. The same as
+    SELECT … FOR UPDATE then UPDATE, in one round trip instead of two.
+    SQLite has UPDATE … RETURNING since 3.35.
+    """
+    table = connection.ops.quote_name(SyncCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + %s WHERE organization_id = %s RETURNING last_seq",  # noqa: S608
+            [count, organization_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def sync_changes_record(
+    *,
+    organization_id: int,
+    kind: str,
+    object_id: str | int,
+    door_id: int | None = None,
+    assignment_id: int | None = None,
+    turf_id: int | None = None,
+    user_id: int | None = None,
+) -> int:
+    """Record one change for pull. What other code must call, in its transaction:
+
+    - an assignment created, edited (times, turf) or ended:
+      kind="assignment", object_id=assignment.id, assignment_id=assignment.id;
+    - a canvasser added to or removed from an assignment: the same, plus
+      user_id=<that canvasser> (a removed canvasser is no longer a member and
+      is found by this id);
+    - a turf's doors or walk order changed: kind="turf", object_id=turf.id, turf_id=turf.id;
+    - a door or a person edited: kind="door"/"person", object_id=its id, door_id=<the door>.
+
+    Contact attempts are recorded by attempts_push itself.
+    """
+    return sync_changes_record_many(
+        organization_id=organization_id,
+        changes=[
+            Change(
+                kind=kind,
+                object_id=object_id,
+                door_id=door_id,
+                assignment_id=assignment_id,
+                turf_id=turf_id,
+                user_id=user_id,
+            )
+        ],
+    )
+
+
+# --- Push -------------------------------------------------------------------------
+
+
+@dataclass
+class Receipt:
+    id: str
+    status: str
+    errors: dict = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data: dict = {"id": self.id, "status": self.status, "errors": self.errors}
+        if self.status in (ACCEPTED, DUPLICATE):
+            data["flags"] = self.flags
+        return data
+
+
+@dataclass(frozen=True)
+class PushContext:
+    """What attempts_push looked up for a batch, in a constant number of queries."""
+
+    result_codes: dict[str, int]  # code -> id
+    doors: dict[int, tuple[float | None, float | None]]  # door id -> (lat, lng), this organization's
+    assignments: dict[int, tuple[int, int]]  # assignment id -> (campaign id, turf id), this canvasser's
+    listed_doors: set[int]  # doors in the turfs of this canvasser's assignments
+    people: dict[int, int]  # person id -> door id, this organization's
+    options: dict[int, tuple[int, int]]  # option id -> (question id, campaign id)
+
+
+class StoredAttempt(NamedTuple):
+    """What a push reads back of a stored knock to write its receipt."""
+
+    canvasser_id: int
+    content_hash: str
+    push_id: uuid.UUID | None
+    off_list: bool
+    far_from_door: bool
+    too_fast: bool
+
+
+def _read_back(ids: set[uuid.UUID]) -> dict[str, StoredAttempt]:
+    """The stored knocks with these ids, by id as text: one plain query (no model instances)."""
+    if not ids:
+        return {}
+    pk = ContactAttempt._meta.pk
+    sql = (
+        "SELECT id, canvasser_id, content_hash, push_id, off_list, far_from_door, too_fast "  # noqa: S608
+        f"FROM {ContactAttempt._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk.get_db_prep_value(i, connection) for i in sorted(ids)])
+        return {
+            str(_as_uuid(row[0])): StoredAttempt(
+                row[1], row[2], _as_uuid(row[3]) if row[3] is not None else None, *map(bool, row[4:])
+            )
+            for row in cursor.fetchall()
+        }
+
+
+def _flags(attempt: ContactAttempt | StoredAttempt) -> list[str]:
+    return [name for name in ("off_list", "far_from_door", "too_fast") if getattr(attempt, name)]
+
+
+def _authorize(item: AttemptItem, ctx: PushContext) -> dict:
+    """Field errors of an item that passed validation, against the server's data."""
+    errors: dict = {}
+    if item.door not in ctx.doors:
+        errors["door"] = "No such door."
+    assignment = ctx.assignments.get(item.assignment)
+    if assignment is None:
+        errors["assignment"] = "No such assignment of yours."
+    if item.result not in ctx.result_codes:
+        errors["result"] = f"Unknown result code {item.result!r}."
+    if item.person is not None:
+        person_door = ctx.people.get(item.person)
+        if person_door is None:
+            errors["person"] = "No such person."
+        elif item.door in ctx.doors and person_door != item.door:
+            errors["person"] = "This person is not at this door."
+    if assignment is not None and item.answers:
+        campaign_id = assignment[0]
+        answer_errors = {}
+        for question_id, option_id in item.answers.items():
+            option = ctx.options.get(option_id)
+            if option is None or option[1] != campaign_id:
+                answer_errors[str(question_id)] = "Not an option of this campaign's questions."
+            elif option[0] != question_id:
+                answer_errors[str(question_id)] = "This option belongs to another question."
+        if answer_errors:
+            errors["answers"] = answer_errors
+    return errors
+
+
+def _in(ids: set[int]) -> tuple[str, list[int]]:
+    """`IN (…)` placeholders and parameters; `IN (NULL)` (matches nothing) for no ids."""
+    return ("(" + ", ".join(["%s"] * len(ids)) + ")", sorted(ids)) if ids else ("(NULL)", [])
+
+
+def _context_sql(*, org_id: int, user_id: int, door_ids: set[int], assignment_ids: set[int]) -> tuple[str, list]:
+    from canvass.campaigns.models import ResultCode
+    from canvass.field.models import Assignment, AssignmentCanvasser
+    from canvass.turfs.models import TurfDoor
+    from turf.models import Door
+
+    doors_in, door_params = _in(door_ids)
+    assignments_in, assignment_params = _in(assignment_ids)
+    mine = (
+        f"SELECT a.id, a.campaign_id, a.turf_id FROM {Assignment._meta.db_table} a "
+        f"JOIN {AssignmentCanvasser._meta.db_table} m ON m.assignment_id = a.id "
+        "WHERE a.organization_id = %s AND m.user_id = %s"
+    )
+    sql = (
+        f"SELECT 'r', id, code, NULL, NULL FROM {ResultCode._meta.db_table} WHERE organization_id = %s "
+        f"UNION ALL SELECT 'd', id, NULL, lat, lng FROM {Door._meta.db_table} "
+        f"WHERE organization_id = %s AND id IN {doors_in} "
+        f"UNION ALL SELECT 'a', x.id, NULL, x.campaign_id, x.turf_id FROM ({mine}) x WHERE x.id IN {assignments_in} "
+        f"UNION ALL SELECT 'l', td.door_id, NULL, NULL, NULL FROM {TurfDoor._meta.db_table} td "
+        f"WHERE td.door_id IN {doors_in} AND td.turf_id IN (SELECT y.turf_id FROM ({mine}) y)"
+    )
+    params = [org_id, org_id, *door_params, org_id, user_id, *assignment_params, *door_params, org_id, user_id]
+    return sql, params
+
+
+def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> PushContext:
+    from canvass.campaigns.models import SurveyOption
+    from turf.models import Person
+
+    org_id = membership.organization_id
+    user_id = membership.user_id
+    door_ids = {i.door for i in items}
+    assignment_ids = {i.assignment for i in items}
+    person_ids = {i.person for i in items if i.person is not None}
+    option_ids = {o for i in items for o in i.answers.values()}
+
+    # Result codes, doors, the canvasser's assignments and the doors of their
+    # turfs in one plain statement: four ORM queries cost most of a push's CPU
+    # (compiling them, not running them) under the load test. Tagged rows,
+    # UNION ALL; the numeric columns come back as numbers of one type.
+    sql, params = _context_sql(org_id=org_id, user_id=user_id, door_ids=door_ids, assignment_ids=assignment_ids)
+    result_codes: dict[str, int] = {}
+    doors: dict[int, tuple[float | None, float | None]] = {}
+    # Ended assignments count: a knock made offline before the organizer
+    # ended the assignment must not be lost. Membership is what counts.
+    assignments: dict[int, tuple[int, int]] = {}
+    listed_doors: set[int] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for tag, pk, code, a, b in cursor.fetchall():
+            if tag == "r":
+                result_codes[code] = pk
+            elif tag == "d":
+                doors[pk] = (a, b)
+            elif tag == "a":
+                assignments[pk] = (int(a), int(b))
+            else:
+                listed_doors.add(pk)
+    people = (
+        dict(Person.objects.filter(organization_id=org_id, pk__in=person_ids).order_by().values_list("pk", "door_id"))
+        if person_ids
+        else {}
+    )
+    options = (
+        {
+            pk: (question_id, campaign_id)
+            for pk, question_id, campaign_id in SurveyOption.objects.filter(
+                pk__in=option_ids, question__campaign__organization_id=org_id
+            )
+            .order_by()
+            .values_list("pk", "question_id", "question__campaign_id")
+        }
+        if option_ids
+        else {}
+    )
+    return PushContext(result_codes, doors, assignments, listed_doors, people, options)
+
+
+def _corrected(recorded_at: dt.datetime, skew: dt.timedelta, received_at: dt.datetime) -> dt.datetime:
+    # A knock cannot have happened after the server received it.
+    return min(recorded_at + skew, received_at)
+
+
+def clock_skew(*, sent_at: dt.datetime, received_at: dt.datetime) -> dt.timedelta:
+    """How far the phone's clock is behind the server's (negative: ahead).
+
+    A gap within SYNC_SKEW_TOLERANCE_SECONDS is network and queueing delay,
+    not a wrong clock, and is ignored.
+    """
+    skew = received_at - sent_at
+    if abs(skew.total_seconds()) <= settings.SYNC_SKEW_TOLERANCE_SECONDS:
+        return dt.timedelta(0)
+    return skew
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    # PostgreSQL's driver gives UUIDs; SQLite stores them as 32 hex characters.
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _as_aware(value: object) -> dt.datetime:
+    # PostgreSQL gives aware datetimes; SQLite naive UTC (or text).
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value))
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _flag_speed(
+    *, user_id: int, new: list[ContactAttempt], doors: dict[int, tuple[float | None, float | None]]
+) -> None:
+    """Set too_fast on new knocks reached from the canvasser's previous knock
+    (by corrected time, stored or in this batch) faster than a person walks.
+
+    One query: of the canvasser's stored knocks, those inside the batch's time
+    span and the last one before it (at most SYNC_SPEED_WINDOW_SECONDS
+    earlier): every other stored knock is nobody's predecessor. (Reading the
+    whole hour before the batch cost a busy canvasser's push hundreds of rows.)
+    Stored knocks are not re-flagged when an earlier one arrives later
+    (attempts are append-only).
+    """
+    if not new:
+        return
+    window = dt.timedelta(seconds=settings.SYNC_SPEED_WINDOW_SECONDS)
+    first = min(a.corrected_at for a in new)
+    last = max(a.corrected_at for a in new)
+    new_ids = {a.pk for a in new}
+    attempts, doors_table = ContactAttempt._meta.db_table, Door._meta.db_table
+    columns = f"a.id, a.corrected_at, d.lat, d.lng FROM {attempts} a JOIN {doors_table} d ON d.id = a.door_id"
+    sql = (
+        f"SELECT * FROM (SELECT {columns} WHERE a.canvasser_id = %s "  # noqa: S608
+        "AND a.corrected_at >= %s AND a.corrected_at <= %s) x "
+        f"UNION ALL SELECT * FROM (SELECT {columns} WHERE a.canvasser_id = %s "
+        "AND a.corrected_at >= %s AND a.corrected_at < %s ORDER BY a.corrected_at DESC, a.id DESC LIMIT 1) y"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, adapt(first), adapt(last), user_id, adapt(first - window), adapt(first)])
+        stored = [(_as_uuid(pk), _as_aware(at), lat, lng) for pk, at, lat, lng in cursor.fetchall()]
+    timeline: list[tuple[dt.datetime, str, float | None, float | None, ContactAttempt | None]] = [
+        (corrected_at, str(pk), lat, lng, None) for pk, corrected_at, lat, lng in stored if pk not in new_ids
+    ]
+    for attempt in new:
+        lat, lng = doors.get(attempt.door_id, (None, None))
+        timeline.append((attempt.corrected_at, str(attempt.pk), lat, lng, attempt))
+    timeline.sort(key=lambda row: (row[0], row[1]))
+    max_speed = settings.SYNC_MAX_SPEED_CM_PER_S / 100.0
+    for previous, current in zip(timeline, timeline[1:], strict=False):
+        attempt = current[4]
+        if attempt is None or None in (previous[2], previous[3], current[2], current[3]):
+            continue
+        seconds = (current[0] - previous[0]).total_seconds()
+        if seconds > settings.SYNC_SPEED_WINDOW_SECONDS:
+            continue
+        distance = haversine_m(previous[2], previous[3], current[2], current[3])
+        if distance < settings.SYNC_MIN_SPEED_DISTANCE_M:
+            continue
+        if seconds <= 0 or distance / seconds > max_speed:
+            attempt.too_fast = True
+
+
+@dataclass(frozen=True)
+class PushResult:
+    receipts: list[Receipt]
+    # The change-log position after this push (its last entry, or the head
+    # when it stored nothing). Informational: a pull cursor comes from pull.
+    position: int
+
+
+def attempts_push(
+    *,
+    membership: Membership,
+    device_id: str,
+    sent_at: dt.datetime,
+    items: Sequence[AttemptItem | Receipt],
+    received_at: dt.datetime | None = None,
+) -> PushResult:
+    """Store a batch of knocks; one receipt per item, in order.
+
+    `items` holds, per position, either a validated AttemptItem or the
+    Receipt of an item that failed validation (rejected). One transaction
+    and a constant number of queries for the whole batch.
+    """
+    received_at = received_at or timezone.now()
+    skew = clock_skew(sent_at=sent_at, received_at=received_at)
+    push_id = uuid.uuid4()
+    user_id = membership.user_id
+    org_id = membership.organization_id
+    receipts: list[Receipt | None] = [item if isinstance(item, Receipt) else None for item in items]
+    valid = [(index, item) for index, item in enumerate(items) if isinstance(item, AttemptItem)]
+
+    with transaction.atomic():
+        ctx = _load_context(membership=membership, items=[item for _, item in valid])
+        to_store: dict[str, tuple[int, AttemptItem]] = {}
+        authorized: list[tuple[int, AttemptItem]] = []
+        unauthorized: list[tuple[int, AttemptItem]] = []
+        for index, item in valid:
+            errors = _authorize(item, ctx)
+            if errors:
+                receipts[index] = Receipt(item.id, REJECTED, errors)
+                unauthorized.append((index, item))
+                continue
+            authorized.append((index, item))
+            # The first authorized copy of an id in the batch is the one stored.
+            to_store.setdefault(item.id, (index, item))
+
+        rows: list[ContactAttempt] = []
+        for _, item in to_store.values():
+            campaign_id, _turf_id = ctx.assignments[item.assignment]
+            door_lat, door_lng = ctx.doors[item.door]
+            distance = None
+            if None not in (item.lat, item.lng, door_lat, door_lng):
+                distance = round(haversine_m(item.lat, item.lng, door_lat, door_lng), 1)
+            rows.append(
+                ContactAttempt(
+                    id=uuid.UUID(item.id),
+                    organization_id=org_id,
+                    campaign_id=campaign_id,
+                    door_id=item.door,
+                    person_id=item.person,
+                    canvasser_id=user_id,
+                    assignment_id=item.assignment,
+                    result_code_id=ctx.result_codes[item.result],
+                    support_level=item.support_level,
+                    answers={str(q): o for q, o in item.answers.items()},
+                    notes=item.notes,
+                    device_id=device_id,
+                    recorded_at=item.recorded_at,
+                    received_at=received_at,
+                    corrected_at=_corrected(item.recorded_at, skew, received_at),
+                    lat=item.lat,
+                    lng=item.lng,
+                    accuracy_m=item.accuracy_m,
+                    distance_m=distance,
+                    off_list=item.door not in ctx.listed_doors,
+                    far_from_door=distance is not None
+                    and distance - (item.accuracy_m or 0) > settings.SYNC_FAR_FROM_DOOR_M,
+                    content_hash=item.content_hash,
+                    push_id=push_id,
+                )
+            )
+        _flag_speed(user_id=user_id, new=rows, doors=ctx.doors)
+        # Sorted by id: two pushes that share ids insert them in one order and
+        # so cannot deadlock on each other's uncommitted rows.
+        rows.sort(key=lambda a: a.pk)
+        ContactAttempt.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+        # Read back every valid id, also the unauthorized ones: a retry of a
+        # knock stored before the canvasser lost the assignment is still a
+        # duplicate (statuses are final), not a rejection.
+        stored = _read_back({uuid.UUID(i.id) for _, i in valid})
+        changes: list[Change] = []
+        for index, item in authorized:
+            attempt = stored.get(item.id)
+            if attempt is None:  # pragma: no cover - validation keeps every check constraint
+                raise RuntimeError(f"Attempt {item.id} was neither stored nor found")
+            ours = attempt.push_id == push_id and to_store[item.id][0] == index
+            if ours:
+                receipts[index] = Receipt(item.id, ACCEPTED, {}, _flags(attempt))
+                changes.append(
+                    Change(kind=SyncChange.Kind.ATTEMPT, object_id=item.id, door_id=item.door, user_id=user_id)
+                )
+            elif attempt.canvasser_id == user_id and attempt.content_hash == item.content_hash:
+                receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
+            else:
+                receipts[index] = Receipt(item.id, CONFLICT, {"id": "Another knock with this id is stored; it stands."})
+        for index, item in unauthorized:
+            attempt = stored.get(item.id)
+            if attempt is not None and attempt.canvasser_id == user_id and attempt.content_hash == item.content_hash:
+                receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
+        # The organizer's numbers follow after commit (one coalesced, throttled task that sweeps:
+        # canvass/stats/services.py); nothing here waits on a worker.
+        if changes:
+            stats_enqueue_after_push()
+        # Last: the counter lock is held from here to commit.
+        position = sync_changes_record_many(organization_id=org_id, changes=changes)
+        if not position:
+            position = (
+                SyncCounter.objects.filter(organization_id=org_id).values_list("last_seq", flat=True).first() or 0
+            )
+    return PushResult(receipts=[r for r in receipts if r is not None], position=position)
+
+
+def changes_for_assignment(
+    *, assignment_id: int, user_ids: Iterable[int] = (), turf_id: int | None = None
+) -> list[Change]:
+    """The log entries for an assignment change: one for the assignment and one
+    per canvasser added or removed (who must hear of it even when removed).
+
+    Before deleting an assignment, log it with all its canvassers and its
+    turf: once the rows are gone, the entries are all that names them.
+    """
+    changes = [
+        Change(kind=SyncChange.Kind.ASSIGNMENT, object_id=assignment_id, assignment_id=assignment_id, turf_id=turf_id)
+    ]
+    changes += [
+        Change(
+            kind=SyncChange.Kind.ASSIGNMENT,
+            object_id=assignment_id,
+            assignment_id=assignment_id,
+            turf_id=turf_id,
+            user_id=u,
+        )
+        for u in user_ids
+    ]
+    return changes

@@ -1,0 +1,409 @@
+"""The organizer's turf screens in the admin: the turfs and the cutting runs, and
+the turf tools: cut (a background job), draw from GeoJSON, the campaign's turf
+map, and printable walk sheets.
+
+The tools are mixed into CampaignAdmin (canvass/campaigns/admin.py) and
+TurfAdmin (below). Every view looks its objects up through the admin's scoped
+queryset, so another organization's campaign answers like a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from shapely.geometry import shape
+
+from canvass.campaigns.models import Campaign, ResultCode
+from canvass.turfs import services as turf_services
+from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
+from fieldops.access import organization_for
+from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
+from fieldops.services import audit_log
+from turf.models import DistrictLayer
+from turf.svgmap import PALETTE, Dot, Shape, svg_map
+
+MAX_GEOJSON_BYTES = 2_000_000
+
+
+class CutTurfsForm(forms.Form):
+    target_doors = forms.IntegerField(
+        min_value=1, max_value=100_000, initial=60, help_text="Doors per turf; 50–80 is a two-to-three-hour shift."
+    )
+    layer = forms.ModelChoiceField(
+        queryset=DistrictLayer.objects.none(),
+        required=False,
+        empty_label="the layer of the campaign's target districts",
+        help_text="No turf crosses a boundary of this layer, so per-district reports stay clean.",
+    )
+    only_unknocked = forms.BooleanField(required=False, help_text="Leave out doors already knocked in this campaign.")
+    replace = forms.BooleanField(
+        required=False,
+        help_text="Archive the campaign's active turfs that nobody is assigned to, and cut their doors again.",
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["layer"].queryset = DistrictLayer.objects.filter(organization_id=campaign.organization_id)
+
+
+class DrawTurfForm(forms.Form):
+    name = forms.CharField(max_length=120, required=False, help_text="Empty: Drawn 001, Drawn 002, …")
+    geojson_file = forms.FileField(
+        required=False, label="GeoJSON file", help_text="A Polygon, a Feature or a FeatureCollection of one polygon."
+    )
+    geojson = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6, "cols": 80}), label="…or paste GeoJSON"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("geojson_file")
+        text = cleaned.get("geojson") or ""
+        if upload is not None:
+            if upload.size > MAX_GEOJSON_BYTES:
+                raise ValidationError(
+                    f"The file is larger than {MAX_GEOJSON_BYTES // 1_000_000} MB; simplify the polygon."
+                )
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationError("The file is not UTF-8 text; save it as GeoJSON (UTF-8).") from None
+        if not text.strip():
+            raise ValidationError("Upload a GeoJSON file or paste a polygon.")
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                f"This is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+            ) from None
+        cleaned["polygon"] = geometry_of(obj)
+        return cleaned
+
+
+def geometry_of(obj: object) -> object:
+    """The geometry of a GeoJSON geometry, Feature, or FeatureCollection of one feature."""
+    if isinstance(obj, dict) and obj.get("type") == "FeatureCollection":
+        features = obj.get("features") or []
+        if len(features) != 1:
+            raise ValidationError(f"The collection has {len(features)} features; give exactly one polygon.")
+        obj = features[0]
+    if isinstance(obj, dict) and obj.get("type") == "Feature":
+        obj = obj.get("geometry")
+    return obj
+
+
+class CampaignTurfTools:
+    """URLs and views on a campaign: cut, draw, map."""
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        own = [
+            path("<path:object_id>/cut-turfs/", wrap(self.cut_turfs_view), name="canvass_campaign_cut_turfs"),
+            path("<path:object_id>/draw-turf/", wrap(self.draw_turf_view), name="canvass_campaign_draw_turf"),
+            path("<path:object_id>/turf-map/", wrap(self.turf_map_view), name="canvass_campaign_turf_map"),
+        ]
+        return own + super().get_urls()  # type: ignore[misc]
+
+    def _campaign(self, request: HttpRequest, object_id: str, write: bool) -> Campaign:
+        campaign = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if campaign is None:
+            raise Http404("No such campaign.")
+        allowed = (
+            self.has_change_permission(request, campaign) if write else self.has_view_permission(request, campaign)
+        )  # type: ignore[attr-defined]
+        if not allowed:
+            raise PermissionDenied
+        return campaign
+
+    def _context(self, request: HttpRequest, campaign: Campaign, title: str, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": Campaign._meta,
+            "original": campaign,
+            "campaign": campaign,
+            "title": title,
+            **extra,
+        }
+
+    @admin.display(description="turf tools")
+    def turf_tools(self, obj: Campaign) -> str:
+        if obj.pk is None:
+            return "Save the campaign first."
+        links = [
+            (reverse("admin:canvass_campaign_cut_turfs", args=[obj.pk]), "Cut turfs…"),
+            (reverse("admin:canvass_campaign_draw_turf", args=[obj.pk]), "Draw a turf…"),
+            (reverse("admin:canvass_campaign_turf_map", args=[obj.pk]), "Map of turfs"),
+            (reverse("admin:canvass_turf_changelist") + f"?campaign__id__exact={obj.pk}", "Turf list / walk sheets"),
+        ]
+        return format_html(" · ".join('<a href="{}">{}</a>' for _ in links), *[p for link in links for p in link])
+
+    @admin.action(description="Cut turfs for the selected campaign…")
+    def cut_turfs_action(self, request: HttpRequest, queryset) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+        campaigns = list(queryset[:2])
+        if len(campaigns) != 1:
+            self.message_user(request, "Select exactly one campaign to cut.", messages.WARNING)  # type: ignore[attr-defined]
+            return None
+        return HttpResponseRedirect(reverse("admin:canvass_campaign_cut_turfs", args=[campaigns[0].pk]))
+
+    def cut_turfs_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        campaign = self._campaign(request, object_id, write=True)
+        form = CutTurfsForm(request.POST if request.method == "POST" else None, campaign=campaign)
+        if request.method == "POST" and form.is_valid():
+            try:
+                job = turf_services.turf_cut_job_start(
+                    campaign=campaign,
+                    target_doors=form.cleaned_data["target_doors"],
+                    layer=form.cleaned_data["layer"],
+                    only_unknocked=form.cleaned_data["only_unknocked"],
+                    replace=form.cleaned_data["replace"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, turf_services.validation_message(exc))
+            else:
+                self.message_user(  # type: ignore[attr-defined]
+                    request,
+                    f"The cut of {campaign} is queued; a worker runs it. This page shows its progress.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:canvass_turfcutjob_change", args=[job.pk]))
+        return render(
+            request,
+            "admin/canvass/campaign/cut_turfs.html",
+            self._context(request, campaign, f"Cut turfs: {campaign}", form=form),
+        )
+
+    def draw_turf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        campaign = self._campaign(request, object_id, write=True)
+        form = DrawTurfForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
+        if request.method == "POST" and form.is_valid():
+            try:
+                drawn = turf_services.turf_create_from_polygon(
+                    campaign=campaign,
+                    geojson=form.cleaned_data["polygon"],
+                    name=form.cleaned_data["name"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, turf_services.validation_message(exc))
+            else:
+                text = f"Turf {drawn.turf.name} has {drawn.turf.door_count} doors."
+                if drawn.already_in_turfs:
+                    others = sorted(set(drawn.already_in_turfs.values()))
+                    text += (
+                        f" {len(drawn.already_in_turfs)} doors inside the polygon stay in their turfs "
+                        f"({', '.join(others[:5])}{'…' if len(others) > 5 else ''})."
+                    )
+                self.message_user(request, text, messages.SUCCESS)  # type: ignore[attr-defined]
+                return HttpResponseRedirect(reverse("admin:canvass_turf_change", args=[drawn.turf.pk]))
+        return render(
+            request,
+            "admin/canvass/campaign/draw_turf.html",
+            self._context(request, campaign, f"Draw a turf: {campaign}", form=form),
+        )
+
+    def turf_map_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        campaign = self._campaign(request, object_id, write=False)
+        turfs = list(
+            Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+            .select_related("district")
+            .order_by("district_id", "name")
+        )
+        shapes = []
+        for index, turf in enumerate(turfs):
+            if not turf.polygon:
+                continue
+            shapes.append(
+                Shape(
+                    geometry=shape(turf.polygon),
+                    fill=PALETTE[index % len(PALETTE)],
+                    label=turf.name,
+                    href=reverse("admin:canvass_turf_change", args=[turf.pk]),
+                    title=f"{turf.name}: {turf.door_count} doors, {turf.walk_minutes or 0:.0f} min",
+                )
+            )
+        return render(
+            request,
+            "admin/canvass/campaign/turf_map.html",
+            self._context(
+                request,
+                campaign,
+                f"Turfs of {campaign}",
+                svg=mark_safe(svg_map(shapes)),  # noqa: S308 - built from escaped parts in turf/svgmap.py
+                turfs=turfs,
+            ),
+        )
+
+
+class TurfTools:
+    """A turf's map on its page, and printable walk sheets."""
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        own = [path("walk-sheets/", wrap(self.walk_sheets_view), name="canvass_turf_walk_sheets")]
+        return own + super().get_urls()  # type: ignore[misc]
+
+    @admin.display(description="map")
+    def turf_map(self, obj: Turf) -> str:
+        if obj.pk is None:
+            return "—"
+        doors = list(obj.doors.filter(lat__isnull=False).values_list("lng", "lat"))
+        shapes = [Shape(geometry=shape(obj.polygon), label="")] if obj.polygon else []
+        if not shapes and not doors:
+            return "No polygon and no located doors."
+        dots = [Dot(lng=lng, lat=lat) for lng, lat in doors]
+        sheet = reverse("admin:canvass_turf_walk_sheets") + f"?ids={obj.pk}"
+        return mark_safe(  # noqa: S308 - built from escaped parts in turf/svgmap.py
+            svg_map(shapes, dots, width=500) + format_html('<p><a href="{}">Print the walk sheet</a></p>', sheet)
+        )
+
+    @admin.action(description="Print walk sheets of the selected turfs")
+    def print_walk_sheets(self, request: HttpRequest, queryset) -> HttpResponse:  # type: ignore[no-untyped-def]
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:200])
+        return HttpResponseRedirect(reverse("admin:canvass_turf_walk_sheets") + f"?ids={ids}")
+
+    def walk_sheets_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        try:
+            ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()][:200]
+        except ValueError:
+            raise Http404("Turf ids are numbers, e.g. ?ids=3,4") from None
+        turfs = list(
+            self.get_queryset(request)  # type: ignore[attr-defined]
+            .filter(pk__in=ids)
+            .select_related("campaign", "district")
+            .order_by("name")
+        )
+        if not turfs:
+            raise Http404("No such turfs.")
+        stops = (
+            TurfDoor.objects.filter(turf__in=turfs)
+            .select_related("door")
+            .prefetch_related("door__people")
+            .order_by("turf_id", "position")
+        )
+        by_turf: dict[int, list[TurfDoor]] = {}
+        for stop in stops:
+            by_turf.setdefault(stop.turf_id, []).append(stop)
+        organization = organization_for(request.user) or turfs[0].organization
+        codes = list(
+            ResultCode.objects.filter(organization_id=turfs[0].organization_id, is_active=True).order_by("position")
+        )
+        audit_log(
+            organization=organization,
+            actor=request.user,
+            action="walk_sheets.print",
+            turfs=[t.pk for t in turfs],
+            doors=sum(len(v) for v in by_turf.values()),
+        )
+        # Sheets are read by people on the street: the chapter's local time.
+        printed = timezone.localtime(timezone.now(), organization.tzinfo)
+        return render(
+            request,
+            "admin/canvass/turf/walk_sheets.html",
+            {
+                "sheets": [(turf, by_turf.get(turf.pk, [])) for turf in turfs],
+                "codes": codes,
+                "printed": printed,
+                "organization": organization,
+            },
+        )
+
+
+class TurfDoorInline(ScopedTabularInline):
+    """The walk list, in walk order. Written by turf cutting, not by hand."""
+
+    model = TurfDoor
+    view_only = True
+    fields = ("position", "door")
+    raw_id_fields = ("door",)
+    ordering = ("position",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("door")
+
+
+@admin.register(Turf)
+class TurfAdmin(TurfTools, OrganizationScopedAdmin):
+    list_display = (
+        "name",
+        "campaign",
+        "status",
+        "door_count",
+        "building_count",
+        "walk_distance_m",
+        "compactness",
+    )
+    list_filter = (scoped_filter("campaign"), "status")
+    search_fields = ("name",)
+    list_select_related = ("campaign",)
+    related_select = {"district": ("layer",)}
+    readonly_fields = (
+        "turf_map",
+        "door_count",
+        "building_count",
+        "person_count",
+        "walk_distance_m",
+        "walk_minutes",
+        "compactness",
+        "polygon",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [TurfDoorInline]
+    actions = ["print_walk_sheets"]
+    # Turfs come from the cutter or a drawn polygon (the campaign's turf tools), not from an empty form.
+    addable = False
+
+
+@admin.register(TurfCutJob)
+class TurfCutJobAdmin(OrganizationScopedAdmin):
+    """Cuts started from a campaign's "Cut turfs…": their progress and summary. Read-only."""
+
+    view_only = True
+    list_display = ("campaign", "target_doors", "status", "progress", "message", "created_by", "created_at")
+    list_filter = (scoped_filter("campaign"), "status")
+    list_select_related = ("campaign", "created_by")
+    fields = (
+        "campaign",
+        "status",
+        "progress",
+        "message",
+        "notes",
+        "target_doors",
+        "layer",
+        "only_unknocked",
+        "replace",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="progress")
+    def progress(self, job: TurfCutJob) -> str:
+        if job.status == TurfCutJob.Status.QUEUED:
+            return "waiting for a worker"
+        if not job.total:
+            return "starting…" if job.status == TurfCutJob.Status.RUNNING else "—"
+        return f"{job.done:,} of {job.total:,} ({100 * job.done // job.total}%)"
+
+    @admin.display(description="notes")
+    def notes(self, job: TurfCutJob) -> str:
+        return "\n".join(job.summary.get("notes", [])) if job.summary else ""
+
+    def changelist_view(self, request, extra_context=None):
+        running = self.get_queryset(request).filter(status__in=[TurfCutJob.Status.QUEUED, TurfCutJob.Status.RUNNING])
+        return super().changelist_view(request, {**(extra_context or {}), "jobs_running": running.exists()})

@@ -1,0 +1,589 @@
+"""Writes for turfs: automatic cuts, turfs drawn by hand, split, merge, walk order.
+
+The algorithms are pure modules in turf/ (cutting.py, walk_order.py); this
+module loads their input in one query, applies their output in bulk, and
+keeps the rules an organizer relies on:
+
+- a door is in at most one *active* turf of a campaign: a cut takes only
+  the doors not already in one, and a drawn turf reports the doors that are
+  (it never moves them silently);
+- a turf somebody is currently assigned to is never split, merged or
+  archived under them;
+- every write is one transaction: an error changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from canvass.campaigns.models import Campaign
+from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
+from canvass.turfs.selectors import (
+    DoorArrays,
+    campaign_universe,
+    door_arrays,
+    door_district_codes,
+    doors_in_active_turfs,
+    person_counts,
+    turfs_with_current_assignments,
+)
+from fieldops.services import audit_log
+from turf.bulk import bulk_insert
+from turf.cutting import CutDoors, cut_universe, polsby_popper
+from turf.geometry import GeometryError, points_in_polygons, polygon_from_geojson
+from turf.models import District, DistrictLayer, Door
+from turf.walk_order import WalkDoors, WalkPlan, plan_walk
+
+Progress = Callable[[int, int | None, str], None]
+
+
+def _no_progress(done: int, total: int | None, message: str) -> None:
+    return None
+
+
+@dataclass
+class CutSummary:
+    turfs: list[Turf]
+    doors: int
+    skipped_in_turfs: int  # universe doors already in an active turf, left where they are
+    skipped_unlocated: int  # universe doors without coordinates, not cut
+    archived: int
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        sizes = [t.door_count for t in self.turfs]
+        mean = sum(sizes) / len(sizes) if sizes else 0.0
+        cv = (math.sqrt(sum((s - mean) ** 2 for s in sizes) / len(sizes)) / mean) if sizes and mean else 0.0
+        return {
+            "turfs": len(self.turfs),
+            "doors": self.doors,
+            "size_min": min(sizes, default=0),
+            "size_mean": round(mean, 1),
+            "size_max": max(sizes, default=0),
+            "size_cv": round(cv, 3),
+            "skipped_in_turfs": self.skipped_in_turfs,
+            "skipped_unlocated": self.skipped_unlocated,
+            "archived": self.archived,
+            "notes": self.notes,
+        }
+
+
+# ---------------------------------------------------------------- automatic cut
+
+
+def _default_layer(campaign: Campaign) -> DistrictLayer | None:
+    district = campaign.target_districts.select_related("layer").order_by("layer__name", "id").first()
+    return district.layer if district else None
+
+
+def turfs_cut(
+    *,
+    campaign: Campaign,
+    target_doors: int,
+    layer: DistrictLayer | None = None,
+    only_unknocked: bool = False,
+    replace: bool = False,
+    actor: AbstractBaseUser | None = None,
+    progress: Progress = _no_progress,
+) -> CutSummary:
+    """Cut the campaign's universe (less the doors already in active turfs) into turfs.
+
+    layer: no turf crosses a boundary of this layer (default: the layer of
+    the campaign's target districts). replace: archive the campaign's active
+    turfs that nobody is currently assigned to, so their doors are cut again.
+
+    The cut is computed outside any transaction (so its progress is visible
+    to the organizer while it runs) and written in one short transaction
+    that first checks that no door was put in another turf meanwhile.
+    """
+    _check_cut(campaign, target_doors, layer)
+    if layer is None:
+        layer = _default_layer(campaign)
+    progress(0, None, "loading the universe")
+    universe = campaign_universe(campaign=campaign, only_unknocked=only_unknocked)
+    total = universe.count()
+    if total == 0:
+        raise ValidationError(
+            "The campaign's universe is empty: give the campaign target districts that contain doors"
+            + (", or leave out 'only unknocked'" if only_unknocked else "")
+            + "."
+        )
+    staying = _turfs_staying(campaign, replace)
+    staying_at_start = set(staying.values_list("pk", flat=True))
+    free = universe.exclude(pk__in=doors_in_active_turfs(campaign=campaign).filter(turf__in=staying).values("door_id"))
+    arrays = door_arrays(free)
+    unlocated = free.filter(lat__isnull=True).count()
+    skipped_in_turfs = total - len(arrays) - unlocated
+    if len(arrays) == 0:
+        raise ValidationError(
+            f"All {total} doors of the universe are already in active turfs"
+            + (f" or have no location ({unlocated})" if unlocated else "")
+            + ": archive turfs (or cut with 'replace') to cut them again."
+        )
+    if target_doors > len(arrays):
+        raise ValidationError(
+            {
+                "target_doors": f"The target of {target_doors} doors is larger than the "
+                f"{len(arrays)} doors left to cut; choose {len(arrays)} or fewer."
+            }
+        )
+    codes = door_district_codes(arrays.id, layer, free)
+    districts = {d.pk: d for d in District.objects.filter(pk__in=set(codes.tolist()) - {-1})}
+    shapes = {pk: shapely.from_wkb(bytes(d.wkb)) for pk, d in districts.items()}
+    result = cut_universe(
+        CutDoors(
+            lat=arrays.lat,
+            lng=arrays.lng,
+            building=arrays.building,
+            street=arrays.street,
+            number=arrays.number,
+            district=codes,
+        ),
+        target_doors,
+        districts=shapes,
+        progress=lambda done, of: progress(done, of, "cutting"),
+        district_names={pk: d.name for pk, d in districts.items()},
+    )
+    pieces: list[tuple[District | None, BaseGeometry, DoorArrays, WalkPlan]] = []
+    for index, cut in enumerate(result.turfs, start=1):
+        doors = arrays.take(np.asarray(cut.doors, dtype=np.int64))
+        pieces.append((districts.get(cut.district), cut.polygon, doors, _plan(doors)))
+        progress(index, len(result.turfs), "walk order")
+    people = person_counts(free)
+
+    with transaction.atomic():
+        # One cut of a campaign at a time: a second waits here, then sees the first's turfs.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        # Turfs are never edited in place (split and merge make new ones), so
+        # the same set of turfs staying means the same doors are taken.
+        if set(_turfs_staying(campaign, replace).values_list("pk", flat=True)) != staying_at_start:
+            raise ValidationError(
+                "Turfs of this campaign changed while the cut ran (another cut or a drawn turf): run the cut again."
+            )
+        archived = 0
+        if replace:
+            archived = (
+                Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+                .exclude(pk__in=staying)
+                .update(status=Turf.Status.ARCHIVED, updated_at=timezone.now())
+            )
+        namer = _TurfNamer(campaign)
+        turfs = _turfs_write(
+            campaign=campaign,
+            new=[
+                _NewTurf(namer.next(district.name if district else campaign.name), district, polygon, doors, plan)
+                for district, polygon, doors, plan in pieces
+            ],
+            people=people,
+        )
+        summary = CutSummary(
+            turfs=turfs,
+            doors=len(arrays),
+            skipped_in_turfs=skipped_in_turfs,
+            skipped_unlocated=unlocated,
+            archived=archived,
+            notes=list(result.notes),
+        )
+        if unlocated:
+            summary.notes.append(
+                f"{unlocated} doors have no location and are in no turf: geocode them or place them by hand."
+            )
+        if skipped_in_turfs:
+            summary.notes.append(f"{skipped_in_turfs} doors already in active turfs were left where they are.")
+        audit_log(
+            organization=campaign.organization,
+            actor=actor,
+            action="turfs.cut",
+            obj=campaign,
+            target_doors=target_doors,
+            layer=layer.name if layer else None,
+            only_unknocked=only_unknocked,
+            replace=replace,
+            turfs=len(turfs),
+            doors=len(arrays),
+        )
+    progress(len(turfs), len(turfs), "done")
+    return summary
+
+
+def _check_cut(campaign: Campaign, target_doors: object, layer: DistrictLayer | None) -> None:
+    if not isinstance(target_doors, int) or isinstance(target_doors, bool) or target_doors < 1:
+        raise ValidationError({"target_doors": "The target must be a whole number of doors, 1 or more."})
+    if layer is not None and layer.organization_id != campaign.organization_id:
+        raise ValidationError({"layer": "This district layer belongs to another organization."})
+
+
+def _turfs_staying(campaign: Campaign, replace: bool) -> QuerySet[Turf]:
+    """The active turfs a cut leaves alone: all of them, or with replace the ones in use."""
+    active = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+    return turfs_with_current_assignments(active) if replace else active
+
+
+def _plan(doors: DoorArrays) -> WalkPlan:
+    return plan_walk(
+        WalkDoors(
+            lat=doors.lat,
+            lng=doors.lng,
+            street=doors.street,
+            number=doors.number,
+            unit=doors.unit,
+            building=doors.building,
+        )
+    )
+
+
+class _TurfNamer:
+    """Turf names unique in the campaign: "<district> 001", "<district> 002", …"""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.taken = set(Turf.objects.filter(campaign=campaign).values_list("name", flat=True))
+        self.counters: dict[str, int] = {}
+
+    def next(self, prefix: str) -> str:
+        prefix = prefix[:100]
+        n = self.counters.get(prefix, 0)
+        while True:
+            n += 1
+            name = f"{prefix} {n:03d}"
+            if name not in self.taken:
+                self.counters[prefix] = n
+                self.taken.add(name)
+                return name
+
+
+@dataclass
+class _NewTurf:
+    name: str
+    district: District | None
+    polygon: BaseGeometry | None
+    doors: DoorArrays
+    plan: WalkPlan | None = None
+
+
+def _turfs_write(*, campaign: Campaign, new: Sequence[_NewTurf], people: dict[int, int]) -> list[Turf]:
+    """Create turfs of these doors in walk order, with their metrics: two bulk inserts however many."""
+    turfs: list[Turf] = []
+    orders: list[np.ndarray] = []
+    for item in new:
+        plan = item.plan or _plan(item.doors)
+        doors = item.doors
+        points = shapely.multipoints(np.column_stack([doors.lng, doors.lat]))
+        polygon = item.polygon
+        turfs.append(
+            Turf(
+                organization_id=campaign.organization_id,
+                campaign=campaign,
+                name=item.name,
+                district=item.district,
+                polygon=mapping(polygon) if polygon is not None and not polygon.is_empty else None,
+                door_count=len(doors),
+                building_count=len(np.unique(doors.building)),
+                person_count=sum(people.get(int(i), 0) for i in doors.id.tolist()),
+                walk_distance_m=round(float(plan.distance_m), 1),
+                walk_minutes=round(float(plan.minutes), 1),
+                compactness=round(float(polsby_popper(points)), 3),
+            )
+        )
+        orders.append(doors.id[np.asarray(plan.order, dtype=np.int64)])
+    # Both databases return the new ids from a bulk insert (SQLite 3.35+).
+    Turf.objects.bulk_create(turfs)
+    bulk_insert(
+        TurfDoor,
+        ["turf_id", "door_id", "position"],
+        (
+            (turf.pk, door_id, position)
+            for turf, ordered in zip(turfs, orders, strict=True)
+            for position, door_id in enumerate(ordered.tolist())
+        ),
+        plain=True,
+    )
+    return turfs
+
+
+# ---------------------------------------------------------------- background cut
+
+
+def turf_cut_job_start(
+    *,
+    campaign: Campaign,
+    target_doors: int,
+    layer: DistrictLayer | None = None,
+    only_unknocked: bool = False,
+    replace: bool = False,
+    actor: AbstractBaseUser | None = None,
+) -> TurfCutJob:
+    """Queue a cut for a django-q2 worker; the job row shows its progress."""
+    _check_cut(campaign, target_doors, layer)
+    from django_q.tasks import async_task
+
+    with transaction.atomic():
+        job = TurfCutJob.objects.create(
+            organization_id=campaign.organization_id,
+            campaign=campaign,
+            target_doors=target_doors,
+            layer=layer,
+            only_unknocked=only_unknocked,
+            replace=replace,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        transaction.on_commit(
+            lambda: async_task("canvass.turfs.tasks.turf_cut_job_run", job.pk, task_name=f"turf-cut-{job.pk}")
+        )
+    return job
+
+
+def turf_cut_job_run(*, job_id: int) -> TurfCutJob | None:
+    """Run a queued cut once. A second delivery of the same job finds it taken and does nothing."""
+    claimed = TurfCutJob.objects.filter(pk=job_id, status=TurfCutJob.Status.QUEUED).update(
+        status=TurfCutJob.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    job = TurfCutJob.objects.select_related("campaign", "layer", "created_by").get(pk=job_id)
+    last = [0.0]
+
+    def progress(done: int, total: int | None, message: str) -> None:
+        # The cut computes outside a transaction, so these autocommit updates
+        # are visible to the organizer at once; at most one a second.
+        now = timezone.now().timestamp()
+        if now - last[0] < 1.0 and not (total and done >= total):
+            return
+        last[0] = now
+        TurfCutJob.objects.filter(pk=job_id).update(done=done, total=total or 0, message=message)
+
+    try:
+        summary = turfs_cut(
+            campaign=job.campaign,
+            target_doors=job.target_doors,
+            layer=job.layer,
+            only_unknocked=job.only_unknocked,
+            replace=job.replace,
+            actor=job.created_by,
+            progress=progress,
+        )
+    except ValidationError as exc:
+        TurfCutJob.objects.filter(pk=job_id).update(
+            status=TurfCutJob.Status.FAILED, finished_at=timezone.now(), message=validation_message(exc)
+        )
+    except Exception as exc:
+        TurfCutJob.objects.filter(pk=job_id).update(
+            status=TurfCutJob.Status.FAILED, finished_at=timezone.now(), message=f"The cut failed: {exc}"
+        )
+        raise
+    else:
+        data = summary.as_dict()
+        TurfCutJob.objects.filter(pk=job_id).update(
+            status=TurfCutJob.Status.DONE,
+            finished_at=timezone.now(),
+            summary=data,
+            done=data["turfs"],
+            total=data["turfs"],
+            message=f"{data['turfs']} turfs of {data['size_min']}–{data['size_max']} doors "
+            f"(mean {data['size_mean']}) from {data['doors']} doors.",
+        )
+    job.refresh_from_db()
+    return job
+
+
+def validation_message(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(f"{' '.join(messages)}" for messages in exc.message_dict.values())
+    return " ".join(exc.messages)
+
+
+# ---------------------------------------------------------------- turfs by hand
+
+
+@dataclass
+class DrawnTurf:
+    turf: Turf
+    already_in_turfs: dict[int, str]  # door id -> name of the active turf it stays in
+
+
+def turf_create_from_polygon(
+    *,
+    campaign: Campaign,
+    geojson: object,
+    name: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> DrawnTurf:
+    """A turf of the campaign's universe doors inside a drawn polygon.
+
+    Doors already in another active turf of the campaign stay there and are
+    reported. An invalid (self-intersecting) polygon is refused, not repaired:
+    the organizer drew it and should redraw it.
+    """
+    try:
+        checked = polygon_from_geojson(geojson)
+    except GeometryError as exc:
+        raise ValidationError({"polygon": str(exc)}) from None
+    if checked.repaired:
+        raise ValidationError(
+            {"polygon": f"The polygon is not valid ({checked.problem}); draw it again without crossing edges."}
+        )
+    polygon = checked.geometry
+    name = (name or "").strip()
+    with transaction.atomic():
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        min_x, min_y, max_x, max_y = polygon.bounds
+        candidates = door_arrays(
+            campaign_universe(campaign=campaign).filter(lng__gte=min_x, lng__lte=max_x, lat__gte=min_y, lat__lte=max_y)
+        )
+        inside, _ = points_in_polygons(candidates.lng, candidates.lat, [polygon])
+        inside = np.unique(inside)
+        if len(inside) == 0:
+            raise ValidationError(
+                {"polygon": "The polygon contains no doors of this campaign's universe; check where it was drawn."}
+            )
+        doors = candidates.take(inside)
+        taken = dict(
+            doors_in_active_turfs(campaign=campaign)
+            .filter(door_id__in=doors.id.tolist())
+            .values_list("door_id", "turf__name")
+        )
+        if taken:
+            doors = doors.take(np.array([i not in taken for i in doors.id.tolist()], dtype=bool))
+        if len(doors) == 0:
+            raise ValidationError(
+                {"polygon": f"All {len(taken)} doors inside the polygon are already in active turfs of this campaign."}
+            )
+        if not name:
+            name = _TurfNamer(campaign).next("Drawn")
+        elif Turf.objects.filter(campaign=campaign, name=name).exists():
+            raise ValidationError({"name": f"The campaign already has a turf named {name!r}."})
+        (turf,) = _turfs_write(
+            campaign=campaign,
+            new=[_NewTurf(name[:120], None, polygon, doors)],
+            people=person_counts(doors.id.tolist()),
+        )
+        audit_log(
+            organization=campaign.organization,
+            actor=actor,
+            action="turf.draw",
+            obj=turf,
+            doors=len(doors),
+            already_in_turfs=len(taken),
+        )
+    return DrawnTurf(turf=turf, already_in_turfs=taken)
+
+
+def _check_changeable(turfs: Sequence[Turf]) -> None:
+    for turf in turfs:
+        if turf.status != Turf.Status.ACTIVE:
+            raise ValidationError({"turfs": f"Turf {turf.name!r} is archived; only active turfs can change."})
+    busy = list(
+        turfs_with_current_assignments(Turf.objects.filter(pk__in=[t.pk for t in turfs])).values_list("name", flat=True)
+    )
+    if busy:
+        raise ValidationError(
+            {"turfs": f"Canvassers are assigned to {', '.join(sorted(busy))}: end those assignments first."}
+        )
+
+
+def turf_split(*, turf: Turf, parts: int = 2, actor: AbstractBaseUser | None = None) -> list[Turf]:
+    """Split a turf into `parts` turfs of about equal size; the original is archived."""
+    if not isinstance(parts, int) or isinstance(parts, bool) or parts < 2:
+        raise ValidationError({"parts": "Split into 2 or more parts."})
+    with transaction.atomic():
+        turf = Turf.objects.select_for_update().get(pk=turf.pk)
+        _check_changeable([turf])
+        doors = door_arrays(turf.doors.all())
+        if parts > len(doors):
+            raise ValidationError(
+                {"parts": f"{turf.name} has {len(doors)} located doors; it cannot make {parts} turfs."}
+            )
+        polygon = shapely.geometry.shape(turf.polygon) if turf.polygon else None
+        result = cut_universe(
+            CutDoors(
+                lat=doors.lat,
+                lng=doors.lng,
+                building=doors.building,
+                street=doors.street,
+                number=doors.number,
+                district=np.full(len(doors), -1, dtype=np.int64),
+            ),
+            math.ceil(len(doors) / parts),
+            districts={-1: polygon} if polygon is not None else None,
+        )
+        turf.status = Turf.Status.ARCHIVED
+        turf.save(update_fields=["status", "updated_at"])
+        namer = _TurfNamer(turf.campaign)
+        people = person_counts(doors.id.tolist())
+        new = _turfs_write(
+            campaign=turf.campaign,
+            new=[
+                _NewTurf(
+                    namer.next(f"{turf.name} /"),
+                    turf.district,
+                    cut.polygon,
+                    doors.take(np.asarray(cut.doors, dtype=np.int64)),
+                )
+                for cut in result.turfs
+            ],
+            people=people,
+        )
+        audit_log(
+            organization=turf.campaign.organization,
+            actor=actor,
+            action="turf.split",
+            obj=turf,
+            into=[t.name for t in new],
+        )
+    return new
+
+
+def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: AbstractBaseUser | None = None) -> Turf:
+    """Merge turfs of one campaign into one, walked anew; the originals are archived."""
+    if len({t.pk for t in turfs}) < 2:
+        raise ValidationError({"turfs": "Merge needs two or more different turfs."})
+    if len({t.campaign_id for t in turfs}) != 1:
+        raise ValidationError({"turfs": "Only turfs of one campaign can be merged."})
+    campaign = turfs[0].campaign
+    with transaction.atomic():
+        locked = list(Turf.objects.select_for_update().filter(pk__in=[t.pk for t in turfs]).order_by("pk"))
+        _check_changeable(locked)
+        doors = door_arrays(Door.objects.filter(pk__in=TurfDoor.objects.filter(turf__in=locked).values("door_id")))
+        name = (name or "").strip() or _TurfNamer(campaign).next(locked[0].name + " +")
+        if Turf.objects.filter(campaign=campaign, name=name).exists():
+            raise ValidationError({"name": f"The campaign already has a turf named {name!r}."})
+        polygons = [shapely.geometry.shape(t.polygon) for t in locked if t.polygon]
+        polygon = shapely.union_all(polygons) if polygons else None
+        districts = {t.district_id for t in locked}
+        Turf.objects.filter(pk__in=[t.pk for t in locked]).update(
+            status=Turf.Status.ARCHIVED, updated_at=timezone.now()
+        )
+        (merged,) = _turfs_write(
+            campaign=campaign,
+            new=[_NewTurf(name[:120], locked[0].district if len(districts) == 1 else None, polygon, doors)],
+            people=person_counts(doors.id.tolist()),
+        )
+        audit_log(
+            organization=campaign.organization,
+            actor=actor,
+            action="turf.merge",
+            obj=merged,
+            merged=[t.name for t in locked],
+        )
+    return merged
+
+
+def turf_archive(*, turf: Turf, actor: AbstractBaseUser | None = None) -> Turf:
+    with transaction.atomic():
+        turf = Turf.objects.select_for_update().get(pk=turf.pk)
+        _check_changeable([turf])
+        turf.status = Turf.Status.ARCHIVED
+        turf.save(update_fields=["status", "updated_at"])
+        audit_log(organization=turf.campaign.organization, actor=actor, action="turf.archive", obj=turf)
+    return turf

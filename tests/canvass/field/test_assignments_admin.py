@@ -1,0 +1,96 @@
+"""Assignments in the admin: created, reassigned and ended by the organizer, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from canvass.models import Assignment
+from fieldops.models import AuditLogEntry, Role
+from tests import factories as f
+
+
+def admin_client(user) -> Client:
+    client = Client()
+    client.force_login(type(user).objects.get(pk=user.pk))
+    return client
+
+
+def inline(prefix: str, users: list, initial: int = 0, existing: list | None = None) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(users)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, user in enumerate(users):
+        data[f"{prefix}-{i}-user"] = str(user.pk)
+        if existing and i < len(existing):
+            data[f"{prefix}-{i}-id"] = str(existing[i])
+    return data
+
+
+@pytest.mark.django_db
+def test_organizer_creates_an_assignment_in_the_admin_and_it_is_audited(world):
+    now = timezone.localtime(timezone.now(), world.org.tzinfo)
+    data = {
+        "campaign": world.campaign.pk,
+        "turf": world.turf.pk,
+        "starts_at_0": now.strftime("%Y-%m-%d"),
+        "starts_at_1": now.strftime("%H:%M:%S"),
+        **inline("members", [world.canvasser]),
+    }
+    response = admin_client(world.organizer).post("/admin/canvass/assignment/add/", data)
+    assert response.status_code == 302, response.context["adminform"].errors if response.context else response
+    assignment = Assignment.objects.exclude(pk=world.assignment.pk).get()
+    assert list(assignment.canvassers.all()) == [world.canvasser]
+    entry = AuditLogEntry.objects.get(action="assignment.create")
+    assert entry.object_id == str(assignment.pk) and entry.detail["canvassers"] == [world.canvasser.pk]
+
+
+@pytest.mark.django_db
+def test_the_admin_action_ends_assignments_once_and_only_the_organizations(world):
+    other = f.AssignmentFactory(turf=f.TurfFactory(campaign=f.CampaignFactory(organization=world.other_org)))
+    client = admin_client(world.organizer)
+    for _ in range(2):
+        response = client.post(
+            "/admin/canvass/assignment/",
+            {"action": "end_now", "_selected_action": [world.assignment.pk, other.pk]},
+        )
+        assert response.status_code == 302
+    world.assignment.refresh_from_db()
+    other.refresh_from_db()
+    assert world.assignment.ended_at is not None
+    assert other.ended_at is None
+    assert AuditLogEntry.objects.filter(action="assignment.end").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_team_lead_cannot_end_assignments_in_the_admin(world):
+    lead = f.UserFactory(username="tess", is_staff=True)
+    f.MembershipFactory(user=lead, organization=world.org, role=Role.TEAM_LEAD)
+    admin_client(lead).post(
+        "/admin/canvass/assignment/", {"action": "end_now", "_selected_action": [world.assignment.pk]}
+    )
+    world.assignment.refresh_from_db()
+    assert world.assignment.ended_at is None
+
+
+@pytest.mark.django_db
+def test_the_assignment_admin_does_not_undo_an_end_made_meanwhile(world):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+
+    from canvass.field.services import assignment_end
+
+    stale = Assignment.objects.get(pk=world.assignment.pk)  # the form is open
+    assignment_end(assignment=world.assignment, actor=world.organizer)  # the API ends it
+    stale.ends_at = stale.starts_at + dt.timedelta(hours=5)
+    admin.site._registry[Assignment].save_model(None, stale, SimpleNamespace(changed_data=["ends_at"]), change=True)
+    world.assignment.refresh_from_db()
+    assert world.assignment.ended_at is not None
+    assert world.assignment.ends_at == stale.ends_at
