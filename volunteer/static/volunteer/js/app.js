@@ -27,6 +27,11 @@ let lastWalk = null;
 const lastDoors = new Map();
 let waitingWorker = null;
 let backFromDoor = false;
+// The hash the screen shows (a history.back() changes the URL a moment after the screen).
+let shownHash = null;
+// The door's hash when it was opened from its walk list by a tap: going back is then history.back(),
+// so that the phone's Back button does not open the saved door again.
+let doorOpenedFromList = null;
 // The walk list stays built (hidden) while one of its doors is open; back from the door only the
 // doors that changed meanwhile are redrawn.
 let kept = null;
@@ -36,12 +41,24 @@ const ctx = {
   navigate(hash) {
     // pushState and draw now: going through "hashchange" would wait for another task.
     if (location.hash !== hash) {
-      history.pushState(null, "", hash);
+      // Marked for backToList(): a door pushed from its walk list is left with history.back().
+      history.pushState({ fromList: /^#\/door\//.test(hash) && screenEl.dataset.screen === "walk" }, "", hash);
       hideToastOnLeave();
     }
     render();
   },
   rerender: () => render({ keepScroll: true }),
+  /** After a knock: back to the door's walk list (the history entry before the door, when it was opened from there). */
+  backToList(assignmentId) {
+    const hash = `#/walk/${assignmentId}`;
+    if (doorOpenedFromList && doorOpenedFromList === location.hash) {
+      doorOpenedFromList = null;
+      render({ hash }); // now; the URL follows when history.back() lands, and the router then has nothing to do
+      history.back();
+    } else {
+      ctx.navigate(hash);
+    }
+  },
   async loggedIn(profile) {
     me = profile;
     setTimeZone(me.timezone);
@@ -98,10 +115,10 @@ const ctx = {
   },
 };
 
-async function render({ keepScroll = false } = {}) {
+async function render({ keepScroll = false, hash: target = null } = {}) {
   const seq = ++renderSeq;
   const token = hasToken();
-  let hash = location.hash || "#/today";
+  let hash = target || location.hash || "#/today";
   if (!token && hash !== "#/login") {
     location.replace("#/login");
     hash = "#/login";
@@ -116,6 +133,9 @@ async function render({ keepScroll = false } = {}) {
   // Read only where needed: reading it makes the browser lay out a page that has just changed.
   const scroll = keepScroll ? window.scrollY : 0;
   const from = screenEl.dataset.screen;
+  const opener = from === "walk" && name === "door" ? shownHash : null;
+  shownHash = hash;
+  doorOpenedFromList = null;
   if (name === "walk" && from === "door" && kept && kept.assignmentId === params.assignmentId && !keepScroll) {
     await showKept(seq);
     return;
@@ -144,6 +164,8 @@ async function render({ keepScroll = false } = {}) {
     renderTabs();
     content.scrollTop = 0;
     content.focus({ preventScroll: true });
+    // Opened by a tap in the list (the entry before it is the list), not by a reload or a link.
+    if (opener === `#/walk/${params.assignmentId}` && history.state?.fromList) doorOpenedFromList = hash;
     return;
   } else {
     screenEl.replaceChildren(content);
@@ -210,11 +232,22 @@ let tabsDrawn = "";
 function renderTabs() {
   const current = location.hash.split("/")[1] || "today";
   const walkHref = lastWalk ? `#/walk/${lastWalk}` : "#/today";
-  const key = `${current}|${walkHref}|${t("today")}`;
-  if (key === tabsDrawn) return; // unchanged: a tap on a door should not lay out the tab bar again
+  const key = `${walkHref}|${t("today")}`;
+  if (key === tabsDrawn) {
+    // The same tabs: only the current one changes (a door and its walk list are the same tab).
+    for (const tab of tabsEl.children) {
+      const name = tab.dataset.tab;
+      const now = current === name || (name === "walk" && current === "door") ? "page" : null;
+      if (tab.getAttribute("aria-current") !== now) {
+        if (now) tab.setAttribute("aria-current", now);
+        else tab.removeAttribute("aria-current");
+      }
+    }
+    return;
+  }
   tabsDrawn = key;
   const tab = (href, name, label) =>
-    h("a.tab", { href, "aria-current": current === name || (name === "walk" && current === "door") ? "page" : null }, label);
+    h("a.tab", { href, "data-tab": name, "aria-current": current === name || (name === "walk" && current === "door") ? "page" : null }, label);
   tabsEl.replaceChildren(tab("#/today", "today", t("today")), tab(walkHref, "walk", t("walkList")), tab("#/sync", "sync", t("sync")));
 }
 
@@ -309,6 +342,7 @@ async function boot() {
   sync.onDoorsChanged((ids) => ctx.doorsChanged(ids));
   statusEl.addEventListener("click", () => ctx.navigate("#/sync"));
   window.addEventListener("hashchange", () => {
+    if (location.hash === shownHash) return; // the screen is there already (backToList)
     hideToastOnLeave();
     render();
   });

@@ -18,13 +18,28 @@ export async function render(ctx, { assignmentId, doorId }) {
   const last = door.last_result;
   const lastCode = last && assignment.result_codes.find((code) => code.code === last.result_code);
 
+  // One knock at a time from this door: a second tap (the same code or another) while the first is
+  // being saved does nothing. A flag, not a disabled button: changing the button would make the
+  // browser draw the door again while IndexedDB commits, and the tap's confirmation waits for that.
+  let saving = false;
   const save = async (draft, label) => {
+    if (saving) return;
+    saving = true;
+    try {
+      await saveKnock(draft, label);
+    } catch (error) {
+      toast(t("error", { detail: error.message }));
+    } finally {
+      saving = false;
+    }
+  };
+  const saveKnock = async (draft, label) => {
     const position = geo.current();
     const [knock] = await outbox.recordKnocks([
       { door: door.id, assignment: assignment.id, person: null, support_level: null, answers: {}, notes: "", ...draft, ...(position || {}) },
     ]);
     ctx.setLastDoor(assignment.id, door.id, knock.doorAfter);
-    ctx.navigate(`#/walk/${assignment.id}`);
+    ctx.backToList(assignment.id);
     sync.knockRecorded(); // the status count and the send after Undo's window; the screen does not wait
     toast(t("saved", { result: label }), {
       ms: outbox.UNDO_MS,
@@ -45,7 +60,7 @@ export async function render(ctx, { assignmentId, doorId }) {
     { role: "group", "aria-label": t("result") },
     codes.map((code) => {
       const button = h("button.result", { type: "button", "data-code": code.code }, localized(code, "label"));
-      button.addEventListener("click", () => busy(button, () => save({ result: code.code }, localized(code, "label"))));
+      button.addEventListener("click", () => save({ result: code.code }, localized(code, "label")));
       return button;
     }),
   );

@@ -12,8 +12,8 @@ const view = { filter: "remaining", mode: "list" };
 
 /**
  * The walk list. The element it returns has `refresh(doorIds)`: the router keeps the list while a door
- * is open and, back from it, redraws only that door's building, the progress and "Next door" (a
- * 1,000-door list is not rebuilt for each knock).
+ * is open and, back from it, changes only that door's row (its building, when the filter now shows
+ * other doors), the progress and "Next door" (a 1,000-door list is not rebuilt for each knock).
  */
 export async function render(ctx, { assignmentId }) {
   const walk = await sync.walkFromPhone(assignmentId);
@@ -41,6 +41,13 @@ export async function render(ctx, { assignmentId }) {
   } else {
     list = doorList(ctx, assignment, doors, codes);
     body = list.element;
+    // A door opens through the router, as "Next door" does, so that saving it can go back in history.
+    body.addEventListener("click", (event) => {
+      const row = event.target.closest("a.door-row");
+      if (!row || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+      event.preventDefault();
+      ctx.navigate(row.getAttribute("href"));
+    });
   }
 
   const progressText = h("span");
@@ -119,7 +126,6 @@ function doorList(ctx, assignment, doors, codes) {
   });
   items.forEach((item, index) => item && chunks[Math.floor(index / CHUNK)].append(item));
   element.append(...chunks);
-  const byId = () => new Map(doors.map((door) => [door.id, door]));
   const showEmpty = () => {
     const any = items.some(Boolean);
     if (!any && !empty.isConnected) element.append(empty);
@@ -128,13 +134,21 @@ function doorList(ctx, assignment, doors, codes) {
   showEmpty();
   return {
     element,
+    /** `doors` holds the changed doors as they are now: their buildings are redrawn, in place where the rows shown stay the same. */
     redraw(doorIds) {
-      const current = byId();
+      const changed = new Set(doorIds);
+      const current = new Map(doors.filter((door) => changed.has(door.id)).map((door) => [door.id, door]));
       for (const index of new Set(doorIds.map((id) => groupOf.get(id)).filter((i) => i !== undefined))) {
         const group = groups[index];
         group.doors = group.doors.map((door) => current.get(door.id) || door);
-        const item = building(ctx, assignment, group, codes);
         const old = items[index];
+        // The same rows shown (a knock under "All", or at a door already done): change the rows' text,
+        // not the building, so that the browser lays out and paints a few words, not a new building.
+        if (old && sameRows(old, group)) {
+          updateBuilding(ctx, assignment, old, group, codes, current);
+          continue;
+        }
+        const item = building(ctx, assignment, group, codes);
         if (old && item) old.replaceWith(item);
         else if (old) old.remove();
         else if (item) {
@@ -154,6 +168,7 @@ function building(ctx, assignment, group, codes) {
   const shown = filterDoors(group.doors, view.filter);
   if (!shown.length) return null;
   const item = h("li.building", { "data-building": group.key });
+  item.shownIds = shown.map((door) => door.id).join(",");
   if (group.isMultiUnit) {
     const remaining = group.doors.filter((door) => !isDone(door));
     const header = h(
@@ -173,6 +188,37 @@ function building(ctx, assignment, group, codes) {
   return item;
 }
 
+/** Whether a building's item shows the doors the filter now shows (then its rows can be changed in place). */
+function sameRows(item, group) {
+  return item.shownIds === filterDoors(group.doors, view.filter).map((door) => door.id).join(",");
+}
+
+/** Change a building's rows in place: the changed doors' mark and last result, and its "nobody home" button. */
+function updateBuilding(ctx, assignment, item, group, codes, changed) {
+  for (const door of changed.values()) {
+    const row = item.querySelector(`a.door-row[data-door="${Number(door.id)}"]`);
+    if (!row) continue;
+    const done = String(isDone(door));
+    if (row.dataset.done !== done) {
+      row.dataset.done = done;
+      row.querySelector(".door-mark").textContent = door.last_result ? "✓" : "○";
+    }
+    row.querySelector(".door-last").textContent = lastText(door, codes);
+  }
+  if (!group.isMultiUnit) return;
+  const header = item.querySelector(".building-head");
+  const remaining = group.doors.filter((door) => !isDone(door));
+  header.querySelector("button")?.remove();
+  if (remaining.length > 1) header.append(nobodyHomeButton(ctx, assignment, remaining, codes));
+}
+
+/** A door's last result as its row says it. */
+function lastText(door, codes) {
+  const last = door.last_result;
+  const code = last && codes.get(last.result_code);
+  return last ? `${code ? localized(code, "label") : last.result_code} · ${formatTime(last.at)}` : t("neverKnocked");
+}
+
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Text made safe to put in markup (names and addresses come from imported files). */
@@ -183,16 +229,14 @@ function escape(text) {
 /** One door's row, as markup (every value escaped). */
 function doorRow(assignment, door, codes, inBuilding) {
   const last = door.last_result;
-  const code = last && codes.get(last.result_code);
   const title = inBuilding && door.unit ? `${door.unit_type || "#"} ${door.unit}`.trim() : door.address;
   const people = door.people.map((p) => `${p.first_name} ${p.last_name}`).join(", ");
-  const lastText = last ? `${code ? localized(code, "label") : last.result_code} · ${formatTime(last.at)}` : t("neverKnocked");
   return (
     `<li><a class="door-row" href="#/door/${Number(assignment.id)}/${Number(door.id)}" data-door="${Number(door.id)}" ` +
     `data-done="${Boolean(last)}"><span class="door-mark" aria-hidden="true">${last ? "✓" : "○"}</span>` +
     `<span class="door-address">${escape(title)}</span>` +
     (people ? `<span class="door-people">${escape(people)}</span>` : "") +
-    `<span class="door-last">${escape(lastText)}</span></a></li>`
+    `<span class="door-last">${escape(lastText(door, codes))}</span></a></li>`
   );
 }
 
