@@ -13,7 +13,7 @@ PostgreSQL `fieldops_bench_app` on 127.0.0.1:5432, created, ANALYZEd and dropped
 an organizer and a canvasser, a campaign with a 3-question script, one district (a GeoJSON
 rectangle, turf.importers.districts), 1,000 generated doors in houses and apartment buildings with
 people at about 60 % of them (a CSV through turf.importers.doors), one turf drawn around them
-(canvass.turf_services.turf_create_from_polygon, which plans the walk order), assigned to the
+(canvass.turfs.services.turf_create_from_polygon, which plans the walk order), assigned to the
 canvasser from an hour ago, and a shift. Served as production serves it: collectstatic into a
 scratch STATIC_ROOT (whitenoise's CompressedManifestStaticFilesStorage, DEBUG off: whitenoise
 serves a file's `.gz` sibling to a client that accepts gzip, and a `.br` one only if the brotli
@@ -464,9 +464,10 @@ def rectangle(box: tuple[float, float, float, float], margin: float) -> dict:
 def load_world(scratch: Path) -> dict:
     from django.utils import timezone
 
+    from canvass.campaigns.services import campaign_create_or_update, script_replace
+    from canvass.field.services import assignment_create, shift_create
     from canvass.models import TurfDoor
-    from canvass.services import assignment_create, campaign_create_or_update, script_replace, shift_create
-    from canvass.turf_services import turf_create_from_polygon
+    from canvass.turfs.services import turf_create_from_polygon
     from fieldops.models import Role
     from fieldops.services import member_add, organization_create
     from turf.importers.districts import import_districts

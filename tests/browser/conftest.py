@@ -32,8 +32,9 @@ import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from canvass.campaigns.services import campaign_create_or_update, script_replace
+from canvass.field.services import assignment_create, shift_create
 from canvass.models import Assignment, Campaign, ResultCode, Shift, SurveyOption, SurveyQuestion, Turf
-from canvass.services import assignment_create, campaign_create_or_update, script_replace, shift_create
 from fieldops.models import Organization, Role
 from fieldops.services import device_token_create, member_add, organization_create
 from tests import factories as f

@@ -271,6 +271,36 @@ def test_undo_takes_the_knock_back_and_nothing_reaches_the_server(app_world, pho
     assert not ContactAttempt.objects.filter(canvasser=app_world.canvasser).exists()
 
 
+def test_two_quick_taps_at_a_door_save_one_knock_and_back_does_not_reopen_the_saved_door(app_world, phone):
+    page = phone.page
+    start(phone, app_world)
+    show_all_doors(phone)
+    door = app_world.doors[2]
+    walk_hash = f"#/walk/{app_world.assignment.pk}"
+    open_door(phone, door.pk)
+
+    # A thumb that taps twice, or taps one code then another, before the first is saved.
+    page.evaluate(
+        """() => {
+            document.querySelector('button.result[data-code="not_home"]').click();
+            document.querySelector('button.result[data-code="not_home"]').click();
+            document.querySelector('button.result[data-code="refused"]').click();
+        }"""
+    )
+    screen(phone, "walk")
+    page.wait_for_selector(f'a.door-row[data-door="{door.pk}"][data-done="true"]', state="attached")
+    knocks = stored_knocks(phone)
+    assert [(k["door"], k["result"]) for k in knocks] == [(door.pk, "not_home")]
+
+    # The saved door was left with history.back(): the address is the walk list's, and the phone's
+    # Back button goes to where the volunteer was before the list, not to the door again.
+    page.wait_for_function("(hash) => location.hash === hash", arg=walk_hash)
+    page.go_back()
+    page.wait_for_function("(hash) => location.hash !== hash", arg=walk_hash)
+    assert page.evaluate("() => location.hash") != f"#/door/{app_world.assignment.pk}/{door.pk}"
+    page.wait_for_selector('#screen:not([data-screen="door"]):not([data-screen="walk"])')
+
+
 # ------------------------------------------------------------------ 5. fit for the street
 
 NARROW = {"width": 360, "height": 740}

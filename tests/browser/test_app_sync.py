@@ -6,8 +6,8 @@ then looks at two things: the server's database and what the screen says.
 
 from __future__ import annotations
 
+from canvass.field.services import assignment_end
 from canvass.models import ContactAttempt, ShiftSignup
-from canvass.services import assignment_end
 from tests.browser import app_steps as steps
 
 # What Chromium logs when the page's fetches fail with the network cut, or
