@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import caches
-from rest_framework.test import APIClient
 
 from canvass.models import Assignment, Campaign, Turf
 from fieldops.models import Organization, Role
 from fieldops.tokens import throttle_store
 from tests import factories as f
+from tests.factories import client_for  # noqa: F401  (tests/test_authorization_matrix.py imports it from here)
 from turf.models import Door
 
 
@@ -93,10 +93,3 @@ def world(db) -> World:
     f.AssignmentCanvasserFactory(assignment=assignment, user=canvasser)
     other_door = f.DoorFactory(organization=other)
     return World(org, other, organizer, canvasser, outsider, campaign, turf, doors, assignment, other_door)
-
-
-def client_for(user: AbstractBaseUser | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client

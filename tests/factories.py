@@ -1,17 +1,30 @@
-"""factory_boy factories for the whole data model."""
+"""What the tests share, in one place: factory_boy factories for the whole data
+model (a knock is a ContactAttemptFactory), clients logged in as a user, and the
+builders of what a phone or an importer sends (push payloads, district squares,
+the Los Angeles address file's header).
+
+The fixtures built from these (the three standard users in `world`, the
+located neighbourhood `hood`, the sync tests' `script`) are in the conftest.py
+files: tests/conftest.py and tests/canvass/conftest.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from canvass.models import (
     Assignment,
     AssignmentCanvasser,
     Campaign,
+    ContactAttempt,
     ResultCode,
     Shift,
     SurveyOption,
@@ -195,3 +208,173 @@ class AssignmentCanvasserFactory(factory.django.DjangoModelFactory):
 
     assignment = factory.SubFactory(AssignmentFactory)
     user = factory.SubFactory(UserFactory)
+
+
+class ContactAttemptFactory(factory.django.DjangoModelFactory):
+    """A knock as the push stores it: made five minutes ago, received now, the
+    phone's clock right (corrected_at = recorded_at). For a knock that goes
+    through the push itself, send push_item() with a client instead."""
+
+    class Meta:
+        model = ContactAttempt
+
+    id = factory.LazyFunction(uuid.uuid4)
+    door = factory.SubFactory(DoorFactory)
+    organization = factory.SelfAttribute("door.organization")
+    campaign = factory.SubFactory(CampaignFactory, organization=factory.SelfAttribute("..organization"))
+    canvasser = factory.SubFactory(UserFactory)
+    result_code = factory.SubFactory(ResultCodeFactory, organization=factory.SelfAttribute("..organization"))
+    recorded_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=5))
+    received_at = factory.LazyFunction(timezone.now)
+    corrected_at = factory.SelfAttribute("recorded_at")
+
+
+# --- clients ----------------------------------------------------------------------------
+
+
+def client_for(user: AbstractBaseUser | None) -> APIClient:
+    """An API client authenticated as `user` (anonymous for None)."""
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def admin_client(user: AbstractBaseUser) -> Client:
+    """A browser session of `user`, for the admin."""
+    client = Client()
+    # Log in the user as stored: UserFactory sets the password on the Python
+    # object without saving it, and a session made from that object's password
+    # hash is refused on the next request.
+    client.force_login(type(user).objects.get(pk=user.pk))
+    return client
+
+
+# --- a chapter in use -------------------------------------------------------------------
+
+
+def populate(world) -> dict:
+    """One row of every model for venice (and a few for elsewhere), linked as in real use."""
+    from canvass.models import ShiftSignup, TurfCutJob
+    from fieldops.models import AuditLogEntry
+    from fieldops.services import device_token_create
+    from turf.models import DoorDistrict
+
+    layer = DistrictLayerFactory(organization=world.org, name="Council")
+    district = DistrictFactory(layer=layer, name="CD11", external_id="11")
+    for door in world.doors:
+        DoorDistrict.objects.create(door=door, district=district)
+    world.campaign.target_districts.add(district)
+    person = PersonFactory(door=world.doors[0])
+    question = SurveyQuestionFactory(campaign=world.campaign)
+    option = SurveyOptionFactory(question=question)
+    code = ResultCodeFactory(organization=world.org)
+    shift = ShiftFactory(organization=world.org, campaign=world.campaign)
+    ShiftSignup.objects.create(shift=shift, user=world.canvasser)
+    attempt = ContactAttemptFactory(
+        organization=world.org,
+        campaign=world.campaign,
+        door=world.doors[0],
+        canvasser=world.canvasser,
+        assignment=world.assignment,
+        result_code=code,
+        support_level=2,
+        off_list=True,
+    )
+    entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
+    device_token_create(user=world.canvasser, device_id="carlos-phone")
+    TurfCutJob.objects.create(organization=world.org, campaign=world.campaign, target_doors=60)
+    other_layer = DistrictLayerFactory(organization=world.other_org, name="Elsewhere layer")
+    other_district = DistrictFactory(layer=other_layer, name="Far district")
+    other_campaign = CampaignFactory(organization=world.other_org, name="Secret elsewhere campaign")
+    return {
+        "layer": layer,
+        "district": district,
+        "person": person,
+        "question": question,
+        "option": option,
+        "code": code,
+        "shift": shift,
+        "attempt": attempt,
+        "entry": entry,
+        "other_district": other_district,
+        "other_campaign": other_campaign,
+    }
+
+
+# --- what a phone sends -----------------------------------------------------------------
+
+PUSH = "/api/v1/sync/push/"
+PULL = "/api/v1/sync/pull/"
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def push_item(world, *, at=None, when: dt.datetime | None = None, **overrides) -> dict:
+    """One pushed knock at door `at` (default: the world's first door) on the world's
+    assignment, recorded `when` (default: 5 minutes ago); overrides replace fields."""
+    door = at or world.doors[0]
+    item = {
+        "id": str(uuid.uuid4()),
+        "door": door.pk,
+        "assignment": world.assignment.pk,
+        "person": None,
+        "result": "not_home",
+        "support_level": None,
+        "answers": {},
+        "notes": "",
+        "recorded_at": iso(when or timezone.now() - dt.timedelta(minutes=5)),
+        "lat": door.lat,
+        "lng": door.lng,
+        "accuracy_m": 8.0,
+    }
+    item.update(overrides)
+    return item
+
+
+def push_items_of(attempts, *, assignment_id: int) -> list[dict]:
+    """The push items a phone sends for these (unsaved) knocks, without a location."""
+    return [
+        {
+            "id": str(a.id),
+            "door": a.door_id,
+            "assignment": assignment_id,
+            "person": None,
+            "result": a.result_code.code,
+            "support_level": a.support_level,
+            "answers": {str(q): str(o) for q, o in a.answers.items()},
+            "notes": "",
+            "recorded_at": iso(a.recorded_at),
+            "lat": None,
+            "lng": None,
+            "accuracy_m": None,
+        }
+        for a in attempts
+    ]
+
+
+def push_batch(*items: dict, sent_at: dt.datetime | None = None, device_id: str = "phone-1") -> dict:
+    """A push body; sent now by default (the phone's clock right)."""
+    return {"device_id": device_id, "sent_at": iso(sent_at or timezone.now()), "attempts": list(items)}
+
+
+# --- what an importer reads -------------------------------------------------------------
+
+LA_HEADER = (
+    "address_id,number,number_suffix,pre_dir,street_name,street_type,post_dir,unit_type,unit,"
+    "zip,city,lon,lat,parcel_ain,building_id,block_group,source"
+)
+
+
+def square_polygon(min_lng: float, min_lat: float, size: float = 0.02) -> dict:
+    """A GeoJSON square `size` degrees wide with its south-west corner at (min_lng, min_lat)."""
+    ring = [
+        [min_lng, min_lat],
+        [min_lng + size, min_lat],
+        [min_lng + size, min_lat + size],
+        [min_lng, min_lat + size],
+        [min_lng, min_lat],
+    ]
+    return {"type": "Polygon", "coordinates": [ring]}

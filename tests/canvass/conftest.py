@@ -1,5 +1,9 @@
 """Fixtures of the canvass tests.
 
+script: the world with the standard result codes in both chapters, a
+yes/no question on the campaign, a question of another campaign of venice,
+and the world's two doors 20 m apart (a short walk): what the sync tests push.
+
 hood: the world plus a small located neighbourhood in two council districts
 side by side (west and east half of the test square): five east-west streets
 with 24 houses each on both sides, and one apartment building of 12 units;
@@ -8,13 +12,44 @@ with 24 houses each on both sides, and one apartment building of 12 units;
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 import shapely
 from shapely.geometry import box, mapping
 
-from canvass.models import Turf
+from canvass.campaigns.services import result_codes_ensure_standard
+from canvass.models import SurveyOption, SurveyQuestion, Turf
 from tests import factories as f
 from turf.models import Door, DoorDistrict
+
+
+@dataclass
+class Script:
+    question: SurveyQuestion
+    yes: SurveyOption
+    no: SurveyOption
+    other_question: SurveyQuestion  # of another campaign of the same organization
+    other_option: SurveyOption
+
+
+@pytest.fixture
+def script(world) -> Script:
+    result_codes_ensure_standard(organization=world.org)
+    result_codes_ensure_standard(organization=world.other_org)
+    question = f.SurveyQuestionFactory(campaign=world.campaign)
+    yes = f.SurveyOptionFactory(question=question, label="Yes")
+    no = f.SurveyOptionFactory(question=question, label="No")
+    other_campaign = f.CampaignFactory(organization=world.org)
+    other_question = f.SurveyQuestionFactory(campaign=other_campaign)
+    other_option = f.SurveyOptionFactory(question=other_question)
+    # Two doors 20 m apart: a short walk.
+    world.doors[0].lat, world.doors[0].lng = 33.99000, -118.46000
+    world.doors[1].lat, world.doors[1].lng = 33.99018, -118.46000
+    for door in world.doors:
+        door.save(update_fields=["lat", "lng"])
+    return Script(question, yes, no, other_question, other_option)
+
 
 WEST = box(-118.48, 33.98, -118.46, 34.01)
 EAST = box(-118.46, 33.98, -118.44, 34.01)

@@ -2,79 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
-from canvass.models import ContactAttempt, ShiftSignup, TurfCutJob
+from canvass.models import TurfCutJob
 from fieldops.models import AuditLogEntry, Membership, Organization, Role
 from fieldops.services import device_token_create
 from tests import factories as f
-from turf.models import DoorDistrict
+from tests.factories import admin_client, populate
 
 OUR_APPS = ("fieldops", "turf", "canvass")
-
-
-def admin_client(user) -> Client:
-    client = Client()
-    # Log in the user as stored: UserFactory sets the password on the Python
-    # object without saving it, and a session made from that object's password
-    # hash is refused on the next request.
-    client.force_login(type(user).objects.get(pk=user.pk))
-    return client
-
-
-def populate(world) -> dict:
-    """One row of every model for venice (and a few for elsewhere), linked as in real use."""
-    layer = f.DistrictLayerFactory(organization=world.org, name="Council")
-    district = f.DistrictFactory(layer=layer, name="CD11", external_id="11")
-    for door in world.doors:
-        DoorDistrict.objects.create(door=door, district=district)
-    world.campaign.target_districts.add(district)
-    person = f.PersonFactory(door=world.doors[0])
-    question = f.SurveyQuestionFactory(campaign=world.campaign)
-    option = f.SurveyOptionFactory(question=question)
-    code = f.ResultCodeFactory(organization=world.org)
-    shift = f.ShiftFactory(organization=world.org, campaign=world.campaign)
-    ShiftSignup.objects.create(shift=shift, user=world.canvasser)
-    now = timezone.now()
-    attempt = ContactAttempt.objects.create(
-        organization=world.org,
-        campaign=world.campaign,
-        door=world.doors[0],
-        canvasser=world.canvasser,
-        assignment=world.assignment,
-        result_code=code,
-        support_level=2,
-        recorded_at=now - dt.timedelta(minutes=5),
-        received_at=now,
-        corrected_at=now - dt.timedelta(minutes=5),
-        off_list=True,
-    )
-    entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
-    device_token_create(user=world.canvasser, device_id="carlos-phone")
-    TurfCutJob.objects.create(organization=world.org, campaign=world.campaign, target_doors=60)
-    other_layer = f.DistrictLayerFactory(organization=world.other_org, name="Elsewhere layer")
-    other_district = f.DistrictFactory(layer=other_layer, name="Far district")
-    other_campaign = f.CampaignFactory(organization=world.other_org, name="Secret elsewhere campaign")
-    return {
-        "layer": layer,
-        "district": district,
-        "person": person,
-        "question": question,
-        "option": option,
-        "code": code,
-        "shift": shift,
-        "attempt": attempt,
-        "entry": entry,
-        "other_district": other_district,
-        "other_campaign": other_campaign,
-    }
 
 
 def our_model_admins():

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import client_for
+from tests.factories import client_for
 
 
 @pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_the_access_chokepoint_answers_404_alike_for_missing_and_foreign(world):
 
 @pytest.mark.django_db
 def test_unknown_api_urls_and_huge_ids_answer_json_errors(world):
-    from tests.conftest import client_for
+    from tests.factories import client_for
 
     client = client_for(world.organizer)
     response = client.get("/api/v1/turfs/null,null/split/")

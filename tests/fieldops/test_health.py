@@ -57,7 +57,7 @@ def test_a_broken_database_is_a_503_not_a_500(monkeypatch):
 
 @pytest.mark.django_db
 def test_every_request_is_logged_once_as_json_with_an_id_and_no_body(caplog, world):
-    from tests.conftest import client_for
+    from tests.factories import client_for
 
     caplog.set_level(logging.INFO, logger="fieldops.requests")
     response = client_for(world.canvasser).get("/api/v1/me/?secret=voter", HTTP_X_REQUEST_ID="abc123")

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from fieldops.models import AuditLogEntry, DeviceToken, Membership, ThrottleCounter
 from fieldops.tokens import throttle_store
 from tests import factories as f
-from tests.conftest import client_for
+from tests.factories import client_for
 
 PASSWORD = "pw-for-tests-1"  # tests/factories.py UserFactory
 URL = "/api/v1/auth/token/"

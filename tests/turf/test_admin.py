@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
-from tests.fieldops.test_admin import admin_client, populate
+from tests.factories import admin_client, populate
 from turf.admin import door_summary
 from turf.models import District, Door, DoorDistrict, Person
 

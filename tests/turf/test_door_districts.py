@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests import factories as f
-from tests.turf.test_import_districts import square
+from tests.factories import square_polygon
 from turf.bulk import bulk_insert
 from turf.districting import districts_for_layer_shapes, door_districts_assign
 from turf.importers.districts import import_districts
@@ -63,7 +63,11 @@ def org():
 def council(org):
     """West [-118.50, -118.48] and East [-118.48, -118.46] share the edge lng = -118.48."""
     layer = f.DistrictLayerFactory(organization=org, name="Council")
-    return layer, make_district(layer, "W", square(-118.50, 33.98)), make_district(layer, "E", square(-118.48, 33.98))
+    return (
+        layer,
+        make_district(layer, "W", square_polygon(-118.50, 33.98)),
+        make_district(layer, "E", square_polygon(-118.48, 33.98)),
+    )
 
 
 def links() -> set[tuple[int, str]]:
@@ -137,12 +141,14 @@ def test_only_the_given_doors_are_touched(org, council):
 def test_only_the_given_layer_is_touched(org, council):
     layer, _, _ = council
     other_layer = f.DistrictLayerFactory(organization=org, name="Assembly")
-    make_district(other_layer, "61", square(-118.52, 33.96, size=0.1))
+    make_district(other_layer, "61", square_polygon(-118.52, 33.96, size=0.1))
     d = door(org, -118.49, 33.99)
     door_districts_assign(organization=org)
     assert links() == {(d.pk, "W"), (d.pk, "61")}
 
-    District.objects.filter(external_id="W").update(wkb=shapely.to_wkb(shapely.geometry.shape(square(-119, 33))))
+    District.objects.filter(external_id="W").update(
+        wkb=shapely.to_wkb(shapely.geometry.shape(square_polygon(-119, 33)))
+    )
     assert door_districts_assign(organization=org, layer=other_layer) == 1
     assert links() == {(d.pk, "W"), (d.pk, "61")}  # the council link was not recomputed
     assert door_districts_assign(organization=org, layer=layer) == 0
@@ -171,7 +177,7 @@ def test_all_doors_are_read_in_pages(org, council, monkeypatch):
 def test_another_organizations_doors_and_districts_are_left_alone(org, council):
     other = f.OrganizationFactory(slug="elsewhere")
     other_layer = f.DistrictLayerFactory(organization=other, name="Council")
-    make_district(other_layer, "X", square(-118.50, 33.98))
+    make_district(other_layer, "X", square_polygon(-118.50, 33.98))
     ours = door(org, -118.49, 33.99)
     theirs = door(other, -118.49, 33.99)
     door_districts_assign(organization=other)

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from fieldops.models import AuditLogEntry
 from tests import factories as f
+from tests.factories import square_polygon
 from turf.importers.base import ImportAborted
 from turf.importers.districts import import_districts
 from turf.models import District, DistrictLayer, DoorDistrict
@@ -21,17 +22,6 @@ LA = ROOT / "data" / "la"
 FIXTURES = ROOT / "tests" / "data" / "districts"
 
 pytestmark = pytest.mark.django_db
-
-
-def square(min_lng: float, min_lat: float, size: float = 0.02) -> dict:
-    ring = [
-        [min_lng, min_lat],
-        [min_lng + size, min_lat],
-        [min_lng + size, min_lat + size],
-        [min_lng, min_lat + size],
-        [min_lng, min_lat],
-    ]
-    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def feature(geometry: dict | None, **properties: object) -> dict:
@@ -99,17 +89,17 @@ def test_assembly_ids_are_the_district_numbers_as_text(org):
 
 def test_reimport_updates_in_place_with_the_same_primary_keys(org):
     data = collection(
-        feature(square(-118.50, 33.98), District=1, NAME="West"),
-        feature(square(-118.48, 33.98), District=2, NAME="East"),
-        feature(square(-118.46, 33.98), District=3, NAME="Far east"),
+        feature(square_polygon(-118.50, 33.98), District=1, NAME="West"),
+        feature(square_polygon(-118.48, 33.98), District=2, NAME="East"),
+        feature(square_polygon(-118.46, 33.98), District=3, NAME="Far east"),
     )
     run(org, data)
     before = dict(District.objects.values_list("external_id", "pk"))
 
     changed = collection(
-        feature(square(-118.50, 33.98), District=1, NAME="West"),  # unchanged
-        feature(square(-118.48, 33.98, size=0.03), District=2, NAME="East, bigger"),  # updated
-        feature(square(-118.40, 33.98), District=4, NAME="New"),  # created
+        feature(square_polygon(-118.50, 33.98), District=1, NAME="West"),  # unchanged
+        feature(square_polygon(-118.48, 33.98, size=0.03), District=2, NAME="East, bigger"),  # updated
+        feature(square_polygon(-118.40, 33.98), District=4, NAME="New"),  # created
     )  # district 3 is gone from the file
     report = run(org, changed)
 
@@ -174,15 +164,15 @@ def test_imported_layer_gets_the_doors_already_loaded(org):
 
 
 def test_import_writes_an_audit_entry(org):
-    run(org, collection(feature(square(-118.5, 33.98), District=1, NAME="West")))
+    run(org, collection(feature(square_polygon(-118.5, 33.98), District=1, NAME="West")))
     entry = AuditLogEntry.objects.get(organization=org, action="districts.import")
     assert entry.object_type == "turf.DistrictLayer" and entry.detail["created"] == 1
 
 
 def test_layers_are_scoped_to_their_organization(org):
     other = f.OrganizationFactory(slug="elsewhere")
-    run(org, collection(feature(square(-118.5, 33.98), District=1, NAME="Ours")))
-    run(other, collection(feature(square(-118.3, 34.0), District=1, NAME="Theirs")))
+    run(org, collection(feature(square_polygon(-118.5, 33.98), District=1, NAME="Ours")))
+    run(other, collection(feature(square_polygon(-118.3, 34.0), District=1, NAME="Theirs")))
 
     ours = DistrictLayer.objects.get(organization=org, name="Council")
     theirs = DistrictLayer.objects.get(organization=other, name="Council")
@@ -197,7 +187,7 @@ def test_feature_id_can_come_from_the_geojson_feature_id(org):
         {
             "type": "FeatureCollection",
             "features": [
-                {"type": "Feature", "id": 7, "properties": {"NAME": "Seven"}, "geometry": square(-118.5, 33.98)}
+                {"type": "Feature", "id": 7, "properties": {"NAME": "Seven"}, "geometry": square_polygon(-118.5, 33.98)}
             ],
         }
     ).encode()
@@ -206,7 +196,9 @@ def test_feature_id_can_come_from_the_geojson_feature_id(org):
 
 
 def test_utf8_names_and_a_byte_order_mark_are_accepted(org):
-    data = "\ufeff".encode() + collection(feature(square(-118.5, 33.98), District=1, NAME="Boyle Heights – Año"))
+    data = "\ufeff".encode() + collection(
+        feature(square_polygon(-118.5, 33.98), District=1, NAME="Boyle Heights – Año")
+    )
     run(org, data)
     assert District.objects.get().name == "Boyle Heights – Año"
 
@@ -229,7 +221,7 @@ def test_utf8_names_and_a_byte_order_mark_are_accepted(org):
         (b'{"type": "FeatureCollection"}', "the FeatureCollection has no 'features' list"),
         (b"[1, 2]", "the file is not a GeoJSON FeatureCollection (it is a JSON list)"),
         (
-            json.dumps(feature(square(-118.5, 33.98), District=1, NAME="x")).encode(),
+            json.dumps(feature(square_polygon(-118.5, 33.98), District=1, NAME="x")).encode(),
             "the file is not a GeoJSON FeatureCollection (type is 'Feature'); wrap it in a FeatureCollection",
         ),
         (b'{"type": "FeatureCollection", "features": [{"x": NaN}]}', "NaN is not allowed in JSON"),
@@ -238,7 +230,7 @@ def test_utf8_names_and_a_byte_order_mark_are_accepted(org):
                 {
                     "type": "FeatureCollection",
                     "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2229"}},
-                    "features": [feature(square(-118.5, 33.98), District=1, NAME="x")],
+                    "features": [feature(square_polygon(-118.5, 33.98), District=1, NAME="x")],
                 }
             ).encode(),
             "coordinate system is urn:ogc:def:crs:EPSG::2229, not WGS84",
@@ -284,7 +276,7 @@ def test_wrong_name_field_is_refused_too(org):
     with pytest.raises(
         ImportAborted, match="no feature has the property 'Nmae'; the properties in this file are: District, NAME"
     ):
-        run(org, collection(feature(square(-118.5, 33.98), District=1, NAME="x")), name_field="Nmae")
+        run(org, collection(feature(square_polygon(-118.5, 33.98), District=1, NAME="x")), name_field="Nmae")
 
 
 def test_missing_file_is_a_clear_abort(org, tmp_path):
@@ -296,13 +288,13 @@ def test_missing_file_is_a_clear_abort(org, tmp_path):
 
 def test_empty_layer_name_is_refused(org):
     with pytest.raises(ImportAborted, match="layer name is empty"):
-        run(org, collection(feature(square(-118.5, 33.98), District=1, NAME="x")), layer_name="  ")
+        run(org, collection(feature(square_polygon(-118.5, 33.98), District=1, NAME="x")), layer_name="  ")
 
 
 # --- per-feature problems: skip and list them ---------------------------------
 
 
-GOOD = feature(square(-118.50, 33.98), District=1, NAME="Good")
+GOOD = feature(square_polygon(-118.50, 33.98), District=1, NAME="Good")
 
 
 @pytest.mark.parametrize(
@@ -313,15 +305,15 @@ GOOD = feature(square(-118.50, 33.98), District=1, NAME="Good")
             "feature 2 (id 2): geometry type is 'Point'; only Polygon and MultiPolygon are districts",
         ),
         (
-            feature(square(-118.48, 33.98), NAME="No id"),
+            feature(square_polygon(-118.48, 33.98), NAME="No id"),
             "feature 2: missing id: property 'District' is absent or empty",
         ),
         (
-            feature(square(-118.48, 33.98), District="", NAME="Empty id"),
+            feature(square_polygon(-118.48, 33.98), District="", NAME="Empty id"),
             "feature 2: missing id: property 'District' is absent or empty",
         ),
         (
-            feature(square(-118.48, 33.98), District=2),
+            feature(square_polygon(-118.48, 33.98), District=2),
             "feature 2 (id 2): missing name: property 'NAME' is absent or empty",
         ),
         (feature(None, District=2, NAME="No geometry"), "feature 2 (id 2): has no geometry (null or missing)"),
@@ -335,7 +327,7 @@ GOOD = feature(square(-118.50, 33.98), District=1, NAME="Good")
         ),
         (
             # State Plane metres, the classic mistake of a file that was not reprojected.
-            feature(square(6_400_000, 1_800_000, size=1000), District=2, NAME="Metres"),
+            feature(square_polygon(6_400_000, 1_800_000, size=1000), District=2, NAME="Metres"),
             "feature 2 (id 2): coordinates outside the world",
         ),
         (
@@ -343,13 +335,13 @@ GOOD = feature(square(-118.50, 33.98), District=1, NAME="Good")
             "feature 2 (id 2): geometry coordinates cannot be read",
         ),
         (
-            feature(square(-118.46, 33.98), District=1, NAME="Same id"),
+            feature(square_polygon(-118.46, 33.98), District=1, NAME="Same id"),
             "feature 2 (id 1): duplicate id '1' (first in feature 1)",
         ),
         ({"type": "Point"}, "feature 2: not a GeoJSON Feature (type is 'Point')"),
         ("a string", "feature 2: not a GeoJSON Feature (type is 'str')"),
         (
-            feature(square(-118.46, 33.98), District=2, NAME="Nul", note=["ok", {"x": "a\x00b"}]),
+            feature(square_polygon(-118.46, 33.98), District=2, NAME="Nul", note=["ok", {"x": "a\x00b"}]),
             "feature 2 (id 2): a property holds a NUL character (the database cannot store it)",
         ),
     ],

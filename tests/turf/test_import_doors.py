@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from canvass.models import ContactAttempt
 from tests import factories as f
+from tests.factories import LA_HEADER
 from turf.importers.base import ImportAborted
 from turf.importers.districts import import_districts
 from turf.importers.door_columns import ColumnMapping
@@ -20,10 +21,6 @@ from turf.models import District, Door, DoorDistrict, GeocodeQuality, Person
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "doors"
 LA = Path(__file__).resolve().parents[2] / "data" / "la"
-LA_HEADER = (
-    "address_id,number,number_suffix,pre_dir,street_name,street_type,post_dir,unit_type,unit,"
-    "zip,city,lon,lat,parcel_ain,building_id,block_group,source"
-)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests import factories as f
-from tests.turf.test_import_doors import LA_HEADER
+from tests.factories import LA_HEADER
 from turf.importers.base import ImportAborted
 from turf.importers.districts import import_districts
 from turf.importers.doors import import_doors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from canvass.models import Campaign
-from tests.fieldops.test_admin import admin_client, populate
+from tests.factories import admin_client, populate
 
 
 def campaign_form(**overrides) -> dict:

@@ -13,8 +13,7 @@ from canvass.campaigns import services
 from canvass.campaigns.result_codes import STANDARD_RESULT_CODES
 from canvass.models import ResultCode, SurveyOption, SurveyQuestion
 from tests import factories as f
-from tests.conftest import client_for
-from tests.fieldops.test_admin import admin_client
+from tests.factories import admin_client, client_for
 
 STANDARD_ES = {
     "canvassed": "Contactado",

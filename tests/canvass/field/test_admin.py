@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from canvass.models import Assignment
 from tests import factories as f
-from tests.fieldops.test_admin import admin_client, populate
+from tests.factories import admin_client, populate
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from canvass.field.selectors import assignments_current_for
 from canvass.models import Assignment, AssignmentCanvasser
 from fieldops.models import AuditLogEntry, Membership, Role
 from tests import factories as f
-from tests.conftest import client_for
+from tests.factories import client_for
 
 
 def member(world, username: str, role=Role.CANVASSER):

@@ -15,7 +15,7 @@ from canvass.field import services
 from canvass.models import Shift, ShiftSignup
 from fieldops.models import AuditLogEntry, Role
 from tests import factories as f
-from tests.conftest import client_for
+from tests.factories import client_for
 
 STAGING = (33.9900, -118.4600)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from canvass.models import ContactAttempt
 from fieldops.models import AuditLogEntry, Role
 from tests import factories as f
-from tests.conftest import client_for
+from tests.factories import client_for
 
 
 def url(assignment) -> str:

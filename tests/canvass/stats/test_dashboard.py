@@ -16,7 +16,7 @@ from canvass.stats import services as stats_services
 from canvass.stats.dashboard import completion_fill, svg_day_chart
 from tests import factories as f
 from tests.canvass.stats_world import setup_script, simulated_day
-from tests.fieldops.test_admin import admin_client
+from tests.factories import admin_client
 from turf.models import DoorDistrict
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from canvass.stats import exports
 from fieldops.models import AuditLogEntry
 from tests import factories as f
 from tests.canvass.stats_world import LA, knock, setup_script
-from tests.fieldops.test_admin import admin_client
+from tests.factories import admin_client
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 11, 20)

@@ -13,7 +13,7 @@ from canvass.stats import services as stats_services
 from fieldops.models import Role
 from tests import factories as f
 from tests.canvass.stats_world import setup_script, simulated_day
-from tests.conftest import client_for
+from tests.factories import client_for
 from turf.models import DoorDistrict
 
 DAY = dt.date(2026, 11, 20)

@@ -17,8 +17,7 @@ from canvass.models import ContactAttempt
 from canvass.stats import services as stats_services
 from tests.canvass.stats_world import oracle, setup_script, simulated_day, stored
 from tests.canvass.sync_support import PUSH, iso
-from tests.conftest import client_for
-from tests.fieldops.test_admin import admin_client
+from tests.factories import admin_client, client_for
 from turf.models import DistrictLayer, DoorDistrict
 
 DAY = dt.date(2026, 11, 20)

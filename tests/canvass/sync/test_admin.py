@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from canvass.models import ContactAttempt
 from tests import factories as f
-from tests.fieldops.test_admin import admin_client, populate
+from tests.factories import admin_client, populate
 
 
 @pytest.mark.django_db

@@ -11,8 +11,7 @@ from rest_framework.test import APIClient
 
 from canvass.models import ContactAttempt
 from tests import factories as f
-from tests.canvass.sync_support import PULL, PUSH, batch, knock, script_fixture  # noqa: F401
-from tests.conftest import client_for
+from tests.factories import PULL, PUSH, client_for, push_batch, push_item
 
 
 def _login(user, device: str) -> APIClient:
@@ -52,10 +51,10 @@ def test_a_phone_day_from_login_to_losing_the_assignment(world, script):
     cursor, pages = _pull_all(phone)
     assert {d["id"] for page in pages for d in page["doors"]} == {d.pk for d in world.doors}
 
-    items = [knock(world), knock(world, at=world.doors[1])]
-    first = phone.post(PUSH, batch(*items), format="json")
+    items = [push_item(world), push_item(world, at=world.doors[1])]
+    first = phone.post(PUSH, push_batch(*items), format="json")
     assert [r["status"] for r in first.json()["results"]] == ["accepted", "accepted"]
-    again = phone.post(PUSH, batch(*items), format="json")  # the response was lost; the app retries
+    again = phone.post(PUSH, push_batch(*items), format="json")  # the response was lost; the app retries
     assert [r["status"] for r in again.json()["results"]] == ["duplicate", "duplicate"]
     assert ContactAttempt.objects.filter(assignment=world.assignment).count() == 2
 
@@ -93,4 +92,4 @@ def test_a_canvasser_moved_off_an_assignment_hears_of_it_and_a_revoked_token_sto
     paula = next(d for d in devices if d["device_id"] == "paula-phone")
     assert organizer.delete(f"/api/v1/auth/devices/{paula['id']}/").status_code == 204
     assert partner_phone.get(PULL).status_code in (401, 403)
-    assert partner_phone.post(PUSH, batch(knock(world)), format="json").status_code in (401, 403)
+    assert partner_phone.post(PUSH, push_batch(push_item(world)), format="json").status_code in (401, 403)

@@ -10,8 +10,7 @@ from django.utils import timezone
 from canvass.models import AssignmentCanvasser, SyncChange
 from canvass.sync.services import changes_for_assignment, sync_changes_record, sync_changes_record_many
 from tests import factories as f
-from tests.canvass.sync_support import PULL, PUSH, batch, knock, script_fixture  # noqa: F401
-from tests.conftest import client_for
+from tests.factories import PULL, PUSH, client_for, push_batch, push_item
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def pull_all(user, cursor: str | None = None) -> tuple[list[dict], str]:
 
 
 def push(user, *items):
-    response = client_for(user).post(PUSH, batch(*items), format="json")
+    response = client_for(user).post(PUSH, push_batch(*items), format="json")
     assert response.status_code == 200, response.content
     return response.json()["results"]
 
@@ -127,11 +126,11 @@ def test_a_cursor_of_another_organization_is_400(world, script):
 def test_a_partners_knock_on_the_same_turf_reaches_the_phone_and_another_turfs_does_not(world, script, partner, turf_b):
     _, cursor = pull_all(world.canvasser)
     _, door_b, assignment_b, bruno = turf_b
-    theirs = knock(world, at=world.doors[1], result="refused")
+    theirs = push_item(world, at=world.doors[1], result="refused")
     assert push(partner, theirs)[0]["status"] == "accepted"
-    elsewhere = knock(world, at=door_b, assignment=assignment_b.pk)
+    elsewhere = push_item(world, at=door_b, assignment=assignment_b.pk)
     assert push(bruno, elsewhere)[0]["status"] == "accepted"
-    mine = knock(world, at=world.doors[0])
+    mine = push_item(world, at=world.doors[0])
     assert push(world.canvasser, mine)[0]["status"] == "accepted"
 
     pages, _ = pull_all(world.canvasser, cursor)
@@ -150,11 +149,11 @@ def test_the_snapshot_carries_the_knocks_already_made_at_the_doors(world, script
     """Everyone's, the canvasser's own included: a new phone must not knock again
     the doors its owner knocked with the old one."""
     _, door_b, assignment_b, bruno = turf_b
-    theirs = knock(world, at=world.doors[0], when=timezone.now() - dt.timedelta(minutes=9))
+    theirs = push_item(world, at=world.doors[0], when=timezone.now() - dt.timedelta(minutes=9))
     push(partner, theirs)
-    mine = knock(world, at=world.doors[1], when=timezone.now() - dt.timedelta(minutes=8))
+    mine = push_item(world, at=world.doors[1], when=timezone.now() - dt.timedelta(minutes=8))
     push(world.canvasser, mine)
-    push(bruno, knock(world, at=door_b, assignment=assignment_b.pk))
+    push(bruno, push_item(world, at=door_b, assignment=assignment_b.pk))
     page = pull(world.canvasser).json()
     assert [(a["id"], a["canvasser"]) for a in page["attempts"]] == [
         (theirs["id"], partner.pk),
@@ -175,7 +174,8 @@ def test_pages_are_bounded_and_say_whether_more_is_waiting(world, script, partne
     assert [p["reset"] for p in snapshot] == [True, False]
 
     knocks = [
-        knock(world, at=world.doors[i % 2], when=timezone.now() - dt.timedelta(minutes=30 - 5 * i)) for i in range(3)
+        push_item(world, at=world.doors[i % 2], when=timezone.now() - dt.timedelta(minutes=30 - 5 * i))
+        for i in range(3)
     ]
     push(partner, *knocks)
     pages, cursor = pull_all(world.canvasser, cursor)
@@ -188,7 +188,7 @@ def test_pages_are_bounded_and_say_whether_more_is_waiting(world, script, partne
 
 def test_pulling_twice_with_the_same_cursor_gives_the_same_answer(world, script, partner):
     _, cursor = pull_all(world.canvasser)
-    push(partner, knock(world, at=world.doors[0]), knock(world, at=world.doors[1]))
+    push(partner, push_item(world, at=world.doors[0]), push_item(world, at=world.doors[1]))
     first = pull(world.canvasser, cursor).json()
     second = pull(world.canvasser, cursor).json()
     assert first == second
@@ -201,7 +201,7 @@ def test_changes_committed_during_a_snapshot_are_not_lost(world, script, partner
     settings.SYNC_PULL_PAGE_SIZE = 1
     first = pull(world.canvasser).json()
     assert first["has_more"] is True
-    late = knock(world, at=world.doors[0])  # door 0 was on the first page already
+    late = push_item(world, at=world.doors[0])  # door 0 was on the first page already
     push(partner, late)
     pages, _ = pull_all(world.canvasser, first["cursor"])
     assert late["id"] in [a["id"] for p in pages for a in p["attempts"]]
@@ -210,7 +210,7 @@ def test_changes_committed_during_a_snapshot_are_not_lost(world, script, partner
 def test_irrelevant_changes_advance_the_cursor_without_being_sent(world, script, turf_b):
     _, cursor = pull_all(world.canvasser)
     _, door_b, assignment_b, bruno = turf_b
-    push(bruno, *[knock(world, at=door_b, assignment=assignment_b.pk) for _ in range(3)])
+    push(bruno, *[push_item(world, at=door_b, assignment=assignment_b.pk) for _ in range(3)])
     page = pull(world.canvasser, cursor).json()
     assert page["attempts"] == [] and page["has_more"] is False
     assert page["cursor"] != cursor  # moved past Turf B's knocks
@@ -327,7 +327,7 @@ def test_an_assignment_that_runs_out_by_time_leaves_the_phone(world, script):
 def test_a_new_assignment_arrives_whole(world, script, turf_b):
     turf, door_b, assignment_b, bruno = turf_b
     person = f.PersonFactory(door=door_b)
-    push(bruno, knock(world, at=door_b, assignment=assignment_b.pk))
+    push(bruno, push_item(world, at=door_b, assignment=assignment_b.pk))
     _, cursor = pull_all(world.canvasser)
     f.AssignmentCanvasserFactory(assignment=assignment_b, user=world.canvasser)
     sync_changes_record_many(
@@ -389,7 +389,7 @@ def test_pull_costs_a_constant_number_of_queries(world, script, partner, turf_b,
     for door in world.doors:
         f.PersonFactory.create_batch(3, door=door)
     _, cursor = pull_all(world.canvasser)
-    push(partner, *[knock(world, at=world.doors[i % 2]) for i in range(40)])
+    push(partner, *[push_item(world, at=world.doors[i % 2]) for i in range(40)])
     _, _, assignment_b, _ = turf_b
     f.AssignmentCanvasserFactory(assignment=assignment_b, user=world.canvasser)
     sync_changes_record_many(

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from canvass.models import ContactAttempt, SyncChange
 from tests import factories as f
-from tests.canvass.sync_support import PUSH, batch, iso, knock, script_fixture  # noqa: F401
-from tests.conftest import client_for
+from tests.factories import PUSH, client_for, push_batch, push_item
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +30,15 @@ def statuses(response) -> list[str]:
 
 
 def test_receipts_accepted_duplicate_conflict_rejected_in_order(world, script):
-    first = knock(world, result="canvassed", support_level=2, answers={str(script.question.pk): script.yes.pk})
-    response = push(world.canvasser, batch(first))
+    first = push_item(world, result="canvassed", support_level=2, answers={str(script.question.pk): script.yes.pk})
+    response = push(world.canvasser, push_batch(first))
     assert response.status_code == 200, response.content
     assert response.json()["results"] == [{"id": first["id"], "status": "accepted", "errors": {}, "flags": []}]
 
     changed = {**first, "result": "refused"}
-    fresh = knock(world, at=world.doors[1])
-    broken = knock(world, support_level="high")
-    response = push(world.canvasser, batch(broken, first, changed, fresh))
+    fresh = push_item(world, at=world.doors[1])
+    broken = push_item(world, support_level="high")
+    response = push(world.canvasser, push_batch(broken, first, changed, fresh))
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["id"] for r in results] == [broken["id"], first["id"], changed["id"], fresh["id"]]
@@ -59,8 +58,10 @@ def test_receipts_accepted_duplicate_conflict_rejected_in_order(world, script):
 
 
 def test_retry_after_a_lost_response_stores_once(world, script):
-    items = [knock(world, at=world.doors[i % 2], when=timezone.now() - dt.timedelta(minutes=30 - i)) for i in range(5)]
-    body = batch(*items)
+    items = [
+        push_item(world, at=world.doors[i % 2], when=timezone.now() - dt.timedelta(minutes=30 - i)) for i in range(5)
+    ]
+    body = push_batch(*items)
     assert statuses(push(world.canvasser, body)) == ["accepted"] * 5
     # The phone never saw that answer and sends the batch again, later, with
     # its keys in another order, ids as strings and a new sent_at.
@@ -68,7 +69,7 @@ def test_retry_after_a_lost_response_stores_once(world, script):
         {**dict(reversed(list(item.items()))), "door": str(item["door"]), "assignment": str(item["assignment"])}
         for item in items
     ]
-    again = push(world.canvasser, batch(*retried, sent_at=timezone.now() + dt.timedelta(seconds=30)))
+    again = push(world.canvasser, push_batch(*retried, sent_at=timezone.now() + dt.timedelta(seconds=30)))
     assert statuses(again) == ["duplicate"] * 5
     assert ContactAttempt.objects.count() == 5
     assert SyncChange.objects.filter(kind="attempt").count() == 5
@@ -76,27 +77,29 @@ def test_retry_after_a_lost_response_stores_once(world, script):
 
 def test_same_instant_in_another_offset_is_the_same_content(world, script):
     moment = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=10)
-    item = knock(world, when=moment)
-    assert statuses(push(world.canvasser, batch(item))) == ["accepted"]
+    item = push_item(world, when=moment)
+    assert statuses(push(world.canvasser, push_batch(item))) == ["accepted"]
     pacific = moment.astimezone(dt.timezone(dt.timedelta(hours=-8))).isoformat()
-    assert statuses(push(world.canvasser, batch({**item, "recorded_at": pacific, "lat": item["lat"]}))) == ["duplicate"]
+    assert statuses(push(world.canvasser, push_batch({**item, "recorded_at": pacific, "lat": item["lat"]}))) == [
+        "duplicate"
+    ]
 
 
 def test_a_retry_after_losing_the_assignment_is_still_a_duplicate(world, script):
     """Statuses are final: the first answer was lost, the knock was stored, and
     the canvasser was taken off the assignment before the retry."""
-    item = knock(world)
-    assert statuses(push(world.canvasser, batch(item))) == ["accepted"]
+    item = push_item(world)
+    assert statuses(push(world.canvasser, push_batch(item))) == ["accepted"]
     world.assignment.members.filter(user=world.canvasser).delete()
-    assert statuses(push(world.canvasser, batch(item))) == ["duplicate"]
+    assert statuses(push(world.canvasser, push_batch(item))) == ["duplicate"]
     # A new knock on it is refused.
-    assert statuses(push(world.canvasser, batch(knock(world)))) == ["rejected"]
+    assert statuses(push(world.canvasser, push_batch(push_item(world)))) == ["rejected"]
 
 
 def test_the_same_id_twice_in_one_batch(world, script):
-    item = knock(world)
+    item = push_item(world)
     other = {**item, "result": "refused"}
-    response = push(world.canvasser, batch(item, item, other))
+    response = push(world.canvasser, push_batch(item, item, other))
     assert statuses(response) == ["accepted", "duplicate", "conflict"]
     assert ContactAttempt.objects.filter(pk=item["id"]).get().result_code.code == "not_home"
 
@@ -105,9 +108,9 @@ def test_an_id_taken_by_another_canvasser_is_a_conflict(world, script):
     partner = f.UserFactory(username="paula")
     f.MembershipFactory(user=partner, organization=world.org)
     f.AssignmentCanvasserFactory(assignment=world.assignment, user=partner)
-    item = knock(world)
-    assert statuses(push(partner, batch(item))) == ["accepted"]
-    assert statuses(push(world.canvasser, batch(item))) == ["conflict"]
+    item = push_item(world)
+    assert statuses(push(partner, push_batch(item))) == ["accepted"]
+    assert statuses(push(world.canvasser, push_batch(item))) == ["conflict"]
     assert ContactAttempt.objects.get(pk=item["id"]).canvasser == partner
 
 
@@ -119,7 +122,7 @@ def test_a_copy_stored_by_a_racing_request_answers_duplicate(world, script):
     from fieldops.access import membership_for
 
     sent_at = timezone.now()
-    item = knock(world)
+    item = push_item(world)
     _, parsed, errors = parse_attempt(item, sent_at=sent_at)
     assert errors == {}
     membership = membership_for(world.canvasser)
@@ -137,8 +140,8 @@ def test_a_phone_clock_an_hour_behind_is_corrected(world, script):
     now = timezone.now()
     phone_now = now - dt.timedelta(hours=1)
     recorded = phone_now - dt.timedelta(minutes=20)
-    item = knock(world, when=recorded)
-    assert statuses(push(world.canvasser, batch(item, sent_at=phone_now))) == ["accepted"]
+    item = push_item(world, when=recorded)
+    assert statuses(push(world.canvasser, push_batch(item, sent_at=phone_now))) == ["accepted"]
     stored = ContactAttempt.objects.get(pk=item["id"])
     assert abs((stored.recorded_at - recorded).total_seconds()) < 0.001  # the phone's time, kept
     assert abs((stored.received_at - now).total_seconds()) < 5
@@ -149,8 +152,8 @@ def test_a_phone_clock_an_hour_behind_is_corrected(world, script):
 def test_a_phone_clock_ahead_is_corrected_back(world, script):
     now = timezone.now()
     phone_now = now + dt.timedelta(days=2)
-    item = knock(world, when=phone_now - dt.timedelta(minutes=3))
-    assert statuses(push(world.canvasser, batch(item, sent_at=phone_now))) == ["accepted"]
+    item = push_item(world, when=phone_now - dt.timedelta(minutes=3))
+    assert statuses(push(world.canvasser, push_batch(item, sent_at=phone_now))) == ["accepted"]
     stored = ContactAttempt.objects.get(pk=item["id"])
     assert stored.recorded_at > now + dt.timedelta(days=1)
     assert abs((stored.corrected_at - (now - dt.timedelta(minutes=3))).total_seconds()) < 5
@@ -160,8 +163,8 @@ def test_a_phone_clock_ahead_is_corrected_back(world, script):
 def test_a_small_gap_is_latency_not_skew(world, script):
     now = timezone.now()
     recorded = now - dt.timedelta(minutes=10)
-    item = knock(world, when=recorded)
-    push(world.canvasser, batch(item, sent_at=now - dt.timedelta(seconds=40)))
+    item = push_item(world, when=recorded)
+    push(world.canvasser, push_batch(item, sent_at=now - dt.timedelta(seconds=40)))
     stored = ContactAttempt.objects.get(pk=item["id"])
     assert abs((stored.corrected_at - recorded).total_seconds()) < 0.001
 
@@ -171,26 +174,28 @@ def test_a_small_gap_is_latency_not_skew(world, script):
 
 def test_a_door_of_the_organization_off_the_list_is_accepted_and_flagged(world, script):
     street_door = f.DoorFactory(organization=world.org, lat=33.9905, lng=-118.4600)
-    item = knock(world, at=street_door)
-    response = push(world.canvasser, batch(item))
+    item = push_item(world, at=street_door)
+    response = push(world.canvasser, push_batch(item))
     assert statuses(response) == ["accepted"]
     assert response.json()["results"][0]["flags"] == ["off_list"]
     assert ContactAttempt.objects.get(pk=item["id"]).off_list is True
-    on_list = knock(world)
-    push(world.canvasser, batch(on_list))
+    on_list = push_item(world)
+    push(world.canvasser, push_batch(on_list))
     assert ContactAttempt.objects.get(pk=on_list["id"]).off_list is False
 
 
 def test_far_from_the_door_is_flagged_with_the_distance(world, script, settings):
     settings.SYNC_FAR_FROM_DOOR_M = 150
     door = world.doors[0]
-    near = knock(world, lat=door.lat + 0.0005, lng=door.lng, accuracy_m=10)  # about 56 m
-    far = knock(world, lat=door.lat + 0.01, lng=door.lng, accuracy_m=10, when=timezone.now() - dt.timedelta(hours=3))
-    vague = knock(
+    near = push_item(world, lat=door.lat + 0.0005, lng=door.lng, accuracy_m=10)  # about 56 m
+    far = push_item(
+        world, lat=door.lat + 0.01, lng=door.lng, accuracy_m=10, when=timezone.now() - dt.timedelta(hours=3)
+    )
+    vague = push_item(
         world, lat=door.lat + 0.002, lng=door.lng, accuracy_m=500, when=timezone.now() - dt.timedelta(hours=6)
     )
-    no_fix = knock(world, lat=None, lng=None, accuracy_m=None, when=timezone.now() - dt.timedelta(hours=9))
-    response = push(world.canvasser, batch(near, far, vague, no_fix))
+    no_fix = push_item(world, lat=None, lng=None, accuracy_m=None, when=timezone.now() - dt.timedelta(hours=9))
+    response = push(world.canvasser, push_batch(near, far, vague, no_fix))
     assert [r["flags"] for r in response.json()["results"]] == [[], ["far_from_door"], [], []]
     stored = {str(a.pk): a for a in ContactAttempt.objects.all()}
     assert 50 < stored[near["id"]].distance_m < 62
@@ -203,22 +208,22 @@ def test_faster_than_walking_between_doors_is_flagged(world, script, settings):
     far_door = f.DoorFactory(organization=world.org, lat=34.0000, lng=-118.4600)  # 1.1 km north
     f.TurfDoorFactory(turf=world.turf, door=far_door, position=5)
     start = timezone.now() - dt.timedelta(minutes=30)
-    first = knock(world, when=start)
-    walked = knock(world, at=world.doors[1], when=start + dt.timedelta(seconds=60))  # 20 m in a minute
-    sprint = knock(world, at=far_door, when=start + dt.timedelta(seconds=120))  # 1.1 km in a minute
+    first = push_item(world, when=start)
+    walked = push_item(world, at=world.doors[1], when=start + dt.timedelta(seconds=60))  # 20 m in a minute
+    sprint = push_item(world, at=far_door, when=start + dt.timedelta(seconds=120))  # 1.1 km in a minute
     # Pushed out of order, in two batches: the previous knock is by corrected time.
-    assert statuses(push(world.canvasser, batch(first))) == ["accepted"]
-    response = push(world.canvasser, batch(sprint, walked))
+    assert statuses(push(world.canvasser, push_batch(first))) == ["accepted"]
+    response = push(world.canvasser, push_batch(sprint, walked))
     assert [r["flags"] for r in response.json()["results"]] == [["too_fast"], []]
     # Another canvasser's knocks are not this one's path.
     partner = f.UserFactory(username="paula")
     f.MembershipFactory(user=partner, organization=world.org)
     f.AssignmentCanvasserFactory(assignment=world.assignment, user=partner)
-    theirs = knock(world, at=world.doors[0], when=start + dt.timedelta(seconds=150))
-    assert push(partner, batch(theirs)).json()["results"][0]["flags"] == []
+    theirs = push_item(world, at=world.doors[0], when=start + dt.timedelta(seconds=150))
+    assert push(partner, push_batch(theirs)).json()["results"][0]["flags"] == []
     # A knock at the far door after a 15-minute walk is fine.
-    back = knock(world, at=world.doors[0], when=start + dt.timedelta(minutes=17))
-    assert push(world.canvasser, batch(back)).json()["results"][0]["flags"] == []
+    back = push_item(world, at=world.doors[0], when=start + dt.timedelta(minutes=17))
+    assert push(world.canvasser, push_batch(back)).json()["results"][0]["flags"] == []
     assert ContactAttempt.objects.get(pk=back["id"]).too_fast is False
     assert ContactAttempt.objects.get(pk=sprint["id"]).too_fast is True
 
@@ -249,7 +254,7 @@ def test_malformed_json_is_400_and_writes_nothing(world, script):
     ],
 )
 def test_a_bad_envelope_is_400_and_says_which_field(world, script, body, field):
-    good = knock(world)
+    good = push_item(world)
     if isinstance(body, dict) and isinstance(body.get("attempts"), list):
         body["attempts"].append(good)
     response = push(world.canvasser, body)
@@ -260,8 +265,8 @@ def test_a_bad_envelope_is_400_and_says_which_field(world, script, body, field):
 
 def test_an_oversized_batch_is_413_and_writes_nothing(world, script, settings):
     settings.SYNC_PUSH_MAX_ITEMS = 500
-    items = [knock(world) for _ in range(501)]
-    response = push(world.canvasser, batch(*items))
+    items = [push_item(world) for _ in range(501)]
+    response = push(world.canvasser, push_batch(*items))
     assert response.status_code == 413
     assert "500" in response.json()["detail"]
     assert ContactAttempt.objects.count() == 0
@@ -269,8 +274,8 @@ def test_an_oversized_batch_is_413_and_writes_nothing(world, script, settings):
 
 def test_a_body_over_the_upload_limit_is_413_and_writes_nothing(world, script, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
-    items = [knock(world, notes="\u00e9" * 2000) for _ in range(20)]
-    body = json.dumps(batch(*items), ensure_ascii=True)  # 6 bytes per é: 240 kB
+    items = [push_item(world, notes="\u00e9" * 2000) for _ in range(20)]
+    body = json.dumps(push_batch(*items), ensure_ascii=True)  # 6 bytes per é: 240 kB
     response = client_for(world.canvasser).post(PUSH, data=body, content_type="application/json")
     assert response.status_code == 413
     assert "Split the batch" in response.json()["detail"]
@@ -305,9 +310,9 @@ def test_a_body_over_the_upload_limit_is_413_and_writes_nothing(world, script, s
     ],
 )
 def test_a_bad_item_is_rejected_with_its_field_and_the_good_one_beside_it_stored(world, script, overrides, field):
-    bad = knock(world, **overrides)
-    good = knock(world, at=world.doors[1])
-    response = push(world.canvasser, batch(bad, good))
+    bad = push_item(world, **overrides)
+    good = push_item(world, at=world.doors[1])
+    response = push(world.canvasser, push_batch(bad, good))
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["rejected", "accepted"]
@@ -317,55 +322,55 @@ def test_a_bad_item_is_rejected_with_its_field_and_the_good_one_beside_it_stored
 
 @pytest.mark.parametrize("missing", ["id", "door", "assignment", "result", "recorded_at"])
 def test_a_missing_field_is_rejected(world, script, missing):
-    item = knock(world)
+    item = push_item(world)
     del item[missing]
-    response = push(world.canvasser, batch(item))
+    response = push(world.canvasser, push_batch(item))
     assert response.json()["results"][0]["status"] == "rejected"
     assert response.json()["results"][0]["errors"] == {missing: "This field is required."}
 
 
 def test_an_item_that_is_not_an_object_is_rejected(world, script):
-    response = push(world.canvasser, batch("knock", knock(world)))
+    response = push(world.canvasser, push_batch("knock", push_item(world)))
     assert statuses(response) == ["rejected", "accepted"]
     assert response.json()["results"][0]["id"] == ""
 
 
 def test_recorded_in_the_future_of_the_phone_is_rejected(world, script):
     sent_at = timezone.now()
-    item = knock(world, when=sent_at + dt.timedelta(hours=2))
-    response = push(world.canvasser, batch(item, sent_at=sent_at))
+    item = push_item(world, when=sent_at + dt.timedelta(hours=2))
+    response = push(world.canvasser, push_batch(item, sent_at=sent_at))
     assert response.json()["results"][0]["errors"].keys() == {"recorded_at"}
 
 
 def test_a_knock_a_year_older_than_its_batch_is_rejected(world, script):
     sent_at = timezone.now()
-    item = knock(world, when=sent_at - dt.timedelta(days=400))
-    response = push(world.canvasser, batch(item, sent_at=sent_at))
+    item = push_item(world, when=sent_at - dt.timedelta(days=400))
+    response = push(world.canvasser, push_batch(item, sent_at=sent_at))
     assert response.json()["results"][0]["errors"].keys() == {"recorded_at"}
 
 
 def test_a_phone_clock_reset_to_1970_is_corrected(world, script):
     phone_now = dt.datetime(1970, 1, 1, 0, 30, tzinfo=dt.UTC)
-    item = knock(world, when=phone_now - dt.timedelta(minutes=10))
-    assert statuses(push(world.canvasser, batch(item, sent_at=phone_now))) == ["accepted"]
+    item = push_item(world, when=phone_now - dt.timedelta(minutes=10))
+    assert statuses(push(world.canvasser, push_batch(item, sent_at=phone_now))) == ["accepted"]
     stored = ContactAttempt.objects.get(pk=item["id"])
     assert abs((stored.corrected_at - (timezone.now() - dt.timedelta(minutes=10))).total_seconds()) < 10
 
 
 @pytest.mark.parametrize("sent_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1800-01-01T00:00:00Z"])
 def test_a_sent_at_out_of_range_is_400(world, script, sent_at):
-    body = {**batch(knock(world)), "sent_at": sent_at}
+    body = {**push_batch(push_item(world)), "sent_at": sent_at}
     response = push(world.canvasser, body)
     assert response.status_code == 400
     assert response.json()["errors"] == {"sent_at": "Is out of range."}
 
 
 def test_answers_must_be_options_of_this_campaigns_questions(world, script):
-    other_campaigns = knock(world, answers={str(script.other_question.pk): script.other_option.pk})
-    wrong_question = knock(world, answers={str(script.other_question.pk): script.yes.pk})
-    unknown = knock(world, answers={str(script.question.pk): 999999})
-    right = knock(world, answers={str(script.question.pk): str(script.no.pk)})
-    response = push(world.canvasser, batch(other_campaigns, wrong_question, unknown, right))
+    other_campaigns = push_item(world, answers={str(script.other_question.pk): script.other_option.pk})
+    wrong_question = push_item(world, answers={str(script.other_question.pk): script.yes.pk})
+    unknown = push_item(world, answers={str(script.question.pk): 999999})
+    right = push_item(world, answers={str(script.question.pk): str(script.no.pk)})
+    response = push(world.canvasser, push_batch(other_campaigns, wrong_question, unknown, right))
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "accepted"]
     assert results[0]["errors"] == {
@@ -378,9 +383,9 @@ def test_answers_must_be_options_of_this_campaigns_questions(world, script):
 
 
 def test_a_door_of_another_organization_is_rejected_as_if_missing(world, script):
-    foreign = knock(world, at=world.other_door)
-    missing = knock(world, door=987654)
-    response = push(world.canvasser, batch(foreign, missing))
+    foreign = push_item(world, at=world.other_door)
+    missing = push_item(world, door=987654)
+    response = push(world.canvasser, push_batch(foreign, missing))
     results = response.json()["results"]
     assert results[0]["errors"] == results[1]["errors"] == {"door": "No such door."}
 
@@ -393,7 +398,7 @@ def test_an_assignment_not_yours_is_rejected(world, script):
     )
     response = push(
         world.canvasser,
-        batch(knock(world, assignment=someone_elses.pk), knock(world, assignment=foreign_assignment.pk)),
+        push_batch(push_item(world, assignment=someone_elses.pk), push_item(world, assignment=foreign_assignment.pk)),
     )
     assert [r["errors"] for r in response.json()["results"]] == [{"assignment": "No such assignment of yours."}] * 2
 
@@ -401,8 +406,8 @@ def test_an_assignment_not_yours_is_rejected(world, script):
 def test_a_knock_on_an_ended_assignment_made_before_it_ended_is_kept(world, script):
     world.assignment.ended_at = timezone.now()
     world.assignment.save(update_fields=["ended_at"])
-    item = knock(world, when=timezone.now() - dt.timedelta(hours=1))
-    assert statuses(push(world.canvasser, batch(item))) == ["accepted"]
+    item = push_item(world, when=timezone.now() - dt.timedelta(hours=1))
+    assert statuses(push(world.canvasser, push_batch(item))) == ["accepted"]
 
 
 def test_a_person_must_be_at_the_door(world, script):
@@ -411,7 +416,9 @@ def test_a_person_must_be_at_the_door(world, script):
     foreign = f.PersonFactory(door=world.other_door)
     response = push(
         world.canvasser,
-        batch(knock(world, person=here.pk), knock(world, person=next_door.pk), knock(world, person=foreign.pk)),
+        push_batch(
+            push_item(world, person=here.pk), push_item(world, person=next_door.pk), push_item(world, person=foreign.pk)
+        ),
     )
     assert [r["errors"] for r in response.json()["results"]] == [
         {},
@@ -421,18 +428,18 @@ def test_a_person_must_be_at_the_door(world, script):
 
 
 def test_unauthenticated_is_refused(world, script):
-    response = client_for(None).post(PUSH, batch(knock(world)), format="json")
+    response = client_for(None).post(PUSH, push_batch(push_item(world)), format="json")
     assert response.status_code in (401, 403)
     assert ContactAttempt.objects.count() == 0
 
 
 def test_a_user_without_an_organization_is_refused(world, script):
     loner = f.UserFactory(username="lonely")
-    assert push(loner, batch(knock(world))).status_code == 403
+    assert push(loner, push_batch(push_item(world))).status_code == 403
 
 
 def test_the_outsider_cannot_write_into_venice(world, script):
-    response = push(world.outsider, batch(knock(world)))
+    response = push(world.outsider, push_batch(push_item(world)))
     assert response.status_code == 200
     assert response.json()["results"][0]["status"] == "rejected"
     assert set(response.json()["results"][0]["errors"]) == {"door", "assignment"}
@@ -461,7 +468,7 @@ def test_a_500_item_batch_costs_a_constant_number_of_queries(world, script, djan
     person = f.PersonFactory(door=world.doors[0])
     start = timezone.now() - dt.timedelta(hours=5)
     items = [
-        knock(
+        push_item(
             world,
             at=world.doors[i % 2],
             person=person.pk if i % 2 == 0 else None,
@@ -477,10 +484,10 @@ def test_a_500_item_batch_costs_a_constant_number_of_queries(world, script, djan
     # 2 more for the organization's first push, which makes its counter row.
     inserts = _insert_statements(ContactAttempt, 500) + _change_insert_statements(500)
     with django_assert_max_num_queries(11 + inserts):
-        response = push(world.canvasser, batch(*items))
+        response = push(world.canvasser, push_batch(*items))
     assert statuses(response) == ["accepted"] * 500
     with django_assert_max_num_queries(9 + _insert_statements(ContactAttempt, 500)):
-        response = push(world.canvasser, batch(*items))
+        response = push(world.canvasser, push_batch(*items))
     assert statuses(response) == ["duplicate"] * 500
     assert ContactAttempt.objects.count() == 500
     if connection.vendor == "postgresql":
@@ -488,7 +495,7 @@ def test_a_500_item_batch_costs_a_constant_number_of_queries(world, script, djan
 
 
 def test_the_response_body_is_json_with_a_cursor(world, script):
-    response = push(world.canvasser, batch(knock(world)))
+    response = push(world.canvasser, push_batch(push_item(world)))
     body = json.loads(response.content)
     assert set(body) == {"results", "cursor"}
     assert body["cursor"] == str(SyncChange.objects.get().seq)

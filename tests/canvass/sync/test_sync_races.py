@@ -15,8 +15,7 @@ from django.db import close_old_connections, connection, transaction
 from canvass.models import ContactAttempt, SyncChange
 from canvass.sync.selectors import _head_seq
 from canvass.sync.services import sync_changes_record
-from tests.canvass.sync_support import PUSH, batch, knock, script_fixture  # noqa: F401
-from tests.conftest import client_for
+from tests.factories import PUSH, client_for, push_batch, push_item
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -44,8 +43,8 @@ def in_thread(target, results: list, index: int, *args) -> threading.Thread:
 
 
 def test_two_copies_of_one_push_at_once_store_one_row_each(world, script):
-    items = [knock(world, at=world.doors[i % 2]) for i in range(50)]
-    body = batch(*items)
+    items = [push_item(world, at=world.doors[i % 2]) for i in range(50)]
+    body = push_batch(*items)
     barrier = threading.Barrier(2)
     results: list = [None, None]
 

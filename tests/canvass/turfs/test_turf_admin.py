@@ -12,7 +12,7 @@ from canvass.models import Turf, TurfCutJob
 from canvass.turfs import services as turf_services
 from fieldops.models import AuditLogEntry
 from tests import factories as f
-from tests.fieldops.test_admin import admin_client, populate
+from tests.factories import admin_client, populate
 
 
 def _square(x0, y0, x1, y1):

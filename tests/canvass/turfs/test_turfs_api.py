@@ -21,7 +21,7 @@ from canvass.models import Turf, TurfCutJob, TurfDoor
 from canvass.turfs import services as turf_services
 from fieldops.models import AuditLogEntry
 from tests import factories as f
-from tests.conftest import client_for
+from tests.factories import client_for
 
 
 def _active_doors(campaign):
