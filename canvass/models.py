@@ -8,8 +8,12 @@ migrations): this module imports them so that Django finds them and so that
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from canvass.stats.models import StatsDay, StatsDirtyDay, StatsDoor, StatsKind, StatsQueue
-from canvass.sync.models import ContactAttempt, SyncChange, SyncCounter
+from canvass.sync.models import ContactAttempt
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
+
+# The change log moved to the core app (fieldops/changelog.py; the tables kept
+# their canvass_ names). Still importable from here for code written before.
+from fieldops.models import SyncChange, SyncCounter
 
 __all__ = [
     "Assignment",

@@ -164,3 +164,65 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class SyncCounter(models.Model):
+    """The last sync sequence number handed out in one organization.
+
+    Writers take this row's lock (UPDATE … last_seq + n) as the last step of
+    their transaction and hold it until they commit, so sequence numbers
+    become visible in the order they were handed out: a reader that sees
+    sequence n has already been able to see every number below it. See
+    docs/sync-protocol.md, "The cursor".
+    """
+
+    organization = models.OneToOneField(
+        Organization, primary_key=True, on_delete=models.CASCADE, related_name="sync_counter"
+    )
+    last_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        # Made by the canvass app before the change log moved here: same table, no data migration.
+        db_table = "canvass_synccounter"
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.last_seq}"
+
+
+class SyncChange(models.Model):
+    """One entry of an organization's change log, read by phones on pull.
+
+    An entry says "look at this object again"; pull sends the object as it is
+    at pull time (or a tombstone), so an entry carries ids, never content.
+    """
+
+    class Kind(models.TextChoices):
+        ATTEMPT = "attempt", "Contact attempt"  # object_id: attempt uuid; door_id set
+        ASSIGNMENT = "assignment", "Assignment"  # created, edited, ended, canvasser added or removed
+        TURF = "turf", "Turf doors"  # a turf's doors or walk order changed; object_id: turf id
+        DOOR = "door", "Door"  # object_id: door id; door_id set
+        PERSON = "person", "Person"  # object_id: person id; door_id set
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sync_changes")
+    seq = models.BigIntegerField(help_text="Position in the organization's log; the pull cursor.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_id = models.CharField(max_length=64)
+    # Plain ids, no foreign keys: the log outlives what it names (a deleted
+    # door still needs its tombstone), and it is written on every push.
+    door_id = models.BigIntegerField(null=True, blank=True)
+    assignment_id = models.BigIntegerField(null=True, blank=True)
+    turf_id = models.BigIntegerField(null=True, blank=True)
+    # For an assignment entry: the canvasser added or removed, who must hear
+    # of it even when no longer a member. For an attempt: its canvasser.
+    user_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "canvass_syncchange"
+        ordering = ["organization", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "seq"], name="sync_change_seq_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}#{self.seq} {self.kind} {self.object_id}"

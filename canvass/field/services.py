@@ -13,8 +13,8 @@ from django.utils import dateformat, timezone
 
 from canvass.campaigns.models import Campaign
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
-from canvass.sync.services import changes_for_assignment, sync_changes_record_many
 from canvass.turfs.models import Turf
+from fieldops.changelog import changes_for_assignment, sync_changes_record_many
 from fieldops.models import Membership, Organization
 from fieldops.services import audit_log
 

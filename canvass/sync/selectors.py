@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from canvass.field.models import Assignment, AssignmentCanvasser
 from canvass.field.selectors import DOOR_FIELDS, current_assignment_q
-from canvass.sync.models import ContactAttempt, SyncChange, SyncCounter
+from canvass.sync.models import ContactAttempt
 from canvass.turfs.models import TurfDoor
-from fieldops.models import Membership
+from fieldops.models import Membership, SyncChange, SyncCounter
 from turf.models import Door, Person
 
 CURSOR_VERSION = 1

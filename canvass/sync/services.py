@@ -1,4 +1,5 @@
-"""Writes of the phone sync: storing pushed knocks and the change log pull reads.
+"""Writes of the phone sync: storing pushed knocks (the change log they are
+written to is fieldops/changelog.py).
 
 The protocol is described in docs/sync-protocol.md; the rules that matter here:
 
@@ -7,16 +8,16 @@ The protocol is described in docs/sync-protocol.md; the rules that matter here:
 - every knock is stored once: INSERT … ON CONFLICT DO NOTHING on the phone's
   UUID, then the stored rows are read back and each item is classified by
   who stored it (push_id) and by content hash;
-- every change a phone must hear of is written to the organization's change
-  log with a sequence number handed out under the organization's counter
-  lock, taken as the last write of the transaction (sync_changes_record).
+- every knock stored is written to the organization's change log
+  (fieldops.changelog.sync_changes_record_many) as the last write of the
+  push's transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -25,162 +26,30 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from canvass.stats.queue import stats_enqueue_after_push
-from canvass.sync.models import ContactAttempt, SyncChange, SyncCounter
+from canvass.sync.models import ContactAttempt
 from canvass.sync.serializers import AttemptItem, haversine_m
-from fieldops.models import Membership
+from fieldops.changelog import (  # changes_for_assignment, sync_changes_record: see __all__
+    Change,
+    changes_for_assignment,
+    sync_changes_record,
+    sync_changes_record_many,
+)
+from fieldops.models import Membership, SyncChange, SyncCounter
 from turf.models import Door
+
+__all__ = [
+    "attempts_push",
+    # Imported from here by code written before the change log moved to
+    # fieldops/changelog.py (tests/canvass/sync/*); new code imports fieldops.changelog.
+    "changes_for_assignment",
+    "sync_changes_record",
+    "sync_changes_record_many",
+]
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 CONFLICT = "conflict"
 REJECTED = "rejected"
-
-
-# --- The change log ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry to write to the change log; see SyncChange for the fields."""
-
-    kind: str
-    object_id: str | int
-    door_id: int | None = None
-    assignment_id: int | None = None
-    turf_id: int | None = None
-    user_id: int | None = None
-
-
-def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change]) -> int:
-    """Append changes to the organization's log; returns the last sequence number.
-
-    Call it inside the transaction that makes the change, as late as you can:
-    it takes the organization's counter row lock and holds it until commit,
-    which is what makes commit order equal sequence order (concurrent writers
-    of one organization wait here for each other, for as long as the rest of
-    the transaction takes). Called outside a transaction it still is correct
-    (the change was committed before its entry, so a reader who sees the entry
-    sees the change); only the entry may then be missing if the process dies
-    in between.
-    """
-    if not changes:
-        return 0
-    kinds = set(SyncChange.Kind.values)
-    for change in changes:
-        if change.kind not in kinds:
-            raise ValueError(f"Unknown sync change kind {change.kind!r}")
-    # Everything but the numbers is prepared before the counter lock is taken:
-    # while it is held, other pushes of the organization wait, so the locked
-    # part is two plain statements (no ORM compiling in between) and the commit.
-    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = [
-        (change.kind, str(change.object_id), change.door_id, change.assignment_id, change.turf_id, change.user_id)
-        for change in changes
-    ]
-    limit = connection.features.max_query_params  # None on PostgreSQL; 999 on SQLite
-    per_statement = CHANGE_ROWS_PER_INSERT if limit is None else max(1, limit // len(_CHANGE_COLUMNS))
-    statements = []
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        statements.append((start, chunk, _CHANGE_INSERT + ", ".join([_CHANGE_VALUES] * len(chunk))))
-    # No savepoint: a failure here fails the caller's transaction anyway, and a
-    # savepoint is two more round trips on every push.
-    with transaction.atomic(savepoint=False):
-        last = _counter_advance(organization_id, len(changes))
-        if last is None:
-            # The row exists once per organization; ON CONFLICT DO NOTHING makes
-            # the first writers of a new organization safe against each other.
-            SyncCounter.objects.bulk_create([SyncCounter(organization_id=organization_id)], ignore_conflicts=True)
-            last = _counter_advance(organization_id, len(changes))
-            if last is None:  # pragma: no cover - the row was just made
-                raise RuntimeError(f"No sync counter for organization {organization_id}")
-        first = last - len(changes) + 1
-        with connection.cursor() as cursor:
-            for start, chunk, sql in statements:
-                cursor.execute(
-                    sql,
-                    [
-                        value
-                        for offset, row in enumerate(chunk, first + start)
-                        for value in (organization_id, offset, *row, created_at)
-                    ],
-                )
-    return last
-
-
-# SyncChange rows are written with plain INSERTs of up to this many rows (fewer where the
-# database limits parameters: SQLite's 999), built before the counter lock is taken.
-CHANGE_ROWS_PER_INSERT = 1000
-_CHANGE_COLUMNS = (
-    "organization_id",
-    "seq",
-    "kind",
-    "object_id",
-    "door_id",
-    "assignment_id",
-    "turf_id",
-    "user_id",
-    "created_at",
-)
-_CHANGE_INSERT = f"INSERT INTO {SyncChange._meta.db_table} ({', '.join(_CHANGE_COLUMNS)}) VALUES "  # noqa: S608
-_CHANGE_VALUES = "(" + ", ".join(["%s"] * len(_CHANGE_COLUMNS)) + ")"
-
-
-def _counter_advance(organization_id: int, count: int) -> int | None:
-    """Take `count` numbers from the organization's counter; the new last_seq, or None without a row.
-
-    One statement: the UPDATE takes the row lock (held until commit, which is
-    what orders commits by number) and RETURNING hands back the value it wrote.
-    A concurrent writer's UPDATE waits for that commit and then re-reads the
-    row (READ COMMITTED), so numbers are never handed out twice. The same as
-    SELECT … FOR UPDATE then UPDATE, in one round trip instead of two.
-    SQLite has UPDATE … RETURNING since 3.35.
-    """
-    table = connection.ops.quote_name(SyncCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + %s WHERE organization_id = %s RETURNING last_seq",  # noqa: S608
-            [count, organization_id],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def sync_changes_record(
-    *,
-    organization_id: int,
-    kind: str,
-    object_id: str | int,
-    door_id: int | None = None,
-    assignment_id: int | None = None,
-    turf_id: int | None = None,
-    user_id: int | None = None,
-) -> int:
-    """Record one change for pull. What other code must call, in its transaction:
-
-    - an assignment created, edited (times, turf) or ended:
-      kind="assignment", object_id=assignment.id, assignment_id=assignment.id;
-    - a canvasser added to or removed from an assignment: the same, plus
-      user_id=<that canvasser> (a removed canvasser is no longer a member and
-      is found by this id);
-    - a turf's doors or walk order changed: kind="turf", object_id=turf.id, turf_id=turf.id;
-    - a door or a person edited: kind="door"/"person", object_id=its id, door_id=<the door>.
-
-    Contact attempts are recorded by attempts_push itself.
-    """
-    return sync_changes_record_many(
-        organization_id=organization_id,
-        changes=[
-            Change(
-                kind=kind,
-                object_id=object_id,
-                door_id=door_id,
-                assignment_id=assignment_id,
-                turf_id=turf_id,
-                user_id=user_id,
-            )
-        ],
-    )
 
 
 # --- Push -------------------------------------------------------------------------
@@ -561,28 +430,3 @@ def attempts_push(
                 SyncCounter.objects.filter(organization_id=org_id).values_list("last_seq", flat=True).first() or 0
             )
     return PushResult(receipts=[r for r in receipts if r is not None], position=position)
-
-
-def changes_for_assignment(
-    *, assignment_id: int, user_ids: Iterable[int] = (), turf_id: int | None = None
-) -> list[Change]:
-    """The log entries for an assignment change: one for the assignment and one
-    per canvasser added or removed (who must hear of it even when removed).
-
-    Before deleting an assignment, log it with all its canvassers and its
-    turf: once the rows are gone, the entries are all that names them.
-    """
-    changes = [
-        Change(kind=SyncChange.Kind.ASSIGNMENT, object_id=assignment_id, assignment_id=assignment_id, turf_id=turf_id)
-    ]
-    changes += [
-        Change(
-            kind=SyncChange.Kind.ASSIGNMENT,
-            object_id=assignment_id,
-            assignment_id=assignment_id,
-            turf_id=turf_id,
-            user_id=u,
-        )
-        for u in user_ids
-    ]
-    return changes
