@@ -1,18 +1,17 @@
-"""A simulated day of canvassing for the stats tests, and the oracle: the
-stats computed directly from the attempts in Python, independently of the
-SQL in canvass/stats/services.py."""
+"""A simulated day of canvassing for the stats tests, pushed as the phones push
+it, and the oracle: the stats computed directly from the attempts in Python,
+independently of the SQL in canvass/stats/services.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-import uuid
 from collections import defaultdict
 
 from django.utils import timezone
 
 from canvass.campaigns.services import result_codes_ensure_standard
-from canvass.models import ContactAttempt, ResultCode, StatsDay, StatsKind, SurveyOption, TurfDoor
+from canvass.models import Assignment, ContactAttempt, ResultCode, StatsDay, StatsKind, TurfDoor
 from tests import factories as f
 from turf.models import DoorDistrict
 
@@ -47,8 +46,8 @@ def setup_script(world):
 
 
 def knock(world, *, door, code="canvassed", at, canvasser=None, support=None, answers=None, received=None, **flags):
-    return ContactAttempt(
-        id=uuid.uuid4(),
+    """An unsaved knock (the knock factory, built) at `door` made `at`, by the canvasser."""
+    return f.ContactAttemptFactory.build(
         organization=world.org,
         campaign=world.campaign,
         door=door,
@@ -61,6 +60,38 @@ def knock(world, *, door, code="canvassed", at, canvasser=None, support=None, an
         received_at=received or timezone.now(),
         **flags,
     )
+
+
+def hood_assignment(world) -> Assignment:
+    """A turf over the whole neighbourhood, assigned to both canvassers (made once):
+    every knock of the simulated day is on its canvasser's list."""
+    if getattr(world, "hood_assignment", None) is None:
+        turf = f.TurfFactory(campaign=world.campaign, name="Whole hood", door_count=len(world.hood_doors))
+        TurfDoor.objects.bulk_create([TurfDoor(turf=turf, door=d, position=i) for i, d in enumerate(world.hood_doors)])
+        assignment = f.AssignmentFactory(turf=turf, starts_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+        for user in (world.canvasser, world.canvasser2):
+            f.AssignmentCanvasserFactory(assignment=assignment, user=user)
+        world.hood_assignment = assignment
+    return world.hood_assignment
+
+
+def push(world, attempts: list[ContactAttempt], *, device_id: str = "phone-1") -> None:
+    """Push these (unsaved) knocks as their canvassers' phones do: POST /api/v1/sync/push/,
+    one batch per canvasser, the phone's clock right. Every knock must be accepted.
+
+    What production runs: the push stores the knocks and, after its commit, queues
+    one aggregation task that sweeps (canvass.stats.queue.stats_enqueue_after_push);
+    it marks no bucket itself. A test inside a transaction wraps this in
+    django_capture_on_commit_callbacks(execute=True) to see the task queued."""
+    assignment = hood_assignment(world)
+    by_canvasser: dict = defaultdict(list)
+    for attempt in attempts:
+        by_canvasser[attempt.canvasser].append(attempt)
+    for canvasser, theirs in by_canvasser.items():
+        body = f.push_batch(*f.push_items_of(theirs, assignment_id=assignment.pk), device_id=device_id)
+        response = f.client_for(canvasser).post(f.PUSH, body, format="json")
+        assert response.status_code == 200, response.content
+        assert {r["status"] for r in response.json()["results"]} == {"accepted"}, response.json()["results"][:3]
 
 
 def simulated_day(world, *, day: dt.date, n: int = 240, seed: int = 5) -> list[ContactAttempt]:
@@ -156,6 +187,3 @@ def stored(campaign) -> dict[tuple[str, int, dt.date], dict]:
         (row["kind"], row["key_id"], row["day"]): {name: row[name] for name in fields}
         for row in StatsDay.objects.filter(campaign=campaign).values("kind", "key_id", "day", *fields)
     }
-
-
-__all__ = ["SurveyOption", "knock", "oracle", "setup_script", "simulated_day", "stored"]

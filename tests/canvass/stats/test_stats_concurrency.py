@@ -1,5 +1,5 @@
-"""Two aggregation workers at once, while pushes keep arriving (real threads,
-real transactions: PostgreSQL; SQLite serializes its writers anyway)."""
+"""Two aggregation workers at once, while phones keep pushing through the API
+(real threads, real transactions: PostgreSQL; SQLite serializes its writers anyway)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import time
 from unittest import mock
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.db.models import Count
 
 from canvass.models import ContactAttempt, StatsDirtyDay
 from canvass.stats import queue as stats_queue
 from canvass.stats import selectors as stats_selectors
 from canvass.stats import services as stats_services
+from tests.canvass import stats_world
 from tests.canvass.stats_world import oracle, setup_script, simulated_day, stored
 
 pytestmark = pytest.mark.skipif(
@@ -40,7 +41,9 @@ def _thread(target, errors):
 
 @pytest.fixture
 def world3(transactional_db, hood):
-    return setup_script(hood)
+    world = setup_script(hood)
+    stats_world.hood_assignment(world)  # before the threads: the pushes need it committed
+    return world
 
 
 def test_two_workers_while_pushes_arrive(world3):
@@ -56,17 +59,16 @@ def test_two_workers_while_pushes_arrive(world3):
 
     def pusher():
         for batch in batches:
-            with transaction.atomic():
-                ContactAttempt.objects.bulk_create(batch)
-                stats_queue.stats_enqueue_attempts(attempts=batch)
+            stats_world.push(world3, batch)  # queues a sweeping task after its commit (mocked below)
             time.sleep(0.002)
         pushing.clear()
 
     def worker():
+        # What the queued task and the schedule run, back to back: sweep, recompute.
         while True:
-            n = stats_services.stats_process_dirty()
-            processed.append(n)
-            if not pushing.is_set() and not StatsDirtyDay.objects.exists():
+            was_pushing = pushing.is_set()
+            processed.append(stats_services.stats_aggregate(sweep=True).processed)
+            if not was_pushing and not StatsDirtyDay.objects.exists():
                 return
 
     with mock.patch("django_q.tasks.async_task"):

@@ -15,32 +15,11 @@ from django.utils import timezone
 
 from canvass.models import ContactAttempt
 from canvass.stats import services as stats_services
-from tests.canvass.stats_world import oracle, setup_script, simulated_day, stored
-from tests.canvass.sync_support import PUSH, iso
-from tests.factories import admin_client, client_for
+from tests.canvass.stats_world import hood_assignment, oracle, setup_script, simulated_day, stored
+from tests.factories import PUSH, admin_client, client_for, push_batch, push_items_of
 from turf.models import DistrictLayer, DoorDistrict
 
 DAY = dt.date(2026, 11, 20)
-
-
-def _as_push_items(attempts, assignment_id: int) -> list[dict]:
-    return [
-        {
-            "id": str(a.id),
-            "door": a.door_id,
-            "assignment": assignment_id,
-            "person": None,
-            "result": a.result_code.code,
-            "support_level": a.support_level,
-            "answers": {str(q): str(o) for q, o in a.answers.items()},
-            "notes": "",
-            "recorded_at": iso(a.recorded_at),
-            "lat": None,
-            "lng": None,
-            "accuracy_m": None,
-        }
-        for a in attempts
-    ]
 
 
 def _aggregate_with_two_workers() -> None:
@@ -70,13 +49,7 @@ def _aggregate_with_two_workers() -> None:
 def test_a_day_pushed_through_the_api_then_two_workers_and_the_numbers_match_a_direct_count(hood):
     world = setup_script(hood)
     # The canvasser's assignment covers every door of the neighbourhood, so nothing is off-list.
-    from canvass.models import TurfDoor
-    from tests import factories as f
-
-    turf = f.TurfFactory(campaign=world.campaign, name="Whole hood")
-    TurfDoor.objects.bulk_create([TurfDoor(turf=turf, door=d, position=i) for i, d in enumerate(world.hood_doors)])
-    assignment = f.AssignmentFactory(turf=turf, starts_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
-    f.AssignmentCanvasserFactory(assignment=assignment, user=world.canvasser)
+    assignment = hood_assignment(world)
 
     today = simulated_day(world, day=DAY, n=200, seed=1)
     late = simulated_day(world, day=DAY - dt.timedelta(days=2), n=60, seed=2)
@@ -84,14 +57,14 @@ def test_a_day_pushed_through_the_api_then_two_workers_and_the_numbers_match_a_d
         attempt.canvasser = world.canvasser
     phone = client_for(world.canvasser)
     for chunk in range(0, len(today), 50):
-        items = _as_push_items(today[chunk : chunk + 50], assignment.pk)
+        items = push_items_of(today[chunk : chunk + 50], assignment_id=assignment.pk)
         # The phone's clock is right (sent_at is the server's now), so no skew correction moves a knock.
-        body = {"device_id": "carlos-phone", "sent_at": iso(timezone.now()), "attempts": items}
+        body = push_batch(*items, device_id="carlos-phone")
         response = phone.post(PUSH, body, format="json")
         assert response.status_code == 200, response.content
         assert {r["status"] for r in response.json()["results"]} == {"accepted"}, response.json()["results"][:3]
     # A phone that was offline syncs two days late, its clock right: the knocks land on their own day.
-    body = {"device_id": "old-phone", "sent_at": iso(timezone.now()), "attempts": _as_push_items(late, assignment.pk)}
+    body = push_batch(*push_items_of(late, assignment_id=assignment.pk), device_id="old-phone")
     assert phone.post(PUSH, body, format="json").status_code == 200
     assert ContactAttempt.objects.filter(campaign=world.campaign).count() == len(today) + len(late)
 
