@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
-from django.utils import timezone
 
-from canvass.models import ContactAttempt
 from tests import factories as f
 from tests.factories import LA_HEADER
 from turf.importers.base import ImportAborted
@@ -165,17 +163,7 @@ def test_a_knocked_door_absent_from_a_reimport_is_kept_with_its_building_key(org
     import_doors(organization=org, source=la_csv(la_row("1", "100", building_id="bld-9"), la_row("2", "102")))
     door = Door.objects.get(organization=org, number="100")
     campaign = f.CampaignFactory(organization=org)
-    now = timezone.now()
-    ContactAttempt.objects.create(
-        organization=org,
-        campaign=campaign,
-        door=door,
-        canvasser=f.UserFactory(),
-        result_code=f.ResultCodeFactory(organization=org),
-        recorded_at=now,
-        received_at=now,
-        corrected_at=now,
-    )
+    f.ContactAttemptFactory(door=door, campaign=campaign)
 
     report = import_doors(organization=org, source=la_csv(la_row("2", "102")))
 

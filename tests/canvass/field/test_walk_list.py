@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.utils import timezone
 
-from canvass.models import ContactAttempt
 from fieldops.models import AuditLogEntry, Role
 from tests import factories as f
 from tests.factories import client_for
@@ -19,18 +17,12 @@ def url(assignment) -> str:
 
 
 def knock(world, door, code, minutes_ago: int, campaign=None):
-    now = timezone.now()
-    at = now - dt.timedelta(minutes=minutes_ago)
-    return ContactAttempt.objects.create(
-        id=uuid.uuid4(),
-        organization=world.org,
+    return f.ContactAttemptFactory(
         campaign=campaign or world.campaign,
         door=door,
         canvasser=world.canvasser,
         result_code=code,
-        recorded_at=at,
-        received_at=now,
-        corrected_at=at,
+        recorded_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
     )
 
 

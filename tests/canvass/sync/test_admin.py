@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import factory
 import pytest
-from django.utils import timezone
 
 from canvass.models import ContactAttempt
 from tests import factories as f
@@ -45,18 +45,12 @@ def test_contact_attempt_list_query_count_does_not_grow(world, django_assert_max
     client = admin_client(world.organizer)
 
     def knock(n: int) -> None:
-        now = timezone.now()
-        for _ in range(n):
-            ContactAttempt.objects.create(
-                organization=world.org,
-                campaign=world.campaign,
-                door=f.DoorFactory(organization=world.org),
-                canvasser=f.UserFactory(),
-                result_code=objects["code"],
-                recorded_at=now,
-                received_at=now,
-                corrected_at=now,
-            )
+        f.ContactAttemptFactory.create_batch(
+            n,
+            campaign=world.campaign,
+            door=factory.SubFactory(f.DoorFactory, organization=world.org),
+            result_code=objects["code"],
+        )
 
     knock(4)
     with django_assert_max_num_queries(30) as few:

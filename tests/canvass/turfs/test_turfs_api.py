@@ -107,21 +107,7 @@ def test_only_unknocked_leaves_out_doors_knocked_in_this_campaign(hood):
 
 
 def _attempt(hood, door, code):
-    from django.utils import timezone
-
-    from canvass.models import ContactAttempt
-
-    now = timezone.now()
-    ContactAttempt.objects.create(
-        organization=hood.org,
-        campaign=hood.campaign,
-        door=door,
-        canvasser=hood.canvasser,
-        result_code=code,
-        recorded_at=now,
-        received_at=now,
-        corrected_at=now,
-    )
+    f.ContactAttemptFactory(campaign=hood.campaign, door=door, canvasser=hood.canvasser, result_code=code)
 
 
 @pytest.mark.django_db
