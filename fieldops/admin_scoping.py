@@ -14,6 +14,12 @@ Querysets are scoped before any id is looked up, so another organization's
 change URL answers like a missing row; the object checks below are a second
 lock on the same door. Foreign-key and many-to-many choices, and the choices
 of related list filters, come from the user's organization only.
+
+Writes go through the services, as the API's do (the screens override
+save_model, save_related, delete_model and delete_queryset to call them). A
+service that refuses raises ValidationError; here that becomes what the
+organizer sees: the form again with the service's message on it, or a
+message on the list, never a server error.
 """
 
 from __future__ import annotations
@@ -21,14 +27,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 
 from fieldops.access import MANAGER_ROLES, STAFF_ROLES, membership_for, organization_for, scope_to_organization
@@ -105,6 +111,22 @@ def scope_related(request: HttpRequest, queryset: QuerySet) -> QuerySet:
     return scope(queryset, request.user, path)
 
 
+def refusal_text(exc: ValidationError) -> str:
+    """A service's refusal in one line, for a message on a list or a delete page."""
+    if hasattr(exc, "error_dict"):
+        return " ".join(message for messages_ in exc.message_dict.values() for message in messages_)
+    return " ".join(exc.messages)
+
+
+def add_refusal(form: Any, exc: ValidationError) -> None:
+    """Put a service's refusal on the form: on the field it names when the form has it, else on top."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.error_list)
+
+
 class _ScopedFormMixin:
     """Model form that knows the organization of a new row before validating it.
 
@@ -116,6 +138,14 @@ class _ScopedFormMixin:
     """
 
     fieldops_organization: Organization | None = None
+    # What a service refused when this form was posted before (shown again with it).
+    fieldops_refusal: ValidationError | None = None
+
+    def clean(self) -> Any:
+        cleaned = super().clean()  # type: ignore[misc]  # a mixin of ModelForm
+        if self.fieldops_refusal is not None:
+            add_refusal(self, self.fieldops_refusal)
+        return cleaned
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -192,14 +222,20 @@ class _ScopedFieldsMixin:
             kwargs["queryset"] = self.scoped_choices(request, db_field)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def _scoped_form(self, request: HttpRequest, form_class: type[ModelForm], obj: Any = None) -> type[ModelForm]:
+    def _scoped_form(
+        self,
+        request: HttpRequest,
+        form_class: type[ModelForm],
+        obj: Any = None,
+        refusal: ValidationError | None = None,
+    ) -> type[ModelForm]:
         organization = organization_for(request.user)
         if organization is None and obj is not None and _has_direct_organization(type(obj)):
             organization = obj.organization
         return type(
             form_class.__name__,
             (_ScopedFormMixin, form_class),
-            {"fieldops_organization": organization},
+            {"fieldops_organization": organization, "fieldops_refusal": refusal},
         )
 
 
@@ -280,7 +316,7 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)
-        return self._scoped_form(request, form, obj)
+        return self._scoped_form(request, form, obj, getattr(request, "_fieldops_refusal", None))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change and _has_direct_organization(type(obj)) and obj.organization_id is None:
@@ -311,10 +347,47 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
             return response
 
     def changelist_view(self, request, extra_context=None):
-        return self._in_org_timezone(request, super().changelist_view, extra_context)
+        return self._in_org_timezone(request, self._changelist_refusing, extra_context)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._in_org_timezone(request, super().changeform_view, object_id, form_url, extra_context)
+        return self._in_org_timezone(request, self._changeform_refusing, object_id, form_url, extra_context)
+
+    # --- a service's refusal ------------------------------------------------
+
+    def _changeform_refusing(self, request, object_id=None, form_url="", extra_context=None):
+        view = super().changeform_view
+        if request.method != "POST":
+            return view(request, object_id, form_url, extra_context)
+        try:
+            return view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            # The admin's transaction rolled back with the service's. The same
+            # post again, now with the refusal on the form: it fails validation
+            # there and is shown with the organizer's input and the message.
+            request._fieldops_refusal = exc  # type: ignore[attr-defined]
+            return view(request, object_id, form_url, extra_context)
+
+    def _changelist_refusing(self, request, extra_context=None):
+        # Saving list_editable rows (one transaction).
+        try:
+            return super().changelist_view(request, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, refusal_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def response_action(self, request, queryset):
+        try:
+            return super().response_action(request, queryset)
+        except ValidationError as exc:
+            self.message_user(request, refusal_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, refusal_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class ScopedInlineMixin(_ScopedFieldsMixin):

@@ -1,14 +1,19 @@
-"""Organizer screens of field work: shifts with their sign-ups, assignments."""
+"""Organizer screens of field work: shifts with their sign-ups, assignments.
+
+Every write calls the service the API calls (canvass/field/services.py), with
+its checks, audit entry and change-log entry; a refusal is shown on the form.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
+from canvass.field import services
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
-from canvass.field.services import assignment_changes_log, assignment_end
+from fieldops.access import organization_for
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
-from fieldops.services import audit_log
 
 
 class ShiftSignupInline(ScopedTabularInline):
@@ -23,20 +28,8 @@ class ShiftSignupInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("user")
 
 
-class ShiftForm(forms.ModelForm):
-    def clean_capacity(self):
-        capacity = self.cleaned_data["capacity"]
-        if self.instance.pk is not None:
-            # Read now, not from the loaded row: phones sign up while the form is open.
-            taken = Shift.objects.filter(pk=self.instance.pk).values_list("signup_count", flat=True).first() or 0
-            if capacity < taken:
-                raise forms.ValidationError(f"{taken} people are signed up; the capacity cannot be less.")
-        return capacity
-
-
 @admin.register(Shift)
 class ShiftAdmin(OrganizationScopedAdmin):
-    form = ShiftForm
     list_display = (
         "name",
         "campaign",
@@ -59,15 +52,27 @@ class ShiftAdmin(OrganizationScopedAdmin):
         return max(obj.capacity - obj.signup_count, 0)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
+        # The form has put its values on obj; the service writes them.
+        if change:
+            # Only what the organizer changed: signup_count and the rest are the database's.
+            changed = {name: getattr(obj, name) for name in form.changed_data if name in services.SHIFT_EDITABLE}
+            services.shift_update(shift=obj, actor=request.user, **changed)
             return
-        # Never write signup_count from the loaded row: sign-ups change it by
-        # conditional UPDATEs meanwhile, and a full save would undo them.
-        concrete = {f.name for f in Shift._meta.concrete_fields} - {"signup_count", "id"}
-        fields = [name for name in form.changed_data if name in concrete]
-        if fields:
-            obj.save(update_fields=fields)
+        shift = services.shift_create(
+            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            actor=request.user,
+            **{name: getattr(obj, name) for name in services.SHIFT_EDITABLE},
+        )
+        obj.pk, obj.signup_count, obj.created_at = shift.pk, shift.signup_count, shift.created_at
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.shift_delete(shift=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for shift in queryset.select_related("organization"):
+                services.shift_delete(shift=shift, actor=request.user)
 
 
 class AssignmentCanvasserInline(ScopedTabularInline):
@@ -83,7 +88,7 @@ class AssignmentCanvasserInline(ScopedTabularInline):
 class AssignmentForm(forms.ModelForm):
     class Meta:
         model = Assignment
-        fields = ("organization", "campaign", "turf", "shift", "starts_at", "ends_at", "ended_at")
+        fields = ("organization", "campaign", "turf", "shift", "starts_at", "ends_at")
 
     def clean(self):
         cleaned = super().clean()
@@ -93,15 +98,37 @@ class AssignmentForm(forms.ModelForm):
         return cleaned
 
 
+def _canvassers(formsets) -> list:
+    """The canvassers the inline names once saved: its rows, less those ticked for deletion."""
+    users = []
+    for formset in formsets:
+        if formset.model is not AssignmentCanvasser:
+            continue
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None) or {}
+            if data.get("user") is not None and not data.get("DELETE"):
+                users.append(data["user"])
+    return users
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(OrganizationScopedAdmin):
+    """Assignments are created, re-timed, reassigned, ended and deleted by the
+    services, as through the API: an inactive member, too many canvassers or an
+    archived turf are refused here as they are there."""
+
     form = AssignmentForm
     list_display = ("turf", "campaign", "shift", "starts_at", "ends_at", "ended_at", "canvasser_names")
     list_filter = (scoped_filter("campaign"), ("ended_at", admin.EmptyFieldListFilter))
     search_fields = ("turf__name",)
     list_select_related = ("turf", "campaign", "shift")
-    readonly_fields = ("created_by", "created_at")
     inlines = [AssignmentCanvasserInline]
+    actions = ["end_now"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A turf or shift is given once: for another, end this and create a new one.
+        fixed = ("campaign", "turf", "shift", "ended_at") if obj is not None else ()
+        return (*fixed, "created_by", "created_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("canvassers")
@@ -110,69 +137,53 @@ class AssignmentAdmin(OrganizationScopedAdmin):
     def canvasser_names(self, obj: Assignment) -> str:
         return ", ".join(user.get_username() for user in obj.canvassers.all())
 
-    actions = ["end_now"]
-
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            super().save_model(request, obj, form, change)
-            return
-        # Only what the organizer changed: a full save of the loaded row would
-        # undo an end (ended_at) made through the API while the form was open.
-        concrete = {f.name for f in Assignment._meta.concrete_fields} - {"id"}
-        fields = [name for name in form.changed_data if name in concrete]
-        if fields:
-            obj.save(update_fields=fields)
+        # Written with the canvassers of the inline, in save_related: the
+        # service takes them all at once.
+        pass
 
     def save_related(self, request, form, formsets, change):
-        # Audited here, not in save_model: the canvassers are saved with the inline.
-        before = set(form.instance.members.values_list("user_id", flat=True)) if change else set()
-        super().save_related(request, form, formsets, change)
-        obj = form.instance
-        after = set(obj.members.values_list("user_id", flat=True))
-        # Phones hear of it at their next pull: every canvasser when the
-        # assignment is new or its turf, times or end changed; else those added or removed.
-        touched = (before | after) if (not change or form.changed_data) else (before ^ after)
-        if touched:
-            assignment_changes_log(obj, touched)
+        obj, data = form.instance, form.cleaned_data
+        users = _canvassers(formsets)
+        for formset in formsets:
+            # The inline is not saved by the admin: the service writes its rows.
+            # (The admin's history message reads these.)
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if not change:
-            audit_log(
-                organization=obj.organization,
+            created = services.assignment_create(
+                organization=obj.organization if obj.organization_id else organization_for(request.user),
                 actor=request.user,
-                action="assignment.create",
-                obj=obj,
-                turf_id=obj.turf_id,
-                canvassers=sorted(after),
-                shift_id=obj.shift_id,
-                via="admin",
+                turf=data["turf"],
+                canvassers=users,
+                shift=data.get("shift"),
+                starts_at=data.get("starts_at"),
+                ends_at=data.get("ends_at"),
             )
+            # The admin logs and redirects to `obj`: make it the saved row.
+            obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
+            obj._state.adding = False
             return
-        if "ended_at" in form.changed_data and obj.ended_at is not None:
-            audit_log(organization=obj.organization, actor=request.user, action="assignment.end", obj=obj, via="admin")
-        if before != after:
-            audit_log(
-                organization=obj.organization,
-                actor=request.user,
-                action="assignment.reassign",
-                obj=obj,
-                added=sorted(after - before),
-                removed=sorted(before - after),
-                via="admin",
+        if {"starts_at", "ends_at"} & set(form.changed_data):
+            services.assignment_update(
+                assignment=obj, actor=request.user, starts_at=data["starts_at"], ends_at=data.get("ends_at")
             )
+        if {u.pk for u in users} != set(obj.members.values_list("user_id", flat=True)):
+            services.assignment_reassign(assignment=obj, canvassers=users, actor=request.user)
 
     def delete_model(self, request, obj):
-        assignment_changes_log(obj, set(obj.members.values_list("user_id", flat=True)))
-        super().delete_model(request, obj)
+        services.assignment_delete(assignment=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            assignment_changes_log(obj, set(obj.members.values_list("user_id", flat=True)))
-        super().delete_queryset(request, queryset)
+        with transaction.atomic():
+            for assignment in queryset.select_related("organization"):
+                services.assignment_delete(assignment=assignment, actor=request.user)
 
     def has_end_now_permission(self, request) -> bool:
         return self.has_change_permission(request)
 
     @admin.action(description="End the selected assignments now", permissions=["end_now"])
     def end_now(self, request, queryset) -> None:
-        ended = sum(assignment_end(assignment=a, actor=request.user) for a in queryset.select_related("organization"))
+        ended = sum(
+            services.assignment_end(assignment=a, actor=request.user) for a in queryset.select_related("organization")
+        )
         self.message_user(request, f"Ended {ended} assignment(s); their canvassers lose them at once.")

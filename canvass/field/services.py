@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -89,14 +90,8 @@ def shift_create(
     lng: float | None = None,
     capacity: int = 10,
 ) -> Shift:
-    """An organizer schedules a shift."""
-    if campaign is not None and campaign.organization_id != organization.pk:
-        raise ValidationError({"campaign": "No such campaign."})
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": "A shift must end after it starts."})
-    if not 1 <= capacity <= MAX_SHIFT_CAPACITY:
-        raise ValidationError({"capacity": f"Capacity must be between 1 and {MAX_SHIFT_CAPACITY}."})
-    _validate_location(lat, lng)
+    """An organizer schedules a shift (the API and the admin)."""
+    _check_shift(organization, campaign, starts_at, ends_at, capacity, lat, lng)
     shift = Shift.objects.create(
         organization=organization,
         campaign=campaign,
@@ -110,6 +105,81 @@ def shift_create(
     )
     audit_log(organization=organization, actor=actor, action="shift.create", obj=shift, name=name)
     return shift
+
+
+def _check_shift(
+    organization: Organization,
+    campaign: Campaign | None,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    capacity: int,
+    lat: float | None,
+    lng: float | None,
+) -> None:
+    if campaign is not None and campaign.organization_id != organization.pk:
+        raise ValidationError({"campaign": "No such campaign."})
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": "A shift must end after it starts."})
+    if not 1 <= capacity <= MAX_SHIFT_CAPACITY:
+        raise ValidationError({"capacity": f"Capacity must be between 1 and {MAX_SHIFT_CAPACITY}."})
+    _validate_location(lat, lng)
+
+
+SHIFT_EDITABLE = frozenset({"name", "campaign", "starts_at", "ends_at", "location_name", "lat", "lng", "capacity"})
+
+
+@transaction.atomic
+def shift_update(*, shift: Shift, actor: AbstractBaseUser, **changes: object) -> Shift:
+    """An organizer edits a shift: only the fields given are written.
+
+    signup_count is never written from a loaded row (sign-ups change it by
+    conditional UPDATEs meanwhile); a lower capacity is written by an UPDATE
+    that checks the sign-ups at that moment, so it cannot fall below them.
+    """
+    unknown = set(changes) - SHIFT_EDITABLE
+    if unknown:
+        raise ValueError(f"shift_update cannot change {', '.join(sorted(unknown))}")
+    if not changes:
+        return shift
+    merged: dict[str, Any] = {name: changes.get(name, getattr(shift, name)) for name in SHIFT_EDITABLE}
+    _check_shift(
+        shift.organization,
+        merged["campaign"],
+        merged["starts_at"],
+        merged["ends_at"],
+        merged["capacity"],
+        merged["lat"],
+        merged["lng"],
+    )
+    written = Shift.objects.filter(pk=shift.pk, signup_count__lte=merged["capacity"]).update(**changes)
+    if not written:
+        taken = Shift.objects.filter(pk=shift.pk).values_list("signup_count", flat=True).first() or 0
+        raise ValidationError({"capacity": f"{taken} people are signed up; the capacity cannot be less."})
+    for name, value in changes.items():
+        setattr(shift, name, value)
+    shift.refresh_from_db(fields=["signup_count"])
+    audit_log(
+        organization=shift.organization,
+        actor=actor,
+        action="shift.update",
+        obj=shift,
+        fields=sorted(changes),
+    )
+    return shift
+
+
+@transaction.atomic
+def shift_delete(*, shift: Shift, actor: AbstractBaseUser) -> None:
+    """Delete a shift with its sign-ups; its assignments stay (without a shift)."""
+    audit_log(
+        organization=shift.organization,
+        actor=actor,
+        action="shift.delete",
+        obj=shift,
+        name=shift.name,
+        signups=shift.signups.count(),
+    )
+    shift.delete()
 
 
 def _take_place(shift: Shift) -> None:
@@ -325,6 +395,10 @@ def assignment_create(
     """
     if turf.organization_id != organization.pk:
         raise ValidationError({"turf": "No such turf."})
+    # The turf's row lock, held to commit: a split, merge, archive or re-cut
+    # (which lock it too) either archived it before (we see that here) or
+    # waits for us and then finds the assignment and leaves the turf alone.
+    turf = Turf.objects.select_for_update().get(pk=turf.pk)
     if turf.status != Turf.Status.ACTIVE:
         raise ValidationError({"turf": "This turf is archived."})
     if shift is not None and shift.organization_id != organization.pk:
@@ -399,3 +473,52 @@ def assignment_reassign(
         removed=sorted(before - wanted),
     )
     return assignment
+
+
+@transaction.atomic
+def assignment_update(
+    *,
+    assignment: Assignment,
+    actor: AbstractBaseUser,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime | None,
+) -> Assignment:
+    """Change the times of an assignment that has not ended. Its canvassers' phones
+    hear of it at their next pull (the window decides which doors they hold)."""
+    locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if locked.ended_at is not None:
+        raise ValidationError({"non_field_errors": "This assignment has ended; create a new one."})
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValidationError({"ends_at": "An assignment must end after it starts."})
+    if (locked.starts_at, locked.ends_at) == (starts_at, ends_at):
+        return assignment
+    Assignment.objects.filter(pk=assignment.pk).update(starts_at=starts_at, ends_at=ends_at)
+    assignment.starts_at, assignment.ends_at = starts_at, ends_at
+    assignment_changes_log(assignment, set(assignment.members.values_list("user_id", flat=True)))
+    audit_log(
+        organization=assignment.organization,
+        actor=actor,
+        action="assignment.update",
+        obj=assignment,
+        starts_at=starts_at.isoformat(),
+        ends_at=ends_at.isoformat() if ends_at is not None else None,
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, actor: AbstractBaseUser) -> None:
+    """Delete an assignment. Its canvassers lose it at their next pull; the knocks
+    made under it stay (their assignment becomes empty)."""
+    members = set(assignment.members.values_list("user_id", flat=True))
+    # Logged before the delete: once the rows are gone, the entries are all that names them.
+    assignment_changes_log(assignment, members)
+    audit_log(
+        organization=assignment.organization,
+        actor=actor,
+        action="assignment.delete",
+        obj=assignment,
+        turf_id=assignment.turf_id,
+        canvassers=sorted(members),
+    )
+    assignment.delete()

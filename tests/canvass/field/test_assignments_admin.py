@@ -81,16 +81,27 @@ def test_a_team_lead_cannot_end_assignments_in_the_admin(world):
 
 @pytest.mark.django_db
 def test_the_assignment_admin_does_not_undo_an_end_made_meanwhile(world):
-    from types import SimpleNamespace
-
-    from django.contrib import admin
-
     from canvass.field.services import assignment_end
 
-    stale = Assignment.objects.get(pk=world.assignment.pk)  # the form is open
-    assignment_end(assignment=world.assignment, actor=world.organizer)  # the API ends it
-    stale.ends_at = stale.starts_at + dt.timedelta(hours=5)
-    admin.site._registry[Assignment].save_model(None, stale, SimpleNamespace(changed_data=["ends_at"]), change=True)
+    change_url = f"/admin/canvass/assignment/{world.assignment.pk}/change/"
+    starts = timezone.localtime(world.assignment.starts_at, world.org.tzinfo)
+    ends = starts + dt.timedelta(hours=5)
+    assignment_end(assignment=world.assignment, actor=world.organizer)  # the API ends it while the form is open
+    ended_at = Assignment.objects.get(pk=world.assignment.pk).ended_at
+    data = {
+        "starts_at_0": starts.strftime("%Y-%m-%d"),
+        "starts_at_1": starts.strftime("%H:%M:%S"),
+        "ends_at_0": ends.strftime("%Y-%m-%d"),
+        "ends_at_1": ends.strftime("%H:%M:%S"),
+        **inline(
+            "members",
+            [world.canvasser],
+            initial=1,
+            existing=list(world.assignment.members.values_list("pk", flat=True)),
+        ),
+    }
+    response = admin_client(world.organizer).post(change_url, data)
+    assert response.status_code == 200  # the form again, with the service's refusal
+    assert "This assignment has ended" in response.content.decode()
     world.assignment.refresh_from_db()
-    assert world.assignment.ended_at is not None
-    assert world.assignment.ends_at == stale.ends_at
+    assert world.assignment.ended_at == ended_at and world.assignment.ends_at is None

@@ -563,6 +563,7 @@ def test_the_shift_admin_never_writes_a_stale_signup_count(world):
     services.shift_signup(shift=shift, user=world.canvasser)  # meanwhile, a phone
     stale.name = "Renamed"
     model_admin = admin.site._registry[Shift]
-    model_admin.save_model(None, stale, SimpleNamespace(changed_data=["name"]), change=True)
+    request = SimpleNamespace(user=world.organizer)
+    model_admin.save_model(request, stale, SimpleNamespace(changed_data=["name"]), change=True)
     shift.refresh_from_db()
     assert shift.name == "Renamed" and shift.signup_count == 1
