@@ -16,11 +16,6 @@ from canvass.turfs.models import Turf
 from fieldops.access import membership_for
 
 
-class RefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class UserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
