@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,7 +17,7 @@ from fieldops.api.pagination import DefaultPagination
 from fieldops.api.permissions import IsMember, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
 from fieldops.models import DeviceToken
-from fieldops.selectors import device_tokens_visible_to, members_of_organization
+from fieldops.selectors import device_token_for_user, device_tokens_visible_to, members_of_organization
 from fieldops.serializers import MeSerializer
 from fieldops.services import device_token_create, device_token_revoke
 from fieldops.tokens import LoginThrottle
@@ -163,10 +162,7 @@ class DeviceRevokeApi(OrganizationTimeView):
 
     @extend_schema(responses={204: None, 404: OpenApiResponse(description="No such device token of yours.")})
     def delete(self, request: Request, token_id: int) -> Response:
-        try:
-            token = device_tokens_visible_to(request.user, live_only=False).get(pk=token_id)
-        except DeviceToken.DoesNotExist:
-            raise Http404 from None
+        token = device_token_for_user(request.user, token_id)
         device_token_revoke(token=token, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -232,6 +232,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "fieldops.api.pagination.DefaultPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "fieldops.api.errors.exception_handler",
+    # DRF's JSON parser, refusing deep nesting with a 400 (fieldops/api/parsers.py); forms as DRF's.
+    "DEFAULT_PARSER_CLASSES": [
+        "fieldops.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Throttles key clients by IP: trust X-Forwarded-For only from this many
     # reverse proxies (0: REMOTE_ADDR; behind one nginx: 1). Left unset, DRF
     # would believe any X-Forwarded-For a client sends and the login throttle

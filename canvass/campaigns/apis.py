@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from canvass.campaigns.selectors import campaigns_of
+from canvass.access import campaigns_for_user
 from canvass.campaigns.serializers import CampaignRefSerializer
 from fieldops.api.pagination import paginated_response
 from fieldops.api.permissions import IsStaffMember
@@ -20,4 +20,6 @@ class CampaignListApi(OrganizationTimeView):
 
     @extend_schema(responses=CampaignRefSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return paginated_response(self, request, campaigns_of(request.user), CampaignRefSerializer)
+        return paginated_response(
+            self, request, campaigns_for_user(request.user).order_by("name", "id"), CampaignRefSerializer
+        )

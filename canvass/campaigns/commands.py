@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from canvass.access import campaigns_for_user
 from canvass.campaigns.models import Campaign
+from fieldops.access import SERVER
 
 
 def campaign_or_error(slug: str, org: str | None) -> Campaign:
-    campaigns = Campaign.objects.select_related("organization").filter(slug=slug)
+    """The campaign a command names: commands run on the server, for every organization (fieldops.access.SERVER)."""
+    campaigns = campaigns_for_user(SERVER, Campaign.objects.select_related("organization")).filter(slug=slug)
     if org:
         campaigns = campaigns.filter(organization__slug=org)
     found = list(campaigns[:2])

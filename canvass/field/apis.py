@@ -16,7 +16,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from canvass import access
 from canvass.field import selectors, services
+from canvass.field.models import Assignment, Shift
 from canvass.field.serializers import (
     AssignmentInputSerializer,
     AssignmentOutputSerializer,
@@ -29,11 +31,10 @@ from canvass.field.serializers import (
     SignupOutputSerializer,
     WalkListSerializer,
 )
-from fieldops.access import STAFF_ROLES, membership_for, organization_for
 from fieldops.api.errors import Conflict
 from fieldops.api.pagination import paginated_response
 from fieldops.api.params import query_id
-from fieldops.api.permissions import IsManager, IsMember, IsStaffMember, has_role
+from fieldops.api.permissions import IsManager, IsMember, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
 from fieldops.services import audit_log
 
@@ -52,19 +53,25 @@ class ShiftListApi(OrganizationTimeView):
 
     @extend_schema(responses=ShiftOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return paginated_response(self, request, selectors.shifts_upcoming_for(request.user), ShiftOutputSerializer)
+        shifts = selectors.shifts_upcoming(access.shifts_for_user(request.user), request.user)
+        return paginated_response(self, request, shifts, ShiftOutputSerializer)
 
     @extend_schema(request=ShiftInputSerializer, responses={201: ShiftOutputSerializer})
     def post(self, request: Request) -> Response:
         data = ShiftInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        shift = services.shift_create(
-            organization=organization_for(request.user), actor=request.user, **data.validated_data
-        )
+        organization = data.validated_data.pop("organization")
+        shift = services.shift_create(organization=organization, actor=request.user, **data.validated_data)
         return Response(
-            ShiftOutputSerializer(selectors.shift_for_user(request.user, shift.pk)).data,
+            ShiftOutputSerializer(_shift(request, shift.pk)).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+def _shift(request: Request, shift_id: object):
+    """The shift through its access check, with the caller's own sign-up (selectors.with_my_signup)."""
+    shifts = selectors.with_my_signup(Shift.objects.select_related("campaign"), request.user)
+    return access.shift_for_user(request.user, shift_id, shifts)
 
 
 class ShiftDetailApi(OrganizationTimeView):
@@ -72,7 +79,7 @@ class ShiftDetailApi(OrganizationTimeView):
 
     @extend_schema(responses={200: ShiftOutputSerializer, 404: NOT_FOUND})
     def get(self, request: Request, shift_id: int) -> Response:
-        return Response(ShiftOutputSerializer(selectors.shift_for_user(request.user, shift_id)).data)
+        return Response(ShiftOutputSerializer(_shift(request, shift_id)).data)
 
 
 class _SignupActionApi(OrganizationTimeView):
@@ -97,7 +104,7 @@ class ShiftSignupApi(_SignupActionApi):
         },
     )
     def post(self, request: Request, shift_id: int) -> Response:
-        shift = selectors.shift_for_user(request.user, shift_id)
+        shift = _shift(request, shift_id)
         already = shift.my_status == "signed_up"
         try:
             signup = services.shift_signup(shift=shift, user=request.user)
@@ -111,7 +118,7 @@ class ShiftCancelApi(_SignupActionApi):
 
     @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
     def post(self, request: Request, shift_id: int) -> Response:
-        shift = selectors.shift_for_user(request.user, shift_id)
+        shift = _shift(request, shift_id)
         return self.respond(shift, services.shift_cancel(shift=shift, user=request.user))
 
 
@@ -120,7 +127,7 @@ class ShiftCheckInApi(_SignupActionApi):
 
     @extend_schema(request=CheckInInputSerializer, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
     def post(self, request: Request, shift_id: int) -> Response:
-        shift = selectors.shift_for_user(request.user, shift_id)
+        shift = _shift(request, shift_id)
         data = CheckInInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signup = services.shift_check_in(shift=shift, user=request.user, **data.validated_data)
@@ -130,7 +137,7 @@ class ShiftCheckInApi(_SignupActionApi):
 class ShiftCheckOutApi(_SignupActionApi):
     @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
     def post(self, request: Request, shift_id: int) -> Response:
-        shift = selectors.shift_for_user(request.user, shift_id)
+        shift = _shift(request, shift_id)
         return self.respond(shift, services.shift_check_out(shift=shift, user=request.user))
 
 
@@ -141,7 +148,7 @@ class ShiftRosterApi(OrganizationTimeView):
 
     @extend_schema(responses={200: RosterEntrySerializer(many=True), 404: NOT_FOUND})
     def get(self, request: Request, shift_id: int) -> Response:
-        shift = selectors.shift_for_user(request.user, shift_id)
+        shift = _shift(request, shift_id)
         return paginated_response(self, request, selectors.shift_roster(shift), RosterEntrySerializer)
 
 
@@ -152,7 +159,7 @@ class ShiftNoShowApi(OrganizationTimeView):
 
     @extend_schema(request=NoShowInputSerializer, responses={200: RosterEntrySerializer, 404: NOT_FOUND})
     def post(self, request: Request, shift_id: int) -> Response:
-        shift = selectors.shift_for_user(request.user, shift_id)
+        shift = _shift(request, shift_id)
         data = NoShowInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signup = services.shift_mark_no_show(shift=shift, user_id=data.validated_data["user"], actor=request.user)
@@ -180,13 +187,11 @@ class AssignmentListApi(OrganizationTimeView):
     def get(self, request: Request) -> Response:
         user = request.user
         mine = request.query_params.get("mine", "").lower() in ("1", "true", "yes")
-        if has_role(user, STAFF_ROLES) and not mine:
-            membership = membership_for(user)
-            queryset = selectors.Assignment.objects.filter(
-                selectors.current_assignment_q(), organization_id=membership.organization_id
-            )
-        else:
+        if mine:
             queryset = selectors.assignments_current_for(user)
+        else:
+            # Staff: the organization's current assignments; a canvasser: their own.
+            queryset = access.assignments_for_user(user).filter(selectors.current_assignment_q())
         turf = query_id(request, "turf")
         if turf is not None:
             queryset = queryset.filter(turf_id=turf)
@@ -198,13 +203,15 @@ class AssignmentListApi(OrganizationTimeView):
         data = AssignmentInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         assignment = services.assignment_create(
-            organization=organization_for(request.user), actor=request.user, **data.validated_data
+            organization=data.validated_data["turf"].organization, actor=request.user, **data.validated_data
         )
         return Response(_assignment_output(request, assignment.pk), status=status.HTTP_201_CREATED)
 
 
 def _assignment_output(request: Request, assignment_id: int) -> dict:
-    assignment = selectors.with_list_relations(selectors.assignments_visible_to(request.user)).get(pk=assignment_id)
+    assignment = access.assignment_for_user(
+        request.user, assignment_id, selectors.with_list_relations(Assignment.objects.all())
+    )
     return AssignmentOutputSerializer(assignment, context={"now": timezone.now()}).data
 
 
@@ -213,7 +220,7 @@ class AssignmentDetailApi(OrganizationTimeView):
 
     @extend_schema(responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
     def get(self, request: Request, assignment_id: int) -> Response:
-        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        assignment = access.assignment_for_user(request.user, assignment_id)
         return Response(_assignment_output(request, assignment.pk))
 
 
@@ -224,7 +231,7 @@ class AssignmentEndApi(OrganizationTimeView):
 
     @extend_schema(request=None, responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
     def post(self, request: Request, assignment_id: int) -> Response:
-        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        assignment = access.assignment_for_user(request.user, assignment_id)
         services.assignment_end(assignment=assignment, actor=request.user)
         return Response(_assignment_output(request, assignment.pk))
 
@@ -236,7 +243,7 @@ class AssignmentReassignApi(OrganizationTimeView):
 
     @extend_schema(request=ReassignInputSerializer, responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
     def post(self, request: Request, assignment_id: int) -> Response:
-        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        assignment = access.assignment_for_user(request.user, assignment_id)
         data = ReassignInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         services.assignment_reassign(
@@ -254,10 +261,10 @@ class WalkListApi(OrganizationTimeView):
 
     @extend_schema(responses={200: WalkListSerializer, 404: NOT_FOUND})
     def get(self, request: Request, assignment_id: int) -> Response:
-        assignment = selectors.assignment_for_user(request.user, assignment_id)
+        assignment = access.assignment_for_user(request.user, assignment_id)
         body = selectors.walk_list(assignment)
         audit_log(
-            organization=organization_for(request.user),
+            organization=assignment.organization,
             actor=request.user,
             action="walk_list.read",
             obj=assignment,

@@ -1,4 +1,4 @@
-"""Reads of field work that combine tables or need care: access, N+1, the walk list.
+"""Reads of field work that combine tables or need care: N+1, the walk list (access: canvass/access.py).
 
 The definition of a *current* assignment lives here, once, for the API, the
 sync and the authorization checks:
@@ -20,14 +20,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import Http404
 from django.utils import timezone
 
 from canvass.campaigns.models import ResultCode, SurveyOption, SurveyQuestion
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from canvass.sync.models import ContactAttempt
 from canvass.turfs.models import TurfDoor
-from fieldops.access import STAFF_ROLES, membership_for
+from fieldops.access import membership_for
 from turf.importers.door_columns import ADDRESS_FIELDS
 from turf.models import Door, Person
 
@@ -52,38 +51,11 @@ def assignments_current_for(user: AbstractBaseUser, *, now: dt.datetime | None =
     )
 
 
-def assignments_visible_to(user: AbstractBaseUser) -> QuerySet[Assignment]:
-    """What a user may look up by id: staff (admin, organizer, team lead) every
-    assignment of their organization, ended ones too; a canvasser their own
-    current ones only (an ended assignment's walk list is gone for them)."""
-    membership = membership_for(user)
-    if membership is None:
-        return Assignment.objects.none()
-    if membership.role in STAFF_ROLES:
-        return Assignment.objects.filter(organization_id=membership.organization_id)
-    return assignments_current_for(user)
-
-
-def assignment_for_user(user: AbstractBaseUser, assignment_id: Any) -> Assignment:
-    """The access chokepoint for assignments: 404 alike for missing, foreign and not-yours."""
-    try:
-        return assignments_visible_to(user).select_related("turf", "campaign", "shift").get(pk=assignment_id)
-    except (Assignment.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
 def with_list_relations(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
     """Everything the assignment list shows, in two queries whatever the length."""
     return assignments.select_related("turf", "campaign", "shift").prefetch_related(
         Prefetch("members", queryset=AssignmentCanvasser.objects.select_related("user").order_by("user__username"))
     )
-
-
-def shifts_visible_to(user: AbstractBaseUser) -> QuerySet[Shift]:
-    membership = membership_for(user)
-    if membership is None:
-        return Shift.objects.none()
-    return Shift.objects.filter(organization_id=membership.organization_id)
 
 
 def with_my_signup(shifts: QuerySet[Shift], user: AbstractBaseUser) -> QuerySet[Shift]:
@@ -99,21 +71,13 @@ def with_my_signup(shifts: QuerySet[Shift], user: AbstractBaseUser) -> QuerySet[
     )
 
 
-def shifts_upcoming_for(user: AbstractBaseUser, *, now: dt.datetime | None = None) -> QuerySet[Shift]:
-    """Shifts of the user's organization that have not ended, soonest first,
-    with the user's own sign-up (with_my_signup)."""
+def shifts_upcoming(
+    shifts: QuerySet[Shift], user: AbstractBaseUser, *, now: dt.datetime | None = None
+) -> QuerySet[Shift]:
+    """Of `shifts` (canvass.access.shifts_for_user), those that have not ended, soonest
+    first, with the user's own sign-up (with_my_signup)."""
     now = now or timezone.now()
-    shifts = shifts_visible_to(user).filter(ends_at__gt=now).select_related("campaign")
-    return with_my_signup(shifts, user).order_by("starts_at", "id")
-
-
-def shift_for_user(user: AbstractBaseUser, shift_id: Any) -> Shift:
-    """The access chokepoint for shifts: 404 alike for missing and foreign.
-    Annotated with the user's own sign-up (with_my_signup)."""
-    try:
-        return with_my_signup(shifts_visible_to(user).select_related("campaign"), user).get(pk=shift_id)
-    except (Shift.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return with_my_signup(shifts.filter(ends_at__gt=now).select_related("campaign"), user).order_by("starts_at", "id")
 
 
 def shift_roster(shift: Shift) -> QuerySet[ShiftSignup]:
@@ -162,7 +126,7 @@ def walk_list(assignment: Assignment) -> dict[str, Any]:
     Seven queries whatever the number of doors: turf doors with their door and
     the latest attempt at each (two correlated subqueries on the
     (campaign, door) index), people, questions, options, result codes.
-    `assignment` comes from assignment_for_user (turf and campaign joined).
+    `assignment` comes from canvass.access.assignment_for_user (turf and campaign joined).
     """
     turf, campaign = assignment.turf, assignment.campaign
     latest = ContactAttempt.objects.filter(campaign_id=campaign.pk, door_id=OuterRef("door_id")).order_by(

@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.campaigns.serializers import CampaignRefSerializer, QuestionSerializer, ResultCodeSerializer
 from canvass.field.models import Shift, ShiftSignup
 from canvass.turfs.models import Turf
-from fieldops.access import membership_for
+from fieldops.access import organization_for, scope_to_organization
+from fieldops.api.fields import IdField, ScopedPrimaryKeyRelatedField
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -56,7 +58,7 @@ class ShiftOutputSerializer(serializers.Serializer):
 
 class ShiftInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    campaign = serializers.PrimaryKeyRelatedField(
+    campaign = ScopedPrimaryKeyRelatedField(
         queryset=Campaign.objects.none(), allow_null=True, required=False, default=None
     )
     starts_at = serializers.DateTimeField()
@@ -68,11 +70,17 @@ class ShiftInputSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from canvass.campaigns.selectors import campaigns_of
-
         request = self.context.get("request")
         if request is not None:
-            self.fields["campaign"].queryset = campaigns_of(request.user)
+            self.fields["campaign"].queryset = access.campaigns_for_user(request.user).select_related("organization")
+
+    def validate(self, attrs):
+        """The shift's organization: its campaign's, else the caller's own (the operator names a campaign)."""
+        campaign = attrs.get("campaign")
+        organization = campaign.organization if campaign is not None else organization_for(self.context["request"].user)
+        if organization is None:
+            raise serializers.ValidationError({"campaign": ["Name the campaign: you are a member of no organization."]})
+        return {**attrs, "organization": organization}
 
 
 class SignupOutputSerializer(serializers.Serializer):
@@ -110,7 +118,7 @@ class RosterEntrySerializer(serializers.Serializer):
 
 
 class NoShowInputSerializer(serializers.Serializer):
-    user = serializers.IntegerField(min_value=1, help_text="The user id of the volunteer who did not come.")
+    user = IdField(help_text="The user id of the volunteer who did not come.")
 
 
 # --- Assignments --------------------------------------------------------------------
@@ -152,22 +160,29 @@ class AssignmentOutputSerializer(serializers.Serializer):
         return assignment.ended_at is None and (assignment.ends_at is None or assignment.ends_at > now)
 
 
-def _scoped_users(request):
-    membership = membership_for(request.user)
-    users = get_user_model().objects.all()
-    if membership is None:
-        return users.none()
-    return users.filter(membership__organization_id=membership.organization_id)
+def _members(request):
+    """Users of the caller's organization (the operator: anyone); the service refuses inactive members by name."""
+    return scope_to_organization(get_user_model().objects.all(), request.user, "membership__organization")
+
+
+def _canvassers_field() -> ScopedPrimaryKeyRelatedField:
+    return ScopedPrimaryKeyRelatedField(
+        queryset=get_user_model().objects.none(), many=True, allow_empty=False, help_text="User ids."
+    )
+
+
+def _validate_canvassers(value):
+    if len(value) > 50:
+        raise serializers.ValidationError("At most 50 canvassers.")
+    return value
 
 
 class AssignmentInputSerializer(serializers.Serializer):
     """Foreign and missing ids answer alike: 'Invalid pk "7" - object does not exist.'"""
 
-    turf = serializers.PrimaryKeyRelatedField(queryset=Turf.objects.none())
-    canvassers = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.none(), many=True, allow_empty=False, help_text="User ids."
-    )
-    shift = serializers.PrimaryKeyRelatedField(queryset=Shift.objects.none(), allow_null=True, required=False)
+    turf = ScopedPrimaryKeyRelatedField(queryset=Turf.objects.none())
+    canvassers = _canvassers_field()
+    shift = ScopedPrimaryKeyRelatedField(queryset=Shift.objects.none(), allow_null=True, required=False)
     starts_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Default: the shift's start, or now."
     )
@@ -177,38 +192,25 @@ class AssignmentInputSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from canvass.field.selectors import shifts_visible_to
-
         request = self.context.get("request")
         if request is None:  # the schema generator
             return
-        membership = membership_for(request.user)
-        self.fields["turf"].queryset = (
-            Turf.objects.filter(organization_id=membership.organization_id) if membership else Turf.objects.none()
-        )
-        self.fields["shift"].queryset = shifts_visible_to(request.user)
-        self.fields["canvassers"].child_relation.queryset = _scoped_users(request)
+        self.fields["turf"].queryset = access.turfs_for_user(request.user).select_related("organization")
+        self.fields["shift"].queryset = access.shifts_for_user(request.user)
+        self.fields["canvassers"].child_relation.queryset = _members(request)
 
-    def validate_canvassers(self, value):
-        if len(value) > 50:
-            raise serializers.ValidationError("At most 50 canvassers.")
-        return value
+    validate_canvassers = staticmethod(_validate_canvassers)
 
 
 class ReassignInputSerializer(serializers.Serializer):
-    canvassers = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.none(), many=True, allow_empty=False, help_text="User ids."
-    )
+    canvassers = _canvassers_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.context.get("request") is not None:
-            self.fields["canvassers"].child_relation.queryset = _scoped_users(self.context["request"])
+            self.fields["canvassers"].child_relation.queryset = _members(self.context["request"])
 
-    def validate_canvassers(self, value):
-        if len(value) > 50:
-            raise serializers.ValidationError("At most 50 canvassers.")
-        return value
+    validate_canvassers = staticmethod(_validate_canvassers)
 
 
 # --- The walk list (documents the shape canvass.field.selectors.walk_list builds) -----------

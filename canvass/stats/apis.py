@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.stats import selectors as stats_selectors
 from canvass.stats.serializers import (
@@ -24,9 +25,8 @@ from canvass.stats.serializers import (
     TurfQueryInput,
     TurfStatsOutput,
 )
-from fieldops.access import get_scoped_or_404
 from fieldops.api.permissions import IsStaffMember
-from turf.models import DistrictLayer
+from turf.access import layers_for_user
 
 _RANGE = [
     OpenApiParameter("date_from", str, description="first local day, YYYY-MM-DD"),
@@ -43,7 +43,7 @@ class _StatsApi(APIView):
     input_class = StatsQueryInput
 
     def campaign_and_params(self, request: Request, campaign_id: int) -> tuple[Campaign, dict]:
-        campaign = get_scoped_or_404(Campaign.objects.select_related("organization"), request.user, pk=campaign_id)
+        campaign = access.campaign_for_user(request.user, campaign_id)
         serializer = self.input_class(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         return campaign, serializer.validated_data
@@ -60,7 +60,8 @@ class CampaignDistrictStatsApi(_StatsApi):
         campaign, params = self.campaign_and_params(request, campaign_id)
         layer = None
         if "layer" in params:
-            layer = DistrictLayer.objects.filter(organization_id=campaign.organization_id, pk=params["layer"]).first()
+            layers = layers_for_user(request.user).filter(organization_id=campaign.organization_id)
+            layer = layers.filter(pk=params["layer"]).first()
             if layer is None:
                 raise ValidationError({"layer": ["No district layer with this id in your organization."]})
         rows = stats_selectors.district_stats(

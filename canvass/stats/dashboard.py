@@ -30,12 +30,12 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from shapely.geometry import shape
 
+from canvass.access import campaign_for_user
 from canvass.campaigns.models import Campaign
 from canvass.stats import exports
 from canvass.stats import selectors as stats_selectors
 from canvass.stats.models import StatsDirtyDay
 from canvass.turfs.models import Turf
-from fieldops.access import scope_to_organization
 from turf.svgmap import Shape, svg_map
 
 # Completion of a turf -> fill, from untouched grey to done green.
@@ -187,13 +187,13 @@ class CampaignDashboard:
         return own + super().get_urls()  # type: ignore[misc]
 
     def _dashboard_campaign(self, request: HttpRequest, object_id: str) -> Campaign:
-        # Scoped like the admin's queryset, but without CampaignAdmin's list
+        # The campaign's access check, but without CampaignAdmin's list
         # annotations: its universe subquery runs once per turf (4 s for the
         # 257 Venice turfs, docs/performance.md).
-        campaigns = scope_to_organization(Campaign.objects.select_related("organization"), request.user)
-        campaign = campaigns.filter(pk=object_id).first() if str(object_id).isdigit() else None
-        if campaign is None:
-            raise Http404("No such campaign.")
+        try:
+            campaign = campaign_for_user(request.user, object_id)
+        except Http404:
+            raise Http404("No such campaign.") from None
         if not self.has_view_permission(request, campaign):  # type: ignore[attr-defined]
             raise PermissionDenied
         return campaign

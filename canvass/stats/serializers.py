@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from fieldops.api.fields import IdField
+
 MAX_RANGE_DAYS = 3660
 
 
@@ -22,7 +24,7 @@ class StatsQueryInput(serializers.Serializer):
 
 
 class DistrictQueryInput(StatsQueryInput):
-    layer = serializers.IntegerField(required=False, min_value=1, help_text="Only this district layer's districts.")
+    layer = IdField(required=False, help_text="Only this district layer's districts.")
 
 
 class TurfQueryInput(StatsQueryInput):

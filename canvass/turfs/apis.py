@@ -1,7 +1,7 @@
 """The organizer's turf API: list (with GeoJSON), cut, draw, split, merge, archive.
 
-Thin views: validate the input, look objects up through the organization
-scope (404 alike for missing and foreign), call one service.
+Thin views: validate the input, look objects up through their access check
+(canvass/access.py: 404 alike for missing and foreign), call one service.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.turfs import services as turf_services
-from canvass.turfs.models import Turf, TurfCutJob
+from canvass.turfs.models import Turf
 from canvass.turfs.serializers import (
     TurfCutInput,
     TurfCutJobOutput,
@@ -27,19 +28,22 @@ from canvass.turfs.serializers import (
     TurfOutput,
     TurfSplitInput,
 )
-from fieldops.access import get_scoped_or_404, scope_to_organization
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
-from turf.models import DistrictLayer
+from turf.access import layers_for_user
+
+
+def _turf(request: Request, turf_id: int) -> Turf:
+    return access.turf_for_user(request.user, turf_id, Turf.objects.select_related("district__layer"))
 
 
 def _turfs(request: Request) -> QuerySet[Turf]:
-    return scope_to_organization(Turf.objects.select_related("district__layer"), request.user)
+    return access.turfs_for_user(request.user, Turf.objects.select_related("district__layer"))
 
 
 def _campaign_from_body(request: Request, campaign_id: int) -> Campaign:
-    campaign = scope_to_organization(Campaign.objects.all(), request.user).filter(pk=campaign_id).first()
+    campaign = access.campaigns_for_user(request.user).filter(pk=campaign_id).first()
     if campaign is None:
         raise ValidationError({"campaign": ["No campaign with this id in your organization."]})
     return campaign
@@ -122,7 +126,7 @@ class TurfDetailApi(OrganizationTimeView):
 
     @extend_schema(responses=TurfDetailOutput)
     def get(self, request: Request, turf_id: int) -> Response:
-        turf = get_scoped_or_404(_turfs(request), request.user, pk=turf_id)
+        turf = _turf(request, turf_id)
         doors = [
             {
                 "walk_order": td.position + 1,
@@ -144,7 +148,7 @@ class TurfSplitApi(OrganizationTimeView):
 
     @extend_schema(request=TurfSplitInput, responses={201: TurfListOutput})
     def post(self, request: Request, turf_id: int) -> Response:
-        turf = get_scoped_or_404(_turfs(request), request.user, pk=turf_id)
+        turf = _turf(request, turf_id)
         data = _validated(TurfSplitInput, request)
         new = turf_services.turf_split(turf=turf, parts=data["parts"], actor=request.user)
         return Response({"turfs": TurfOutput(new, many=True).data}, status=status.HTTP_201_CREATED)
@@ -170,7 +174,7 @@ class TurfArchiveApi(OrganizationTimeView):
 
     @extend_schema(request=None, responses=TurfOutput)
     def post(self, request: Request, turf_id: int) -> Response:
-        turf = get_scoped_or_404(_turfs(request), request.user, pk=turf_id)
+        turf = _turf(request, turf_id)
         turf = turf_services.turf_archive(turf=turf, actor=request.user)
         return Response(TurfOutput(turf).data)
 
@@ -182,11 +186,13 @@ class CampaignCutTurfsApi(OrganizationTimeView):
 
     @extend_schema(request=TurfCutInput, responses={202: TurfCutJobOutput})
     def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = get_scoped_or_404(Campaign.objects.all(), request.user, pk=campaign_id)
+        campaign = access.campaign_for_user(request.user, campaign_id)
         data = _validated(TurfCutInput, request)
         layer = None
         if data["layer"] is not None:
-            layer = DistrictLayer.objects.filter(organization=campaign.organization, pk=data["layer"]).first()
+            layer = (
+                layers_for_user(request.user).filter(organization_id=campaign.organization_id, pk=data["layer"]).first()
+            )
             if layer is None:
                 raise ValidationError({"layer": ["No district layer with this id in your organization."]})
         job = turf_services.turf_cut_job_start(
@@ -210,5 +216,5 @@ class TurfCutJobApi(OrganizationTimeView):
 
     @extend_schema(responses=TurfCutJobOutput)
     def get(self, request: Request, job_id: int) -> Response:
-        job = get_scoped_or_404(TurfCutJob.objects.all(), request.user, pk=job_id)
+        job = access.turf_cut_job_for_user(request.user, job_id)
         return Response(TurfCutJobOutput(job).data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from canvass.turfs.models import TurfCutJob
-from fieldops.api.params import MAX_ID
+from fieldops.api.fields import IdField
 
 # A drawn polygon is a few hundred points; 20,000 is far more than any
 # hand-drawn turf and keeps one request's geometry work bounded.
@@ -48,12 +48,8 @@ class TurfDetailOutput(TurfOutput):
     doors = TurfDoorOutput(many=True)
 
 
-def _id_field(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
 class TurfDrawInput(serializers.Serializer):
-    campaign = _id_field()
+    campaign = IdField()
     polygon = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon geometry, WGS84 lng/lat.")
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
@@ -94,13 +90,13 @@ class TurfListOutput(serializers.Serializer):
 
 
 class TurfMergeInput(serializers.Serializer):
-    turfs = serializers.ListField(child=_id_field(), min_length=2, max_length=100)
+    turfs = serializers.ListField(child=IdField(), min_length=2, max_length=100)
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
 
 class TurfCutInput(serializers.Serializer):
     target_doors = serializers.IntegerField(min_value=1, max_value=100_000)
-    layer = _id_field(required=False, allow_null=True, default=None)
+    layer = IdField(required=False, allow_null=True, default=None)
     only_unknocked = serializers.BooleanField(default=False)
     replace = serializers.BooleanField(default=False)
 

@@ -2,6 +2,11 @@
 
 Every 4xx carries {"detail": "...", "errors": {...}} so a phone can show the
 message and point at the field; a malformed body says so instead of a 500.
+
+Ids are bounded where they enter (fieldops/api/fields.py, the `id` path
+converter, fieldops.access.parse_id) and JSON depth in the parser
+(fieldops/api/parsers.py). A number the database cannot hold that still gets
+through (a count, a page) is the client's error too: a 400, not a 500.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -25,6 +31,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (OverflowError, DataError)):
+        # SQLite cannot bind an integer beyond 64 bits; PostgreSQL answers "out of range".
+        exc = exceptions.ParseError("A number in the request is out of range.")
+    elif isinstance(exc, RecursionError):
+        exc = exceptions.ParseError("The request is nested too deeply.")
 
     response = drf_exception_handler(exc, context)
     if response is None:

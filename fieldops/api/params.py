@@ -5,8 +5,9 @@ from __future__ import annotations
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-# Database ids are 64-bit: a longer number is no id (and SQLite would overflow on it).
-MAX_ID = 2**63 - 1
+from fieldops.access import MAX_ID, parse_id
+
+__all__ = ["MAX_ID", "query_id"]
 
 
 def query_id(request: Request, name: str) -> int | None:
@@ -14,6 +15,7 @@ def query_id(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+    value = parse_id(raw)
+    if value is None:
         raise ValidationError({name: [f"Give the {name}'s numeric id."]})
-    return int(raw)
+    return value

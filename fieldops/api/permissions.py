@@ -1,15 +1,12 @@
-"""Role checks for API views, from the caller's membership (fieldops.access)."""
+"""Role checks for API views, from the caller's membership (fieldops.access: the operator passes all)."""
 
 from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from fieldops.access import MANAGER_ROLES, STAFF_ROLES, membership_for
+from fieldops.access import MANAGER_ROLES, STAFF_ROLES, has_role, is_member
 
-
-def has_role(user, roles: frozenset[str]) -> bool:
-    membership = membership_for(user)
-    return membership is not None and membership.role in roles
+__all__ = ["IsManager", "IsMember", "IsStaffMember", "has_role"]
 
 
 class IsMember(BasePermission):
@@ -18,7 +15,7 @@ class IsMember(BasePermission):
     message = "You are not a member of an organization."
 
     def has_permission(self, request, view) -> bool:
-        return membership_for(request.user) is not None
+        return is_member(request.user)
 
 
 class IsStaffMember(BasePermission):

@@ -1,0 +1,39 @@
+"""Serializer fields for ids: a number beyond 64 bits is a 400 naming the field, never a query.
+
+A database id is a 64-bit signed integer. DRF's IntegerField takes any size,
+and its PrimaryKeyRelatedField hands the number to the database, where SQLite
+cannot bind it (OverflowError: a 500) and PostgreSQL compares it in vain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from fieldops.access import MAX_ID, parse_id
+
+
+class IdField(serializers.IntegerField):
+    """A positive 64-bit id."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A PrimaryKeyRelatedField that checks the id is one before it asks the database.
+
+    Its queryset is scoped by the caller (canvass.access…); a missing, foreign
+    and oversized id answer alike: 'Invalid pk "…" - object does not exist.'
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if parse_id(data) is None:
+            looks_like_a_number = isinstance(data, int) or (isinstance(data, str) and data.lstrip("-").isdigit())
+            if isinstance(data, bool) or not looks_like_a_number:
+                self.fail("incorrect_type", data_type=type(data).__name__)
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
