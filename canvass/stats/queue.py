@@ -1,7 +1,8 @@
 """Queueing the stats work (design: docs/stats.md): (campaign, local day) buckets
 marked dirty, at most one aggregation task queued at a time (a flag row, released
-when the task starts and held for a rest after it), and the every-minute sweep
-that re-marks the buckets of recently received knocks (a mark lost to a crash).
+when the task starts and held for a rest after it), and the sweep that marks the
+buckets of the knocks received since the last one (run by the task a push queues
+and by the every-minute schedule).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from canvass.campaigns.models import Campaign
@@ -37,40 +39,14 @@ MIN_REST = dt.timedelta(seconds=1)
 Bucket = tuple[int, dt.date]  # (campaign id, local day)
 
 
-# --- enqueue (called by the sync push) ----------------------------------------------
-
-
-def stats_enqueue_attempts(*, attempts: Iterable[ContactAttempt], organization: Organization | None = None) -> None:
-    """Have the stats recomputed for these new attempts once the transaction commits.
-
-    The sync push calls this with the attempts it created, inside its
-    transaction or after it: the buckets are marked and a task queued only
-    after the commit (transaction.on_commit; at once outside a transaction),
-    so a worker never looks for knocks that are not visible yet. Cheap: one
-    query for the organizations' zones, then (after commit) one INSERT … ON
-    CONFLICT DO NOTHING and one conditional UPDATE; a burst of pushes queues
-    one task.
-    """
-    attempts = [a for a in attempts]
-    if not attempts:
-        return
-    if organization is not None and all(a.organization_id == organization.pk for a in attempts):
-        zones = {organization.pk: organization.timezone}  # the caller has it: no query
-    else:
-        zones = dict(
-            Organization.objects.filter(pk__in={a.organization_id for a in attempts}).values_list("pk", "timezone")
-        )
-    buckets = {
-        (a.campaign_id, local_day(a.corrected_at, zoneinfo.ZoneInfo(zones[a.organization_id]))) for a in attempts
-    }
-    transaction.on_commit(lambda: stats_enqueue(buckets=buckets), robust=True)
+# --- enqueue (the sync push; stats_enqueue for other writers) ----------------------
 
 
 def stats_enqueue_after_push() -> None:
     """What the sync push calls, inside its transaction: after the commit, queue
     one aggregation task that sweeps (throttled by STATS_TASK_MIN_INTERVAL); no marks.
 
-    Marking the push's buckets from the request (stats_enqueue_attempts) is
+    Marking the push's buckets from the request (as pushes once did) is
     correct but makes the push wait whenever a worker is recomputing the same
     day: the mark's INSERT … ON CONFLICT waits on the mark the worker is
     deleting, for the whole recompute. Under the load test that put the push's
@@ -84,7 +60,8 @@ def stats_enqueue_after_push() -> None:
 def stats_enqueue(*, buckets: Iterable[Bucket]) -> bool:
     """Mark the buckets dirty and queue one aggregation task unless one is queued.
 
-    Call after the attempts are committed. Returns whether a task was queued.
+    Call after the change that invalidates them is committed (benchmarks/aggregate.py
+    uses it to time a recompute). Returns whether a task was queued.
     """
     stats_mark_dirty(buckets=buckets)
     return _queue_task()
@@ -165,14 +142,16 @@ def stats_queue_rest(*, started: dt.datetime, released: dt.datetime | None, now:
     )
 
 
-# --- the safety net ----------------------------------------------------------------
+# --- the sweep ----------------------------------------------------------------------
 
 
 def stats_sweep(*, now: dt.datetime | None = None) -> int:
     """Mark the buckets of every knock received since the last sweep (minus an overlap).
 
-    Covers a push whose process died between its commit and its on_commit
-    mark. The first sweep ever looks at every knock. Returns buckets marked.
+    How pushed knocks reach the stats: the push marks nothing, the task it
+    queues (and the every-minute schedule) sweeps. A push whose process died
+    before queueing is covered by the next scheduled sweep. The first sweep
+    ever looks at every knock. Returns buckets marked.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -211,3 +190,58 @@ def stats_mark_campaign(*, campaign: Campaign) -> int:
         first, last = local_day(span["first"], tz), local_day(span["last"], tz)
         days.update(first + dt.timedelta(days=n) for n in range((last - first).days + 1))
     return stats_mark_dirty(buckets=[(campaign.pk, d) for d in days])
+
+
+# --- what else invalidates buckets ---------------------------------------------------------
+
+# Door ids per query when marking the days of knocks at given doors (SQLite's 999 parameters).
+DOOR_IDS_CHUNK = 500
+
+
+def _mark_knock_days(attempts: QuerySet[ContactAttempt], tz: dt.tzinfo) -> int:
+    """Mark the (campaign, local day) of these knocks: one query for the buckets, one insert."""
+    days = attempts.annotate(local=TruncDate("corrected_at", tzinfo=tz)).order_by()
+    return stats_mark_dirty(buckets=set(days.values_list("campaign_id", "local").distinct()))
+
+
+def stats_enqueue_turfs(*, turf_ids: Iterable[int]) -> None:
+    """New turfs (cut, drawn, split, merged): after the commit, mark the days of the
+    knocks at their doors and queue a task. A knock counts in every turf holding
+    its door, archived ones too, so the old turfs' numbers stay as they are."""
+    ids = sorted(set(turf_ids))
+    if ids:
+        transaction.on_commit(lambda: _enqueue_turfs(ids), robust=True)
+
+
+def _enqueue_turfs(turf_ids: list[int]) -> None:
+    from canvass.turfs.models import Turf, TurfDoor
+
+    campaigns = dict(
+        Turf.objects.filter(pk__in=turf_ids).values_list("campaign_id", "organization__timezone").distinct()
+    )
+    marked = 0
+    for campaign_id, zone in campaigns.items():
+        doors = TurfDoor.objects.filter(turf_id__in=turf_ids, turf__campaign_id=campaign_id).values("door_id")
+        knocks = ContactAttempt.objects.filter(campaign_id=campaign_id, door_id__in=doors)
+        marked += _mark_knock_days(knocks, zoneinfo.ZoneInfo(zone))
+    if marked:
+        _queue_task()
+
+
+def stats_enqueue_redistricted(organization_id: int, door_ids: list[int] | None) -> None:
+    """Doors' district links were recomputed (turf/districting.py, after its commit):
+    mark the days of the knocks at those doors (all the organization's when None)
+    in every campaign, and queue a task."""
+    zone = Organization.objects.filter(pk=organization_id).values_list("timezone", flat=True).first()
+    if zone is None:
+        return
+    tz = zoneinfo.ZoneInfo(zone)
+    knocks = ContactAttempt.objects.filter(organization_id=organization_id)
+    marked = 0
+    if door_ids is None:
+        marked = _mark_knock_days(knocks, tz)
+    else:
+        for start in range(0, len(door_ids), DOOR_IDS_CHUNK):
+            marked += _mark_knock_days(knocks.filter(door_id__in=door_ids[start : start + DOOR_IDS_CHUNK]), tz)
+    if marked:
+        _queue_task()

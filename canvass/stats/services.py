@@ -7,13 +7,15 @@ knock's corrected time in the organization's timezone). A bucket is never
 incremented; it is recomputed whole from the attempts, so a re-run, a retry
 after a crash or two workers one after the other all write the same rows.
 
-    push commits  ->  stats_enqueue_attempts()   marks the bucket dirty after commit,
-                                                   queues one task unless one is queued
-    worker        ->  stats_process_dirty()       claims a dirty bucket, locks the campaign,
-                                                   recomputes it, deletes the mark, commits
-    every minute  ->  stats_aggregate(sweep=True) also re-marks the buckets of recently
-                                                   received knocks (a mark lost to a crash)
-    command       ->  stats_rebuild()             recomputes a campaign from scratch
+    push commits  ->  stats_enqueue_after_push()   queues one aggregation task, unless one is
+                                                    queued or resting; marks nothing itself
+    worker        ->  stats_aggregate(sweep=True)  the sweep marks the buckets of the knocks
+                                                    received since the last sweep, then
+                      stats_process_dirty()        claims a dirty bucket, locks the campaign,
+                                                    recomputes it, deletes the mark, commits
+    every minute  ->  stats_aggregate(sweep=True)  the same run, from the schedule (a task
+                                                    lost with the broker costs a minute)
+    command       ->  stats_rebuild()              recomputes a campaign from scratch
 """
 
 from __future__ import annotations
@@ -292,18 +294,6 @@ def _write_stats(campaign: Campaign, day_from: dt.date, day_to: dt.date) -> dict
     else:
         StatsDay.objects.bulk_create((StatsDay(**dict(zip(columns, v, strict=True))) for v in out), batch_size=500)
     return dict(by_kind)
-
-
-class _Bucket:
-    """Counts of one (kind, key) on the day being read: attempts, contacts,
-    refusals, support 1-5, literature drops; its doors; its answers."""
-
-    __slots__ = ("answers", "counts", "doors")
-
-    def __init__(self) -> None:
-        self.counts = [0] * 9
-        self.doors: set[int] = set()
-        self.answers: dict[str, int] = {}
 
 
 # --- the task body ------------------------------------------------------------------------
