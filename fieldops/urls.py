@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fieldops import health
 from fieldops.apis import DeviceListApi, DeviceRevokeApi, MeApi, MemberListApi, TokenApi
@@ -21,8 +21,9 @@ api_v1 = [
     path("", include("turf.urls")),
     path("", include("canvass.urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema"), name="docs"),
+    # Redoc fetched its logo and fonts from other hosts: the one documentation page is Swagger UI.
+    path("redoc/", RedirectView.as_view(pattern_name="api-v1:docs", permanent=True), name="redoc"),
 ]
 
 urlpatterns = [
