@@ -1,5 +1,8 @@
 """Organizer screens of geography: district layers, districts, doors, people.
 
+Doors and people are written by turf/services.py, which audits them and writes
+the change log that phones pull, as every other writer does.
+
 Doors run to a million rows per organization: every list here selects its
 related rows in the same query, counts with annotations and skips the
 unfiltered full count.
@@ -10,9 +13,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
+from fieldops.access import organization_for
 from fieldops.admin import organization_summary
 from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
@@ -21,7 +26,7 @@ from fieldops.admin_scoping import (
     scope_related,
 )
 from fieldops.models import Organization
-from turf.districting import door_placed_by_hand
+from turf import services
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
 
 
@@ -145,6 +150,29 @@ class DistrictFilter(admin.SimpleListFilter):
         return queryset.filter(district_links__district_id=district_id)
 
 
+def people_save(request, formset, *, door: Door) -> None:
+    """The people inline of a door, row by row through the person services."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for row in formset.forms:
+        person = row.instance
+        if formset.can_delete and formset._should_delete_form(row):
+            if person.pk is not None:
+                services.person_delete(person=person, actor=request.user)
+                formset.deleted_objects.append(person)
+            continue
+        if not row.has_changed():
+            continue
+        if person.pk is None:
+            fields = {name: row.cleaned_data[name] for name in row.changed_data if name in services.PERSON_EDITABLE}
+            fields.pop("door", None)
+            created = services.person_create(door=door, actor=request.user, **fields)
+            formset.new_objects.append(created)
+        else:
+            changed = {name: getattr(person, name) for name in row.changed_data if name in services.PERSON_EDITABLE}
+            services.person_update(person=person, actor=request.user, **changed)
+            formset.changed_objects.append((person, row.changed_data))
+
+
 class PersonInline(ScopedTabularInline):
     model = Person
     fields = ("first_name", "last_name", "external_voter_id", "phone", "email", "birth_year", "party")
@@ -162,9 +190,35 @@ class DoorAdmin(OrganizationScopedAdmin):
     readonly_fields = ("district_list", "source", "source_id", "extra", "created_at", "updated_at")
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if not change or {"lat", "lng"} & set(form.changed_data):
-            door_placed_by_hand(door=obj)
+        # The form has put its values on obj; the service writes them.
+        if change:
+            changed = {name: getattr(obj, name) for name in form.changed_data if name in services.DOOR_EDITABLE}
+            services.door_update(door=obj, actor=request.user, **changed)
+            return
+        door = services.door_create(
+            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            actor=request.user,
+            address_key=obj.address_key,
+            **{name: getattr(obj, name) for name in form.fields if name in services.DOOR_EDITABLE},
+        )
+        # The admin logs and redirects to `obj`, and saves the people inline against it.
+        obj.pk, obj.organization_id = door.pk, door.organization_id
+        obj.created_at, obj.updated_at, obj.geocode_quality = door.created_at, door.updated_at, door.geocode_quality
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Person:
+            return super().save_formset(request, form, formset, change)
+        people_save(request, formset, door=form.instance)
+        return None
+
+    def delete_model(self, request, obj):
+        services.door_delete(door=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for door in queryset.select_related("organization"):
+                services.door_delete(door=door, actor=request.user)
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
@@ -201,9 +255,25 @@ class PersonAdmin(OrganizationScopedAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.organization_id is None and obj.door_id is not None:
-            obj.organization_id = obj.door.organization_id
-        super().save_model(request, obj, form, change)
+        # The form has put its values on obj; the service writes them.
+        if change:
+            changed = {name: getattr(obj, name) for name in form.changed_data if name in services.PERSON_EDITABLE}
+            services.person_update(person=obj, actor=request.user, **changed)
+            return
+        fields = {name: getattr(obj, name) for name in form.fields if name in services.PERSON_EDITABLE}
+        door = fields.pop("door")
+        person = services.person_create(door=door, actor=request.user, **fields)
+        obj.pk, obj.organization_id = person.pk, person.organization_id
+        obj.created_at, obj.updated_at = person.created_at, person.updated_at
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.person_delete(person=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for person in queryset.select_related("organization"):
+                services.person_delete(person=person, actor=request.user)
 
 
 @organization_summary

@@ -9,8 +9,9 @@ megabytes and load in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
+from functools import partial
 
 import numpy as np
 import shapely
@@ -46,6 +47,26 @@ def districts_for_layer_shapes(
     ids = [district_id for district_id, _ in rows]
     shapes = list(shapely.from_wkb([bytes(wkb) for _, wkb in rows])) if rows else []
     return ids, shapes
+
+
+# What follows a re-districting in the apps that read the links: canvass counts
+# knocks per district (its stats), so it registers here (canvass/apps.py) and
+# queues that work. A registry, not an import: turf/ may not import canvass/.
+# Each is called after the commit with (organization id, the doors re-districted,
+# or None for all the organization's doors).
+RedistrictedListener = Callable[[int, list[int] | None], None]
+_REDISTRICTED: list[RedistrictedListener] = []
+
+
+def on_doors_redistricted(listener: RedistrictedListener) -> RedistrictedListener:
+    """Register a function called after a transaction that re-districted doors commits."""
+    _REDISTRICTED.append(listener)
+    return listener
+
+
+def _redistricted(organization_id: int, door_ids: list[int] | None) -> None:
+    for listener in _REDISTRICTED:
+        transaction.on_commit(partial(listener, organization_id, door_ids), robust=True)
 
 
 # Namespace of fieldops' PostgreSQL advisory locks (any constant; "fo").
@@ -95,7 +116,8 @@ def door_districts_assign(
     None). Links in that scope that are no longer true are deleted, missing
     ones inserted; links of other doors or other layers are not touched.
     Doors without coordinates get no link. A door on a boundary shared by two
-    districts is linked to both (see points_in_polygons).
+    districts is linked to both (see points_in_polygons). What counts by
+    district (canvass' stats) is told after the commit (on_doors_redistricted).
     """
     if layer is not None and layer.organization_id != organization.pk:
         raise ValueError(f"layer {layer.pk} does not belong to organization {organization.slug}")
@@ -103,6 +125,7 @@ def door_districts_assign(
         district_ids, shapes = districts_for_layer_shapes(organization=organization, layer=layer)
         id_array = np.asarray(district_ids, dtype=np.int64)
         wanted = None if door_ids is None else sorted({int(i) for i in door_ids})
+        _redistricted(organization.pk, wanted)
         if connection.vendor == "postgresql":
             return _assign_postgresql(organization, layer, wanted, shapes, id_array, progress)
         return _assign_portable(organization, layer, wanted, shapes, id_array, progress)

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -362,9 +363,32 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
         "updated_at",
     )
     inlines = [TurfDoorInline]
-    actions = ["print_walk_sheets"]
+    actions = ["print_walk_sheets", "archive"]
     # Turfs come from the cutter or a drawn polygon (the campaign's turf tools), not from an empty form.
     addable = False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Archived by the action (which refuses a turf somebody is assigned to), never deleted:
+        # the knocks and the stats keep pointing at it.
+        return (*super().get_readonly_fields(request, obj), "campaign", "status")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        changed = {name: getattr(obj, name) for name in form.changed_data if name in turf_services.TURF_EDITABLE}
+        turf_services.turf_update(turf=obj, actor=request.user, **changed)
+
+    def has_archive_permission(self, request) -> bool:
+        return self.has_change_permission(request)
+
+    @admin.action(description="Archive the selected turfs", permissions=["archive"])
+    def archive(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        turfs = list(queryset.filter(status=Turf.Status.ACTIVE))
+        with transaction.atomic():  # all or none: one in use refuses the lot
+            for turf in turfs:
+                turf_services.turf_archive(turf=turf, actor=request.user)
+        self.message_user(request, f"Archived {len(turfs)} turf(s).")
 
 
 @admin.register(TurfCutJob)

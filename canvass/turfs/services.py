@@ -9,7 +9,9 @@ keeps the rules an organizer relies on:
   (it never moves them silently);
 - a turf somebody is currently assigned to is never split, merged or
   archived under them;
-- every write is one transaction: an error changes nothing.
+- every write is one transaction: an error changes nothing;
+- new turfs queue the stats work they invalidate (a knock counts in every
+  turf holding its door), after the commit (canvass/stats/queue.py).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import numpy as np
 import shapely
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from canvass.campaigns.models import Campaign
+from canvass.stats.queue import stats_enqueue_turfs
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
 from canvass.turfs.selectors import (
     DoorArrays,
@@ -39,6 +42,8 @@ from canvass.turfs.selectors import (
     person_counts,
     turfs_with_current_assignments,
 )
+from fieldops.changelog import sync_changes_record
+from fieldops.models import SyncChange
 from fieldops.services import audit_log
 from turf.bulk import bulk_insert
 from turf.cutting import CutDoors, cut_universe, polsby_popper
@@ -78,6 +83,18 @@ class CutSummary:
             "archived": self.archived,
             "notes": self.notes,
         }
+
+
+def _lock_campaign(campaign: Campaign) -> None:
+    """One turf writer of a campaign at a time (cuts, drawn turfs), until commit.
+
+    FOR NO KEY UPDATE: an assignment being created on one of its turfs holds
+    that turf's lock and takes FOR KEY SHARE on the campaign (its foreign
+    key), which FOR UPDATE would block: the two would wait on each other.
+    """
+    Campaign.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update).filter(
+        pk=campaign.pk
+    ).first()
 
 
 # ---------------------------------------------------------------- automatic cut
@@ -165,7 +182,11 @@ def turfs_cut(
 
     with transaction.atomic():
         # One cut of a campaign at a time: a second waits here, then sees the first's turfs.
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        _lock_campaign(campaign)
+        # And its active turfs: an assignment being created on one (which locks
+        # it) commits first and keeps it among the turfs staying, or waits and
+        # then finds it archived.
+        list(Turf.objects.select_for_update().filter(campaign=campaign, status=Turf.Status.ACTIVE).values_list("pk"))
         # Turfs are never edited in place (split and merge make new ones), so
         # the same set of turfs staying means the same doors are taken.
         if set(_turfs_staying(campaign, replace).values_list("pk", flat=True)) != staying_at_start:
@@ -214,6 +235,7 @@ def turfs_cut(
             turfs=len(turfs),
             doors=len(arrays),
         )
+        stats_enqueue_turfs(turf_ids=[t.pk for t in turfs])
     progress(len(turfs), len(turfs), "done")
     return summary
 
@@ -436,7 +458,7 @@ def turf_create_from_polygon(
     polygon = checked.geometry
     name = (name or "").strip()
     with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        _lock_campaign(campaign)
         min_x, min_y, max_x, max_y = polygon.bounds
         candidates = door_arrays(
             campaign_universe(campaign=campaign).filter(lng__gte=min_x, lng__lte=max_x, lat__gte=min_y, lat__lte=max_y)
@@ -476,6 +498,7 @@ def turf_create_from_polygon(
             doors=len(doors),
             already_in_turfs=len(taken),
         )
+        stats_enqueue_turfs(turf_ids=[turf.pk])
     return DrawnTurf(turf=turf, already_in_turfs=taken)
 
 
@@ -541,6 +564,7 @@ def turf_split(*, turf: Turf, parts: int = 2, actor: AbstractBaseUser | None = N
             obj=turf,
             into=[t.name for t in new],
         )
+        stats_enqueue_turfs(turf_ids=[t.pk for t in new])
     return new
 
 
@@ -576,6 +600,7 @@ def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: AbstractBaseUse
             obj=merged,
             merged=[t.name for t in locked],
         )
+        stats_enqueue_turfs(turf_ids=[merged.pk])
     return merged
 
 
@@ -586,4 +611,41 @@ def turf_archive(*, turf: Turf, actor: AbstractBaseUser | None = None) -> Turf:
         turf.status = Turf.Status.ARCHIVED
         turf.save(update_fields=["status", "updated_at"])
         audit_log(organization=turf.campaign.organization, actor=actor, action="turf.archive", obj=turf)
+    return turf
+
+
+TURF_EDITABLE = frozenset({"name", "district"})
+
+
+def turf_update(*, turf: Turf, actor: AbstractBaseUser | None = None, **changes: object) -> Turf:
+    """Rename a turf or set the district it was cut within. Its doors and walk order
+    change only by split and merge (new turfs), so the stats hold nothing to redo:
+    they count a turf's knocks by its id and its doors. Phones holding it see the
+    new name at their next pull."""
+    unknown = set(changes) - TURF_EDITABLE
+    if unknown:
+        raise ValueError(f"turf_update cannot change {', '.join(sorted(unknown))}")
+    if not changes:
+        return turf
+    with transaction.atomic():
+        turf = Turf.objects.select_for_update().select_related("campaign__organization").get(pk=turf.pk)
+        name = str(changes.get("name", turf.name)).strip()
+        if not name:
+            raise ValidationError({"name": "A turf needs a name."})
+        if "name" in changes and Turf.objects.filter(campaign=turf.campaign, name=name).exclude(pk=turf.pk).exists():
+            raise ValidationError({"name": f"The campaign already has a turf named {name!r}."})
+        district = changes.get("district", turf.district)
+        if district is not None and district.organization_id != turf.organization_id:  # type: ignore[attr-defined]
+            raise ValidationError({"district": "No such district."})
+        if "name" in changes:
+            changes["name"] = name
+        for field_name, value in changes.items():
+            setattr(turf, field_name, value)
+        turf.save(update_fields=[*changes, "updated_at"])
+        audit_log(
+            organization=turf.campaign.organization, actor=actor, action="turf.update", obj=turf, fields=sorted(changes)
+        )
+        sync_changes_record(
+            organization_id=turf.organization_id, kind=SyncChange.Kind.TURF, object_id=turf.pk, turf_id=turf.pk
+        )
     return turf
