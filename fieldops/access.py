@@ -111,7 +111,7 @@ def scope_to_organization(queryset: QuerySet[M], user: User, field: str = "organ
     organization = organization_for(user)
     if organization is None:
         return queryset.none()
-    return queryset.filter(**{field: organization})
+    return queryset.filter(**{field: organization.pk})
 
 
 def one_or_404(queryset: QuerySet[M], object_id: Any) -> M:

@@ -1,10 +1,21 @@
-"""Every API endpoint, with every id of the venice chapter, as the outsider (an
-organizer of another chapter) and as a venice canvasser of another turf:
-nothing of Turf A's doors, people or knocks leaks, and nothing changes.
+"""Who may do what: every API operation and every admin page, for the three standard users.
 
-The endpoints are read from the URL configuration, so a new endpoint is tried
-without anyone remembering to add it; an id parameter this file does not know
-fails the test until it is mapped to its model below.
+The API operations come from the OpenAPI schema (tests/endpoints.py), and the
+schema must describe every route the URL resolver serves: a new endpoint fails
+`test_the_matrix_names_every_operation` until its row is written below. The
+admin pages come from the admin site's own URL patterns.
+
+Each user calls each operation with the venice chapter's ids and a body naming
+venice objects. The answer must be what the matrix says:
+
+- OK: allowed (any answer but 401, 403, 404 and 5xx: a 400 for a body this
+  operation does not like is still "allowed");
+- DENIED: 403, the role may not do this;
+- HIDDEN: 404, the object is not theirs (missing and foreign alike).
+
+Whatever the answer, the outsider (an organizer of another chapter) reads
+nothing of venice and changes nothing of it, and the canvasser reads nothing
+of the doors and people of a turf not assigned to them.
 """
 
 from __future__ import annotations
@@ -13,64 +24,92 @@ import hashlib
 import json
 
 import pytest
+from django.contrib import admin
 from django.db.models import Model
-from django.urls import get_resolver
-from django.urls.resolvers import URLPattern, URLResolver
+from django.urls import NoReverseMatch, URLPattern, reverse
 from django.utils import timezone
 
 from canvass.models import Assignment, Campaign, ContactAttempt, Shift, ShiftSignup, Turf, TurfCutJob
 from fieldops.admin_scoping import organization_path
 from fieldops.models import AuditLogEntry, DeviceToken
+from fieldops.services import device_token_create
 from tests import factories as f
-from tests.conftest import client_for
+from tests.endpoints import api_operations, api_routes, fill
 from turf.models import Door, Person
 
-# Path parameter -> the model whose ids it takes.
-ID_PARAMETERS: dict[str, type[Model]] = {
-    "token_id": DeviceToken,
-    "turf_id": Turf,
-    "campaign_id": Campaign,
-    "job_id": TurfCutJob,
-    "shift_id": Shift,
-    "assignment_id": Assignment,
+OK, DENIED, HIDDEN = "ok", "denied", "hidden"
+USERS = ("organizer", "canvasser", "outsider")
+
+
+def row(organizer: str, canvasser: str, outsider: str) -> dict[str, str]:
+    return {"organizer": organizer, "canvasser": canvasser, "outsider": outsider}
+
+
+EVERYONE = row(OK, OK, OK)
+MANAGERS = row(OK, DENIED, OK)  # the outsider manages their own chapter: a list of theirs, a 400 for venice ids
+MEMBERS_OF_VENICE = row(OK, OK, HIDDEN)
+MANAGERS_OF_VENICE = row(OK, DENIED, HIDDEN)
+
+MATRIX: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/v1/me/"): EVERYONE,
+    ("POST", "/api/v1/auth/token/"): EVERYONE,
+    ("DELETE", "/api/v1/auth/token/"): EVERYONE,
+    ("GET", "/api/v1/auth/devices/"): EVERYONE,
+    # carlos's phone: he and his organizer may revoke it.
+    ("DELETE", "/api/v1/auth/devices/{token_id}/"): MEMBERS_OF_VENICE,
+    ("GET", "/api/v1/members/"): MANAGERS,
+    ("GET", "/api/v1/campaigns/"): MANAGERS,
+    ("POST", "/api/v1/campaigns/{campaign_id}/cut-turfs/"): MANAGERS_OF_VENICE,
+    ("GET", "/api/v1/shifts/"): EVERYONE,
+    ("POST", "/api/v1/shifts/"): MANAGERS,
+    ("GET", "/api/v1/shifts/{shift_id}/"): MEMBERS_OF_VENICE,
+    ("POST", "/api/v1/shifts/{shift_id}/signup/"): MEMBERS_OF_VENICE,
+    ("POST", "/api/v1/shifts/{shift_id}/cancel/"): MEMBERS_OF_VENICE,
+    ("POST", "/api/v1/shifts/{shift_id}/check-in/"): MEMBERS_OF_VENICE,
+    ("POST", "/api/v1/shifts/{shift_id}/check-out/"): MEMBERS_OF_VENICE,
+    ("GET", "/api/v1/shifts/{shift_id}/roster/"): MANAGERS_OF_VENICE,
+    ("POST", "/api/v1/shifts/{shift_id}/no-show/"): MANAGERS_OF_VENICE,
+    ("GET", "/api/v1/assignments/"): EVERYONE,
+    ("POST", "/api/v1/assignments/"): MANAGERS,
+    # carlos's own assignment.
+    ("GET", "/api/v1/assignments/{assignment_id}/"): MEMBERS_OF_VENICE,
+    ("POST", "/api/v1/assignments/{assignment_id}/end/"): MANAGERS_OF_VENICE,
+    ("POST", "/api/v1/assignments/{assignment_id}/reassign/"): MANAGERS_OF_VENICE,
+    ("GET", "/api/v1/assignments/{assignment_id}/walk-list/"): MEMBERS_OF_VENICE,
+    ("GET", "/api/v1/stats/campaigns/{campaign_id}/districts/"): MANAGERS_OF_VENICE,
+    ("GET", "/api/v1/stats/campaigns/{campaign_id}/days/"): MANAGERS_OF_VENICE,
+    ("GET", "/api/v1/stats/campaigns/{campaign_id}/turfs/"): MANAGERS_OF_VENICE,
+    ("GET", "/api/v1/stats/campaigns/{campaign_id}/canvassers/"): MANAGERS_OF_VENICE,
+    ("POST", "/api/v1/sync/push/"): EVERYONE,
+    ("GET", "/api/v1/sync/pull/"): EVERYONE,
+    ("GET", "/api/v1/turfs/"): MANAGERS,
+    ("POST", "/api/v1/turfs/"): MANAGERS,
+    ("GET", "/api/v1/turfs/geojson/"): MANAGERS,
+    ("POST", "/api/v1/turfs/merge/"): MANAGERS,
+    ("GET", "/api/v1/turfs/{turf_id}/"): MANAGERS_OF_VENICE,
+    ("POST", "/api/v1/turfs/{turf_id}/split/"): MANAGERS_OF_VENICE,
+    ("POST", "/api/v1/turfs/{turf_id}/archive/"): MANAGERS_OF_VENICE,
+    ("GET", "/api/v1/turf-cut-jobs/{job_id}/"): MANAGERS_OF_VENICE,
 }
-SKIP = {"api/v1/schema/", "api/v1/docs/", "api/v1/redoc/"}
-METHODS = ("get", "post", "put", "patch", "delete")
-SECRET_STREET = "ZANZIBARSECRET"
-SECRET_PERSON = "Zelda Quixotic"
 
+# Turf A (carlos's) has a door on a street nobody else has, where Zelda lives; Turf B
+# (dana's) has its own door and person, which carlos must never see.
+SECRET_STREET, SECRET_PERSON = "ZANZIBARSECRET", "Zelda"
+OTHER_TURF_STREET, OTHER_TURF_PERSON = "OPENSESAME", "Yolanda"
+VENICE_SECRETS = (SECRET_STREET, SECRET_PERSON, OTHER_TURF_STREET, OTHER_TURF_PERSON, "Venice Chapter", "Turf A")
+VENICE_SECRETS += ("carlos", "olivia", "dana")
+NOT_CARLOS_SECRETS = (OTHER_TURF_STREET, OTHER_TURF_PERSON)
 
-def _routes() -> list[tuple[str, list[str]]]:
-    found = []
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                route = prefix + str(pattern.pattern)
-                if route.startswith("api/v1/") and route not in SKIP:
-                    found.append((route, list(pattern.pattern.converters)))
-
-    walk(get_resolver().url_patterns)
-    return found
-
-
-def _urls(route: str, params: list[str]) -> list[str]:
-    unknown = [p for p in params if p not in ID_PARAMETERS]
-    assert not unknown, f"{route}: map {unknown} to a model in ID_PARAMETERS"
-    urls = ["/" + route]
-    for param in params:
-        ids = list(ID_PARAMETERS[param].objects.filter(**_venice(ID_PARAMETERS[param])).values_list("pk", flat=True))
-        assert ids, f"the fixture has no venice {ID_PARAMETERS[param].__name__}"
-        urls = [u.replace(f"<int:{param}>", str(i)) for u in urls for i in ids]
-    return urls
+# Tables a user of the matrix must not change: the outsider none of venice's;
+# carlos may knock, sign up and revoke his own phone, nothing else.
+PROTECTED = [Door, Person, Turf, Assignment, ContactAttempt, Campaign, Shift, ShiftSignup, DeviceToken, TurfCutJob]
+CARLOS_MAY_CHANGE = {ContactAttempt, ShiftSignup, DeviceToken}
 
 
 def _venice(model: type[Model]) -> dict:
     path = organization_path(model)
     assert path is not None, f"{model.__name__} has no way to its organization"
-    return {f"{path}__slug": "venice"}
+    return {"slug": "venice"} if path == "pk" else {f"{path}__slug": "venice"}
 
 
 def _fingerprint(models: list[type[Model]]) -> str:
@@ -83,18 +122,15 @@ def _fingerprint(models: list[type[Model]]) -> str:
 
 
 @pytest.fixture
-def secrets(world):
-    """Turf A's door is on a street nobody else has, and a named person lives there;
-    Turf B is another venice turf with its own canvasser, dana."""
+def venice(world):
+    """The venice ids every path takes, with the secrets above in place."""
     door = world.doors[0]
     door.street_name = SECRET_STREET
     door.address_key = f"1|{SECRET_STREET}"
     door.save(update_fields=["street_name", "address_key"])
-    first, last = SECRET_PERSON.split()
-    f.PersonFactory(organization=world.org, door=door, first_name=first, last_name=last)
+    f.PersonFactory(organization=world.org, door=door, first_name=SECRET_PERSON, last_name="Quixotic")
     code = f.ResultCodeFactory(organization=world.org, code="not_home")
-    now = timezone.now()
-    ContactAttempt.objects.create(
+    f.ContactAttemptFactory(
         organization=world.org,
         campaign=world.campaign,
         door=door,
@@ -102,39 +138,49 @@ def secrets(world):
         assignment=world.assignment,
         result_code=code,
         notes=f"met {SECRET_PERSON}",
-        recorded_at=now,
-        received_at=now,
-        corrected_at=now,
     )
     shift = f.ShiftFactory(organization=world.org, campaign=world.campaign)
     ShiftSignup.objects.create(shift=shift, user=world.canvasser)
-    from fieldops.services import device_token_create
-
-    device_token_create(user=world.canvasser, device_id="carlos-phone")
-    TurfCutJob.objects.create(organization=world.org, campaign=world.campaign, target_doors=60)
+    token = device_token_create(user=world.canvasser, device_id="carlos-phone").token
+    job = TurfCutJob.objects.create(organization=world.org, campaign=world.campaign, target_doors=60)
     dana = f.UserFactory(username="dana")
     f.MembershipFactory(user=dana, organization=world.org, role="canvasser")
     turf_b = f.TurfFactory(campaign=world.campaign, name="Turf B")
-    f.TurfDoorFactory(turf=turf_b, door=f.DoorFactory(organization=world.org, street_name="OPEN"), position=0)
+    other_door = f.DoorFactory(organization=world.org, street_name=OTHER_TURF_STREET)
+    f.PersonFactory(organization=world.org, door=other_door, first_name=OTHER_TURF_PERSON, last_name="Beta")
+    f.TurfDoorFactory(turf=turf_b, door=other_door, position=0)
     assignment_b = f.AssignmentFactory(turf=turf_b)
     f.AssignmentCanvasserFactory(assignment=assignment_b, user=dana)
-    return dana
-
-
-def _body(world) -> dict:
-    """A body naming venice objects in every field an endpoint might take."""
     return {
+        "token_id": token.pk,
+        "campaign_id": world.campaign.pk,
+        "shift_id": shift.pk,
+        "assignment_id": world.assignment.pk,
+        "turf_id": world.turf.pk,
+        "job_id": job.pk,
+        "turf_b": turf_b,
+    }
+
+
+def _body(world, venice) -> dict:
+    """A body naming venice objects in every field an endpoint might take."""
+    now = timezone.now().isoformat()
+    return {
+        "name": "matrix",
         "turf": world.turf.pk,
-        "turfs": [world.turf.pk, world.turf.pk + 1],
+        "turfs": [world.turf.pk, venice["turf_b"].pk],
         "campaign": world.campaign.pk,
         "canvassers": [world.canvasser.pk],
         "user": world.canvasser.pk,
-        "shift": None,
         "target_doors": 1,
         "parts": 2,
+        "starts_at": now,
+        "ends_at": now,
         "polygon": {"type": "Polygon", "coordinates": [[[-119, 33], [-118, 33], [-118, 35], [-119, 33]]]},
+        "username": "carlos",
+        "password": "wrong",
         "device_id": "x",
-        "sent_at": timezone.now().isoformat(),
+        "sent_at": now,
         "attempts": [
             {
                 "id": "6f1c2b8e-0000-4000-8000-000000000001",
@@ -145,7 +191,7 @@ def _body(world) -> dict:
                 "support_level": None,
                 "answers": {},
                 "notes": "",
-                "recorded_at": timezone.now().isoformat(),
+                "recorded_at": now,
                 "lat": None,
                 "lng": None,
                 "accuracy_m": None,
@@ -154,46 +200,107 @@ def _body(world) -> dict:
     }
 
 
-def _try_everything(client, world) -> list[tuple[str, str, int, str]]:
-    answers = []
-    for route, params in _routes():
-        for url in _urls(route, params):
-            for method in METHODS:
-                if method == "get":
-                    response = getattr(client, method)(url)
-                else:
-                    response = getattr(client, method)(url, _body(world), format="json")
-                answers.append((method.upper(), url, response.status_code, response.content.decode(errors="replace")))
-    return answers
+def _verdict(status: int) -> str:
+    assert status < 500
+    return {403: DENIED, 404: HIDDEN, 401: DENIED}.get(status, OK)
 
 
-PROTECTED = [Door, Person, Turf, Assignment, ContactAttempt, Campaign, Shift, ShiftSignup, DeviceToken, TurfCutJob]
+def test_the_matrix_names_every_operation():
+    """A new endpoint (in the URL resolver or the schema) fails here until the matrix says who may use it."""
+    operations = set(api_operations())
+    assert api_routes() == {path for _, path in operations}, "a route the schema does not describe"
+    assert set(MATRIX) == operations
 
 
 @pytest.mark.django_db
-def test_the_outsider_gets_nothing_of_venice_and_changes_nothing(world, secrets):
-    before = _fingerprint(PROTECTED)
-    answers = _try_everything(client_for(world.outsider), world)
-    assert len(answers) > 150
-    for method, url, status, body in answers:
-        assert status < 500, (method, url, status, body[:300])
-        for secret in (SECRET_STREET, SECRET_PERSON.split()[0], "Venice Chapter", "Turf A", "carlos", "olivia"):
-            assert secret not in body, (method, url, status, secret)
-    assert _fingerprint(PROTECTED) == before
-    assert not AuditLogEntry.objects.filter(organization=world.org, actor=world.outsider).exists()
-
-
-@pytest.mark.django_db
-def test_a_canvasser_of_another_turf_sees_nothing_of_turf_a_and_cannot_change_it(world, secrets):
-    dana = secrets
-    # dana may sign up for her chapter's shifts and manage her own devices: leave those tables out.
-    protected = [Door, Person, Turf, Assignment, ContactAttempt, Campaign, TurfCutJob]
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)
+def test_every_operation_answers_each_user_as_the_matrix_says(world, venice, fresh_login_throttle, operation, user):
+    method, path = operation
+    who = getattr(world, user)
+    protected = [m for m in PROTECTED if user != "canvasser" or m not in CARLOS_MAY_CHANGE]
     before = _fingerprint(protected)
-    answers = _try_everything(client_for(dana), world)
-    for method, url, status, body in answers:
-        assert status < 500, (method, url, status, body[:300])
-        for secret in (SECRET_STREET, SECRET_PERSON.split()[0], "carlos"):
-            assert secret not in body, (method, url, status, secret)
-        if method == "GET" and url == f"/api/v1/assignments/{world.assignment.pk}/walk-list/":
-            assert status == 404
-    assert _fingerprint(protected) == before
+    client = f.client_for(who)
+    url = fill(path, venice)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = getattr(client, method.lower())(url, _body(world, venice), format="json")
+    body = response.content.decode(errors="replace")
+    assert _verdict(response.status_code) == MATRIX[operation][user], (user, method, url, response.status_code, body)
+    if user == "outsider":
+        for secret in VENICE_SECRETS:
+            assert secret not in body, (method, url, secret)
+        assert _fingerprint(protected) == before
+        assert not AuditLogEntry.objects.filter(organization=world.org, actor=who).exists()
+    if user == "canvasser":
+        for secret in NOT_CARLOS_SECRETS:
+            assert secret not in body, (method, url, secret)
+        assert _fingerprint(protected) == before
+
+
+@pytest.mark.django_db
+def test_a_canvasser_of_another_turf_gets_404_for_carlos_assignment(world, venice):
+    dana = f.client_for(f.UserFactory(username="dana"))
+    assignment = venice["assignment_id"]
+    for url in (f"/api/v1/assignments/{assignment}/", f"/api/v1/assignments/{assignment}/walk-list/"):
+        assert dana.get(url).status_code == 404
+    listed = dana.get("/api/v1/assignments/").json()["results"]
+    assert [a["turf"]["name"] for a in listed] == ["Turf B"]
+
+
+# --- The admin ------------------------------------------------------------------------
+
+
+def _admin_pages() -> list[tuple[type[Model], str]]:
+    """(model, pattern name) of every page of every ModelAdmin, the model's own extra pages included."""
+    pages = []
+    for model, model_admin in admin.site._registry.items():
+        for pattern in model_admin.get_urls():
+            if isinstance(pattern, URLPattern) and pattern.name:
+                pages.append((model, pattern.name))
+    return sorted(pages, key=lambda page: (page[0]._meta.label, page[1]))
+
+
+def _admin_url(model: type[Model], name: str) -> str | None:
+    obj = model._default_manager.filter(**_venice(model)).order_by("pk").first()
+    if obj is None:
+        return None
+    query = ADMIN_QUERIES.get(name, "").format(pk=obj.pk)
+    try:
+        return reverse(f"admin:{name}") + query
+    except NoReverseMatch:  # the page takes the object's id
+        return reverse(f"admin:{name}", args=[obj.pk]) + query
+
+
+ADMIN_PAGES = _admin_pages()
+# Pages that read their objects from the query string: {pattern name: query with {model}'s venice pk}.
+ADMIN_QUERIES = {"canvass_turf_walk_sheets": "?ids={pk}"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize(("model", "name"), ADMIN_PAGES, ids=lambda x: getattr(x, "__name__", x))
+def test_every_admin_page_answers_each_user(world, venice, user, model, name):
+    """Read-only GETs: the organizer opens venice's pages; the canvasser has no admin (a
+    redirect to the login); the outsider gets no venice row, on a list or by its id."""
+    if organization_path(model) is None:
+        pytest.skip(f"{model.__name__} belongs to no organization")
+    f.populate(world)
+    url = _admin_url(model, name)
+    assert url is not None, f"no venice {model.__name__} for {name}"
+    before = _fingerprint(PROTECTED)
+    response = f.admin_client(getattr(world, user)).get(url)
+    body = response.content.decode(errors="replace")
+    assert response.status_code < 500, (user, url, response.status_code)
+    if user == "organizer":
+        assert response.status_code in (200, 302, 403), (url, response.status_code)
+        if response.status_code == 302:
+            assert "/login/" not in response["Location"], url
+    elif user == "canvasser":
+        assert response.status_code == 302 and "/login/" in response["Location"], (url, response.status_code)
+    else:
+        assert response.status_code in (200, 302, 403, 404), (url, response.status_code)
+        for secret in VENICE_SECRETS:
+            assert secret not in body, (url, secret)
+    assert _fingerprint(PROTECTED) == before
