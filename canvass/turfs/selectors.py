@@ -114,11 +114,6 @@ def door_arrays(doors: QuerySet[Door] | Sequence[tuple]) -> DoorArrays:
     return DoorArrays(ids, lat, lng, building.astype(np.int64), street, number, unit)
 
 
-def _house_number(text: str) -> int:
-    """The house number as an int for walk order and block faces; -1 unless plain ASCII digits."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
-
-
 def door_district_codes(door_ids: np.ndarray, layer: DistrictLayer | None, doors: QuerySet[Door]) -> np.ndarray:
     """Per door of `door_ids` (sorted, the ids of the queryset `doors`), the id of its
     district in the layer (the lowest where it lies in two), else -1."""

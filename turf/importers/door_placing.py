@@ -9,7 +9,7 @@ from django.conf import settings
 
 from fieldops.models import Organization
 from turf import addresses as addr
-from turf.importers.base import ImportAborted, ImportReport
+from turf.importers.base import ImportAborted
 from turf.importers.door_rows import DEFAULT_STATE, DoorRow
 from turf.importers.door_writing import ExistingDoor
 from turf.models import Door, GeocodeQuality
@@ -23,7 +23,6 @@ def place_doors(
     doors: dict[str, DoorRow],
     existing: dict[str, ExistingDoor],
     geocoder: Geocoder | None,
-    report: ImportReport,
 ) -> tuple[int, list[DoorRow]]:
     """Locate doors without file coordinates; returns (how many geocoded, the ones left unplaced).
 

@@ -166,7 +166,7 @@ def write_doors(
         )
     progress(created, created, "doors written")
     if updates:
-        _update_rows(Door, [*_DOOR_COLUMNS, "updated_at"], updates, json_fields={"extra"})
+        _update_rows(Door, [*_DOOR_COLUMNS, "updated_at"], updates)
     new_located = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
     if created:
         new_located = door_locations(organization=organization, after_id=max_id)
@@ -235,7 +235,6 @@ def _update_rows(
     model: type[Any],
     fields: Sequence[str],
     rows: Sequence[tuple[Any, ...]],
-    json_fields: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """UPDATE rows (id, *values in `fields` order) in bulk.
 
@@ -267,7 +266,6 @@ def _update_rows(
 def write_people(
     organization: Organization,
     people: list[PersonRow],
-    doors: dict[str, DoorRow],
     existing: dict[str, ExistingDoor],
 ) -> tuple[int, int]:
     """Create or update people, matched on the voter id (else on door and name)."""

@@ -98,10 +98,10 @@ def import_doors(
         write_started = time.monotonic()
         organization_doors_lock(organization=organization)
         existing = existing_doors(organization)
-        geocoded, unplaced = place_doors(organization, doors, existing, geocoder, report)
+        geocoded, unplaced = place_doors(organization, doors, existing, geocoder)
         buildings = assign_building_keys(doors)
         created, updated, unchanged, moved, new_doors = write_doors(organization, doors, existing, progress)
-        people_created, people_updated = write_people(organization, people, doors, existing)
+        people_created, people_updated = write_people(organization, people, existing)
         timings["write"] = time.monotonic() - write_started
 
         districts_started = time.monotonic()
