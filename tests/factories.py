@@ -229,6 +229,13 @@ class ContactAttemptFactory(factory.django.DjangoModelFactory):
     corrected_at = factory.SelfAttribute("recorded_at")
 
 
+def member(world, username: str, role: str = Role.CANVASSER) -> AbstractBaseUser:
+    """A new user with this role in the world's chapter."""
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, organization=world.org, role=role)
+    return user
+
+
 # --- clients ----------------------------------------------------------------------------
 
 
@@ -368,13 +375,11 @@ LA_HEADER = (
 )
 
 
+def rectangle(x0: float, y0: float, x1: float, y1: float) -> dict:
+    """A GeoJSON polygon from (x0, y0) south-west to (x1, y1) north-east (longitude, latitude)."""
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+
+
 def square_polygon(min_lng: float, min_lat: float, size: float = 0.02) -> dict:
     """A GeoJSON square `size` degrees wide with its south-west corner at (min_lng, min_lat)."""
-    ring = [
-        [min_lng, min_lat],
-        [min_lng + size, min_lat],
-        [min_lng + size, min_lat + size],
-        [min_lng, min_lat + size],
-        [min_lng, min_lat],
-    ]
-    return {"type": "Polygon", "coordinates": [ring]}
+    return rectangle(min_lng, min_lat, min_lng + size, min_lat + size)

@@ -5,18 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from canvass.models import Assignment
 from fieldops.models import AuditLogEntry, Role
 from tests import factories as f
-
-
-def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(type(user).objects.get(pk=user.pk))
-    return client
+from tests.factories import admin_client
 
 
 def inline(prefix: str, users: list, initial: int = 0, existing: list | None = None) -> dict:

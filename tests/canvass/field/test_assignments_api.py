@@ -14,13 +14,6 @@ from fieldops.models import AuditLogEntry, Membership, Role
 from tests import factories as f
 from tests.factories import client_for
 
-
-def member(world, username: str, role=Role.CANVASSER):
-    user = f.UserFactory(username=username)
-    f.MembershipFactory(user=user, organization=world.org, role=role)
-    return user
-
-
 # --- the organizer's lookups: campaigns and members --------------------------------------
 
 
@@ -48,11 +41,11 @@ def test_campaigns_and_members_are_not_for_canvassers_and_scoped_for_the_outside
 
 @pytest.mark.django_db
 def test_members_leave_out_inactive_ones_and_query_count_is_pinned(world, django_assert_max_num_queries):
-    gone = member(world, "gone")
+    gone = f.member(world, "gone")
     Membership.objects.filter(user=gone).update(is_active=False)
     client = client_for(world.organizer)
     for i in range(15):
-        member(world, f"m{i:02d}")
+        f.member(world, f"m{i:02d}")
     with django_assert_max_num_queries(3):
         body = client.get("/api/v1/members/").json()
     assert body["count"] == 17
@@ -65,7 +58,7 @@ def test_members_leave_out_inactive_ones_and_query_count_is_pinned(world, django
 @pytest.mark.django_db
 def test_organizer_assigns_a_turf_to_canvassers_for_a_shift(world):
     shift = f.ShiftFactory(organization=world.org, campaign=world.campaign)
-    dana = member(world, "dana")
+    dana = f.member(world, "dana")
     body = {"turf": world.turf.pk, "canvassers": [world.canvasser.pk, dana.pk, dana.pk], "shift": shift.pk}
     response = client_for(world.organizer).post("/api/v1/assignments/", body, format="json")
     assert response.status_code == 201, response.content
@@ -129,7 +122,7 @@ def test_foreign_and_missing_ids_are_400_naming_the_field_alike(world):
 def test_bad_assignment_bodies(world):
     client = client_for(world.organizer)
     archived = f.TurfFactory(campaign=world.campaign, name="Old", status="archived")
-    inactive = member(world, "left")
+    inactive = f.member(world, "left")
     Membership.objects.filter(user=inactive).update(is_active=False)
     other_campaign_shift = f.ShiftFactory(
         organization=world.org, campaign=f.CampaignFactory(organization=world.org, slug="other")
@@ -158,7 +151,7 @@ def test_bad_assignment_bodies(world):
 
 @pytest.mark.django_db
 def test_only_organizers_create_end_and_reassign(world):
-    lead = member(world, "tess", Role.TEAM_LEAD)
+    lead = f.member(world, "tess", Role.TEAM_LEAD)
     body = {"turf": world.turf.pk, "canvassers": [world.canvasser.pk]}
     a = world.assignment.pk
     for user in (world.canvasser, lead, None):
@@ -188,7 +181,7 @@ def test_only_organizers_create_end_and_reassign(world):
 
 @pytest.mark.django_db
 def test_canvasser_lists_only_their_own_current_assignments(world):
-    dana = member(world, "dana")
+    dana = f.member(world, "dana")
     theirs = f.AssignmentFactory(turf=world.turf)
     f.AssignmentCanvasserFactory(assignment=theirs, user=dana)
     ended = f.AssignmentFactory(turf=world.turf, ended_at=timezone.now())
@@ -229,7 +222,7 @@ def test_assignment_list_query_count_does_not_grow(world, django_assert_max_num_
         client.get("/api/v1/assignments/")
     for i in range(15):
         a = f.AssignmentFactory(turf=world.turf, shift=f.ShiftFactory(organization=world.org))
-        f.AssignmentCanvasserFactory(assignment=a, user=member(world, f"c{i}"))
+        f.AssignmentCanvasserFactory(assignment=a, user=f.member(world, f"c{i}"))
         f.AssignmentCanvasserFactory(assignment=a, user=world.canvasser)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/api/v1/assignments/").json()["count"] == 16
@@ -257,7 +250,7 @@ def test_ending_an_assignment_takes_it_from_the_canvasser_at_once_and_is_idempot
 
 @pytest.mark.django_db
 def test_reassign_replaces_the_canvassers(world):
-    dana = member(world, "dana")
+    dana = f.member(world, "dana")
     organizer = client_for(world.organizer)
     a = world.assignment.pk
     response = organizer.post(f"/api/v1/assignments/{a}/reassign/", {"canvassers": [dana.pk]}, format="json")

@@ -36,12 +36,6 @@ def make_shift(world, *, capacity=10, starts_in=dt.timedelta(days=1), hours=3, *
     )
 
 
-def member(world, username: str, role=Role.CANVASSER):
-    user = f.UserFactory(username=username)
-    f.MembershipFactory(user=user, organization=world.org, role=role)
-    return user
-
-
 # --- listing -------------------------------------------------------------------------
 
 
@@ -160,7 +154,7 @@ def test_two_people_taking_the_last_place_at_once_cannot_both_get_it(world):
     if connection.vendor == "sqlite":
         pytest.skip("SQLite's in-memory test database is not shared between threads; the stale-read test covers it")
     shift = make_shift(world, capacity=1)
-    users = [member(world, f"racer{i}") for i in range(8)]
+    users = [f.member(world, f"racer{i}") for i in range(8)]
     barrier = threading.Barrier(len(users))
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -447,7 +441,7 @@ def test_shift_creation_is_for_organizers_and_checks_its_input(world):
 def test_roster_for_organizer_and_team_lead_not_for_canvassers(world):
     shift = make_shift(world)
     services.shift_signup(shift=shift, user=world.canvasser)
-    lead = member(world, "tess", Role.TEAM_LEAD)
+    lead = f.member(world, "tess", Role.TEAM_LEAD)
     for user in (world.organizer, lead):
         roster = client_for(user).get(f"/api/v1/shifts/{shift.pk}/roster/")
         assert roster.status_code == 200
@@ -463,7 +457,7 @@ def test_roster_query_count_does_not_grow(world, django_assert_max_num_queries):
     with django_assert_max_num_queries(4) as few:
         client.get(f"/api/v1/shifts/{shift.pk}/roster/")
     for i in range(20):
-        services.shift_signup(shift=shift, user=member(world, f"v{i}"))
+        services.shift_signup(shift=shift, user=f.member(world, f"v{i}"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(f"/api/v1/shifts/{shift.pk}/roster/").json()["count"] == 21
 
@@ -483,7 +477,7 @@ def test_organizer_marks_a_no_show_which_frees_the_place(world):
     # the no-show cannot sign themselves up again
     assert client_for(world.canvasser).post(f"/api/v1/shifts/{shift.pk}/signup/").status_code == 400
     # canvassers and team leads do not mark no-shows; bad bodies are 400
-    lead = member(world, "tess", Role.TEAM_LEAD)
+    lead = f.member(world, "tess", Role.TEAM_LEAD)
     for user in (world.canvasser, lead):
         denied = client_for(user).post(f"/api/v1/shifts/{shift.pk}/no-show/", {"user": 1}, format="json")
         assert denied.status_code == 403

@@ -15,10 +15,6 @@ from tests import factories as f
 from tests.factories import admin_client, populate
 
 
-def _square(x0, y0, x1, y1):
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
 @pytest.mark.django_db
 def test_campaign_page_links_the_turf_tools(hood):
     page = admin_client(hood.organizer).get(f"/admin/canvass/campaign/{hood.campaign.pk}/change/")
@@ -87,7 +83,7 @@ def test_team_lead_may_see_the_map_but_not_cut(hood):
 def test_draw_a_turf_by_upload_or_paste(hood):
     client = admin_client(hood.organizer)
     url = f"/admin/canvass/campaign/{hood.campaign.pk}/draw-turf/"
-    feature = {"type": "Feature", "properties": {}, "geometry": _square(-118.4755, 33.984, -118.468, 33.986)}
+    feature = {"type": "Feature", "properties": {}, "geometry": f.rectangle(-118.4755, 33.984, -118.468, 33.986)}
     upload = SimpleUploadedFile("alpha.geojson", json.dumps(feature).encode(), content_type="application/geo+json")
     response = client.post(url, {"name": "Alpha west", "geojson_file": upload})
     assert response.status_code == 302, response.context["form"].errors if response.context else response
@@ -96,7 +92,7 @@ def test_draw_a_turf_by_upload_or_paste(hood):
     pasted = json.dumps(
         {
             "type": "FeatureCollection",
-            "features": [{"type": "Feature", "geometry": _square(-118.4755, 33.984, -118.46, 33.986)}],
+            "features": [{"type": "Feature", "geometry": f.rectangle(-118.4755, 33.984, -118.46, 33.986)}],
         }
     )
     response = client.post(url, {"geojson": pasted})
@@ -112,7 +108,7 @@ def test_draw_a_turf_by_upload_or_paste(hood):
         ({"geojson": "{oops"}, "not valid JSON (line 1"),
         ({"geojson": ""}, "Upload a GeoJSON file or paste a polygon"),
         ({"geojson": json.dumps({"type": "FeatureCollection", "features": []})}, "has 0 features"),
-        ({"geojson": json.dumps(_square(-118.40, 33.90, -118.39, 33.91))}, "contains no doors"),
+        ({"geojson": json.dumps(f.rectangle(-118.40, 33.90, -118.39, 33.91))}, "contains no doors"),
         ({"geojson_file": SimpleUploadedFile("x.geojson", "é".encode("latin-1"))}, "not UTF-8"),
     ],
 )

@@ -301,16 +301,16 @@ def test_turf_geojson_and_detail(hood):
 # ------------------------------------------------------------------ API: draw
 
 
-def _square(x0, y0, x1, y1):
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
 @pytest.mark.django_db
 def test_draw_a_turf_and_report_doors_already_in_turfs(hood):
     organizer = client_for(hood.organizer)
     first = organizer.post(
         "/api/v1/turfs/",
-        {"campaign": hood.campaign.pk, "name": "Alpha west", "polygon": _square(-118.4755, 33.984, -118.468, 33.986)},
+        {
+            "campaign": hood.campaign.pk,
+            "name": "Alpha west",
+            "polygon": f.rectangle(-118.4755, 33.984, -118.468, 33.986),
+        },
         format="json",
     )
     assert first.status_code == 201, first.content
@@ -320,7 +320,7 @@ def test_draw_a_turf_and_report_doors_already_in_turfs(hood):
     assert first.json()["already_in_turfs"] == []
     second = organizer.post(
         "/api/v1/turfs/",
-        {"campaign": hood.campaign.pk, "polygon": _square(-118.4755, 33.984, -118.46, 33.986)},
+        {"campaign": hood.campaign.pk, "polygon": f.rectangle(-118.4755, 33.984, -118.46, 33.986)},
         format="json",
     )
     assert second.status_code == 201
@@ -346,10 +346,10 @@ def test_draw_a_turf_and_report_doors_already_in_turfs(hood):
             },
             "not valid",
         ),
-        (_square(-118.40, 33.90, -118.39, 33.91), "contains no doors"),
+        (f.rectangle(-118.40, 33.90, -118.39, 33.91), "contains no doors"),
         ({"type": "Point", "coordinates": [-118.46, 33.99]}, "only Polygon"),
         ("a polygon", "GeoJSON geometry object"),
-        (_square(-200, 33.9, -118.39, 33.91), "outside the world"),
+        (f.rectangle(-200, 33.9, -118.39, 33.91), "outside the world"),
         ({"type": "Polygon", "coordinates": [[[0, 0]] * 25_000]}, "more than 20000 points"),
     ],
 )
@@ -366,7 +366,7 @@ def test_draw_bad_polygons_are_refused_and_change_nothing(hood, polygon, message
 def test_draw_in_a_foreign_campaign_or_with_a_taken_name_is_refused(hood):
     other_campaign = f.CampaignFactory(organization=hood.other_org, slug="theirs")
     organizer = client_for(hood.organizer)
-    square = _square(-118.4755, 33.984, -118.468, 33.986)
+    square = f.rectangle(-118.4755, 33.984, -118.468, 33.986)
     response = organizer.post("/api/v1/turfs/", {"campaign": other_campaign.pk, "polygon": square}, format="json")
     assert response.status_code == 400 and "campaign" in response.json()["errors"]
     response = organizer.post(
