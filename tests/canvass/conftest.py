@@ -4,6 +4,8 @@ script: the world with the standard result codes in both chapters, a
 yes/no question on the campaign, a question of another campaign of venice,
 and the world's two doors 20 m apart (a short walk): what the sync tests push.
 
+no_broker: django-q2's async_task replaced by a mock: what was queued, and no broker.
+
 hood: the world plus a small located neighbourhood in two council districts
 side by side (west and east half of the test square): five east-west streets
 with 24 houses each on both sides, and one apartment building of 12 units;
@@ -13,6 +15,7 @@ with 24 houses each on both sides, and one apartment building of 12 units;
 from __future__ import annotations
 
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
 import shapely
@@ -49,6 +52,12 @@ def script(world) -> Script:
     for door in world.doors:
         door.save(update_fields=["lat", "lng"])
     return Script(question, yes, no, other_question, other_option)
+
+
+@pytest.fixture
+def no_broker():
+    with mock.patch("django_q.tasks.async_task") as queued:
+        yield queued
 
 
 WEST = box(-118.48, 33.98, -118.46, 34.01)

@@ -50,12 +50,6 @@ def aggregate() -> stats_services.AggregateResult:
     return stats_services.stats_aggregate(sweep=True)
 
 
-@pytest.fixture
-def no_broker():
-    with mock.patch("django_q.tasks.async_task") as queued:
-        yield queued
-
-
 def test_simulated_day_matches_the_oracle(day_world, no_broker, push):
     attempts = simulated_day(day_world, day=DAY)
     for start in range(0, len(attempts), 40):  # six pushes
