@@ -458,7 +458,7 @@ def _insert_statements(model, rows: int) -> int:
 
 
 def _change_insert_statements(rows: int) -> int:
-    """The change log's plain INSERTs (canvass.sync.services): one per 1,000 rows,
+    """The change log's plain INSERTs (fieldops/changelog.py): one per 1,000 rows,
     or per 111 under SQLite's 999 parameters."""
     limit = connection.features.max_query_params
     return math.ceil(rows / (1000 if limit is None else limit // 9))
