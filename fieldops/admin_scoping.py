@@ -47,6 +47,9 @@ __all__ = [
     "ScopedStackedInline",
     "ScopedRelatedFieldListFilter",
     "organization_path",
+    "changes_of",
+    "adopt",
+    "inline_save",
 ]
 
 
@@ -125,6 +128,54 @@ def add_refusal(form: Any, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.error_list)
+
+
+def changes_of(form: Any, editable: Iterable[str]) -> dict[str, Any]:
+    """What the organizer changed on a bound, valid form, among the fields a service may write."""
+    allowed = set(editable)
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in allowed}
+
+
+def adopt(obj: models.Model, saved: models.Model) -> None:
+    """Make the admin's unsaved `obj` the row a service created: the admin logs
+    the addition and redirects to `obj` afterwards."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def inline_save(
+    formset: Any,
+    *,
+    editable: Iterable[str],
+    create: Any,
+    update: Any,
+    delete: Any,
+) -> None:
+    """An inline's rows written row by row through services, never by formset.save().
+
+    `create(fields)` returns the new row; `update(row, changes)` and
+    `delete(row)` write an existing one. The admin's history message reads
+    new_objects, changed_objects and deleted_objects, which are filled here.
+    """
+    allowed = set(editable)
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for row in formset.forms:
+        instance = row.instance
+        if formset.can_delete and formset._should_delete_form(row):
+            if instance.pk is not None:
+                delete(instance)
+                formset.deleted_objects.append(instance)
+            continue
+        if not row.has_changed():
+            continue
+        changed = {name: row.cleaned_data[name] for name in row.changed_data if name in allowed}
+        if instance.pk is None:
+            formset.new_objects.append(create(changed))
+        else:
+            update(instance, changed)
+            formset.changed_objects.append((instance, row.changed_data))
 
 
 class _ScopedFormMixin:
@@ -312,6 +363,13 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
         if not is_superuser(request) and self.organization_field == "organization":
             # Members work in one organization: the field would only offer theirs.
             fields = [f for f in fields if f != "organization"]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and self.organization_field == "organization" and "organization" not in fields:
+            # A row never moves to another organization (the services write no such change).
+            fields = (*fields, "organization")
         return fields
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):

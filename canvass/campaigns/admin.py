@@ -1,16 +1,30 @@
-"""Organizer screens of campaigns: the campaign (with its dashboard and turf tools), its script, the result codes."""
+"""Organizer screens of campaigns: the campaign (with its dashboard and turf tools), its script, the result codes.
+
+Every write calls canvass/campaigns/services.py, with its checks and audit
+entry; a refusal is shown on the form or as a message.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from canvass.campaigns import services
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
 from canvass.stats.dashboard import CampaignDashboard
 from canvass.turfs.admin import CampaignTurfTools
 from canvass.turfs.models import Turf
-from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
+from fieldops.access import organization_for
+from fieldops.admin_scoping import (
+    OrganizationScopedAdmin,
+    ScopedTabularInline,
+    adopt,
+    changes_of,
+    inline_save,
+    scoped_filter,
+)
 from turf.models import DoorDistrict
 
 
@@ -18,6 +32,30 @@ class SurveyQuestionInline(ScopedTabularInline):
     model = SurveyQuestion
     fields = ("position", "text", "text_es", "is_active", "van_survey_question_id")
     show_change_link = True
+
+
+def questions_save(request, formset, *, campaign: Campaign) -> None:
+    """A script's questions, row by row through the question services."""
+    actor = request.user
+    inline_save(
+        formset,
+        editable=services.QUESTION_EDITABLE,
+        create=lambda fields: services.survey_question_create(campaign=campaign, actor=actor, **fields),
+        update=lambda question, changes: services.survey_question_update(question=question, actor=actor, **changes),
+        delete=lambda question: services.survey_question_delete(question=question, actor=actor),
+    )
+
+
+def options_save(request, formset, *, question: SurveyQuestion) -> None:
+    """A question's options, row by row through the option services."""
+    actor = request.user
+    inline_save(
+        formset,
+        editable=services.OPTION_EDITABLE,
+        create=lambda fields: services.survey_option_create(question=question, actor=actor, **fields),
+        update=lambda option, changes: services.survey_option_update(option=option, actor=actor, **changes),
+        delete=lambda option: services.survey_option_delete(option=option, actor=actor),
+    )
 
 
 @admin.register(Campaign)
@@ -59,6 +97,32 @@ class CampaignAdmin(CampaignDashboard, CampaignTurfTools, OrganizationScopedAdmi
             )
         )
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.campaign_update(campaign=obj, actor=request.user, **changes_of(form, services.CAMPAIGN_EDITABLE))
+            return
+        fields = {name: form.cleaned_data[name] for name in services.CAMPAIGN_EDITABLE if name in form.cleaned_data}
+        campaign = services.campaign_create(
+            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            actor=request.user,
+            **fields,
+        )
+        adopt(obj, campaign)
+
+    def save_related(self, request, form, formsets, change):
+        # The target districts were written by the service (no form.save_m2m()).
+        for formset in formsets:
+            if formset.model is SurveyQuestion:
+                questions_save(request, formset, campaign=form.instance)
+
+    def delete_model(self, request, obj):
+        services.campaign_delete(campaign=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for campaign in queryset.select_related("organization"):
+                services.campaign_delete(campaign=campaign, actor=request.user)
+
     @admin.display(description="active turfs", ordering="_turf_count")
     def turf_count(self, obj: Campaign) -> int:
         return obj._turf_count
@@ -82,6 +146,37 @@ class SurveyQuestionAdmin(OrganizationScopedAdmin):
     list_select_related = ("campaign",)
     inlines = [SurveyOptionInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Knocks answer a question of their campaign: it never moves to another.
+        fixed = ("campaign",) if obj is not None else ()
+        return (*fixed, *super().get_readonly_fields(request, obj))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.survey_question_update(
+                question=obj, actor=request.user, **changes_of(form, services.QUESTION_EDITABLE)
+            )
+            return
+        fields = {name: form.cleaned_data[name] for name in services.QUESTION_EDITABLE if name in form.cleaned_data}
+        adopt(
+            obj,
+            services.survey_question_create(campaign=form.cleaned_data["campaign"], actor=request.user, **fields),
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not SurveyOption:
+            return super().save_formset(request, form, formset, change)
+        options_save(request, formset, question=form.instance)
+        return None
+
+    def delete_model(self, request, obj):
+        services.survey_question_delete(question=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for question in queryset.select_related("campaign__organization"):
+                services.survey_question_delete(question=question, actor=request.user)
+
 
 @admin.register(SurveyOption)
 class SurveyOptionAdmin(OrganizationScopedAdmin):
@@ -90,6 +185,26 @@ class SurveyOptionAdmin(OrganizationScopedAdmin):
     list_filter = (scoped_filter("question__campaign"),)
     search_fields = ("label", "label_es", "question__text")
     list_select_related = ("question",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Knocks store {question id: option id}: an option never moves to another question.
+        fixed = ("question",) if obj is not None else ()
+        return (*fixed, *super().get_readonly_fields(request, obj))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.survey_option_update(option=obj, actor=request.user, **changes_of(form, services.OPTION_EDITABLE))
+            return
+        fields = {name: form.cleaned_data[name] for name in services.OPTION_EDITABLE if name in form.cleaned_data}
+        adopt(obj, services.survey_option_create(question=form.cleaned_data["question"], actor=request.user, **fields))
+
+    def delete_model(self, request, obj):
+        services.survey_option_delete(option=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for option in queryset.select_related("question__campaign__organization"):
+                services.survey_option_delete(option=option, actor=request.user)
 
 
 @admin.register(ResultCode)
@@ -109,3 +224,26 @@ class ResultCodeAdmin(OrganizationScopedAdmin):
     list_editable = ("van_result_code_id",)
     list_filter = ("is_active", "is_contact", "is_final")
     search_fields = ("code", "label", "label_es")
+
+    def save_model(self, request, obj, form, change):
+        # Also the list's save of its editable column (one call per changed row).
+        if change:
+            services.result_code_update(
+                result_code=obj, actor=request.user, **changes_of(form, services.RESULT_CODE_EDITABLE)
+            )
+            return
+        fields = {name: form.cleaned_data[name] for name in services.RESULT_CODE_EDITABLE if name in form.cleaned_data}
+        code = services.result_code_create(
+            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            actor=request.user,
+            **fields,
+        )
+        adopt(obj, code)
+
+    def delete_model(self, request, obj):
+        services.result_code_delete(result_code=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for code in queryset.select_related("organization"):
+                services.result_code_delete(result_code=code, actor=request.user)
