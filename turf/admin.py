@@ -23,6 +23,9 @@ from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
     ScopedRelatedFieldListFilter,
     ScopedTabularInline,
+    adopt,
+    changes_of,
+    inline_save,
     scope_related,
 )
 from fieldops.models import Organization
@@ -78,6 +81,26 @@ class DistrictLayerAdmin(OrganizationScopedAdmin):
             )
         )
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.district_layer_update(layer=obj, actor=request.user, **changes_of(form, services.LAYER_EDITABLE))
+            return
+        fields = {name: form.cleaned_data[name] for name in services.LAYER_EDITABLE if name in form.cleaned_data}
+        layer = services.district_layer_create(
+            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            actor=request.user,
+            **fields,
+        )
+        adopt(obj, layer)
+
+    def delete_model(self, request, obj):
+        services.district_layer_delete(layer=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for layer in queryset.select_related("organization"):
+                services.district_layer_delete(layer=layer, actor=request.user)
+
     @admin.display(description="districts", ordering="_district_count")
     def district_count(self, obj: DistrictLayer) -> int:
         return obj._district_count
@@ -111,6 +134,21 @@ class DistrictAdmin(OrganizationScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_door_count=Count("door_links"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its layer, like its geometry, is the boundary file's.
+        return ("layer", *super().get_readonly_fields(request, obj))
+
+    def save_model(self, request, obj, form, change):
+        services.district_update(district=obj, actor=request.user, **changes_of(form, services.DISTRICT_EDITABLE))
+
+    def delete_model(self, request, obj):
+        services.district_delete(district=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for district in queryset.select_related("organization", "layer"):
+                services.district_delete(district=district, actor=request.user)
 
     @admin.display(description="doors", ordering="_door_count")
     def door_count(self, obj: District) -> int:
@@ -152,25 +190,15 @@ class DistrictFilter(admin.SimpleListFilter):
 
 def people_save(request, formset, *, door: Door) -> None:
     """The people inline of a door, row by row through the person services."""
-    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-    for row in formset.forms:
-        person = row.instance
-        if formset.can_delete and formset._should_delete_form(row):
-            if person.pk is not None:
-                services.person_delete(person=person, actor=request.user)
-                formset.deleted_objects.append(person)
-            continue
-        if not row.has_changed():
-            continue
-        if person.pk is None:
-            fields = {name: row.cleaned_data[name] for name in row.changed_data if name in services.PERSON_EDITABLE}
-            fields.pop("door", None)
-            created = services.person_create(door=door, actor=request.user, **fields)
-            formset.new_objects.append(created)
-        else:
-            changed = {name: getattr(person, name) for name in row.changed_data if name in services.PERSON_EDITABLE}
-            services.person_update(person=person, actor=request.user, **changed)
-            formset.changed_objects.append((person, row.changed_data))
+    actor = request.user
+    inline_save(
+        formset,
+        # The door is the inline's parent, never typed on a row.
+        editable=services.PERSON_EDITABLE - {"door"},
+        create=lambda fields: services.person_create(door=door, actor=actor, **fields),
+        update=lambda person, changes: services.person_update(person=person, actor=actor, **changes),
+        delete=lambda person: services.person_delete(person=person, actor=actor),
+    )
 
 
 class PersonInline(ScopedTabularInline):

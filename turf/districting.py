@@ -69,6 +69,14 @@ def _redistricted(organization_id: int, door_ids: list[int] | None) -> None:
         transaction.on_commit(partial(listener, organization_id, door_ids), robust=True)
 
 
+def districts_removed(*, organization_id: int, door_ids: list[int]) -> None:
+    """Districts were deleted (the admin) and these doors lost their links to
+    them: after the commit, as for a re-districting, the stats of the knocks at
+    those doors are recounted (the deleted districts' rows drop out)."""
+    if door_ids:
+        _redistricted(organization_id, door_ids)
+
+
 # Namespace of fieldops' PostgreSQL advisory locks (any constant; "fo").
 _LOCK_NAMESPACE = 0x666F
 

@@ -1,6 +1,8 @@
-"""Writes of doors and the people at them, by hand (the admin): each one audited
-and written to the change log, so the phones holding the door see it at their
-next pull. Which district a door lies in is districting.py; imports are importers/.
+"""Writes by hand (the admin): district layers and districts, doors and the
+people at them. Each one is audited; doors and people are written to the change
+log too, so the phones holding the door see it at their next pull (no phone
+holds a district). Which district a door lies in is districting.py; imports
+are importers/.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from django.db import transaction
 from fieldops.changelog import sync_changes_record
 from fieldops.models import Organization, SyncChange
 from fieldops.services import audit_log
-from turf.districting import door_placed_by_hand
-from turf.models import Door, Person
+from turf.districting import districts_removed, door_placed_by_hand, organization_doors_lock
+from turf.importers.districts import has_nul
+from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
 
 # What an organizer may type on a door. The address key (its identity) is set
 # when a door is added and never changed; the source fields come from the import.
@@ -173,3 +176,155 @@ def person_delete(*, person: Person, actor: AbstractBaseUser) -> None:
     sync_changes_record(
         organization_id=organization_id, kind=SyncChange.Kind.PERSON, object_id=person_id, door_id=door_id
     )
+
+
+# --- district layers and districts --------------------------------------------------
+#
+# Boundaries come from a file (importers/districts.py); by hand an organizer
+# names and describes them, and deletes what was imported by mistake.
+
+LAYER_EDITABLE = frozenset({"name", "source", "id_field", "name_field"})
+DISTRICT_EDITABLE = frozenset({"external_id", "name", "properties"})
+
+
+def _check_text(values: dict[str, Any], model: type, names: tuple[str, ...], required: tuple[str, ...]) -> None:
+    for name in names:
+        value = values.get(name, "")
+        if name in required and not value.strip():
+            raise ValidationError({name: "This field is required."})
+        max_length = model._meta.get_field(name).max_length
+        if len(value) > max_length:
+            raise ValidationError({name: f"At most {max_length} characters."})
+        if "\x00" in value:
+            raise ValidationError({name: "A NUL character cannot be stored."})
+
+
+def _check_layer(organization_id: int, values: dict[str, Any], layer_id: int | None = None) -> None:
+    _check_text(values, DistrictLayer, ("name", "source", "id_field", "name_field"), required=("name",))
+    taken = DistrictLayer.objects.filter(organization_id=organization_id, name=values["name"])
+    if layer_id is not None:
+        taken = taken.exclude(pk=layer_id)
+    if taken.exists():
+        raise ValidationError({"name": "The organization has a layer with this name."})
+
+
+def _check_not_targeted(districts: Any, what: str) -> None:
+    """A campaign's universe is the doors of its target districts: deleting one
+    would shrink it silently. The organizer takes it out of the campaigns first."""
+    targeted = districts.filter(campaigns__isnull=False).values_list("campaigns__name", flat=True).distinct()
+    names = sorted(targeted[:6])
+    if names:
+        raise ValidationError(
+            f"{what} is a target of the campaign(s) {', '.join(names[:5])}{'…' if len(names) > 5 else ''}; "
+            "take it out of their target districts first."
+        )
+
+
+def _delete_districts(organization: Organization, districts: Any) -> list[int]:
+    """The doors that lose a district link; the stats of their knocks are recounted after commit."""
+    organization_doors_lock(organization=organization)
+    door_ids = sorted(set(DoorDistrict.objects.filter(district__in=districts).values_list("door_id", flat=True)))
+    return door_ids
+
+
+@transaction.atomic
+def district_layer_create(
+    *, organization: Organization, actor: AbstractBaseUser | None, name: str, **fields: Any
+) -> DistrictLayer:
+    """An empty layer, named by hand; its districts come from a boundary file."""
+    _only(LAYER_EDITABLE - {"name"}, fields, "district_layer_create")
+    values = {"name": name, "source": "", "id_field": "", "name_field": "", **fields}
+    _check_layer(organization.pk, values)
+    layer = DistrictLayer.objects.create(organization=organization, **values)
+    audit_log(organization=organization, actor=actor, action="district_layer.create", obj=layer, name=name)
+    return layer
+
+
+@transaction.atomic
+def district_layer_update(*, layer: DistrictLayer, actor: AbstractBaseUser | None, **changes: Any) -> DistrictLayer:
+    """An organizer renames or describes a layer: only the fields given are written."""
+    _only(LAYER_EDITABLE, changes, "district_layer_update")
+    if not changes:
+        return layer
+    _check_layer(
+        layer.organization_id, {name: changes.get(name, getattr(layer, name)) for name in LAYER_EDITABLE}, layer.pk
+    )
+    # save(update_fields) so updated_at (auto_now) moves with the change.
+    for name, value in changes.items():
+        setattr(layer, name, value)
+    layer.save(update_fields=[*changes, "updated_at"])
+    audit_log(
+        organization=layer.organization, actor=actor, action="district_layer.update", obj=layer, fields=sorted(changes)
+    )
+    return layer
+
+
+@transaction.atomic
+def district_layer_delete(*, layer: DistrictLayer, actor: AbstractBaseUser | None) -> None:
+    """Delete a layer with its districts; refused while a campaign targets one of them."""
+    districts = District.objects.filter(layer=layer)
+    _check_not_targeted(districts, f"A district of {layer.name}")
+    door_ids = _delete_districts(layer.organization, districts)
+    audit_log(
+        organization=layer.organization,
+        actor=actor,
+        action="district_layer.delete",
+        obj=layer,
+        name=layer.name,
+        districts=districts.count(),
+        doors=len(door_ids),
+    )
+    organization_id = layer.organization_id
+    layer.delete()
+    districts_removed(organization_id=organization_id, door_ids=door_ids)
+
+
+def _check_district(layer_id: int, values: dict[str, Any], district_id: int) -> None:
+    _check_text(values, District, ("external_id", "name"), required=("external_id", "name"))
+    properties = values["properties"]
+    if not isinstance(properties, dict):
+        raise ValidationError({"properties": 'Properties are a JSON object: {"name": value, …}.'})
+    if has_nul(properties):
+        raise ValidationError({"properties": "A property holds a NUL character (the database cannot store it)."})
+    taken = District.objects.filter(layer_id=layer_id, external_id=values["external_id"]).exclude(pk=district_id)
+    if taken.exists():
+        raise ValidationError({"external_id": "The layer has a district with this id."})
+
+
+@transaction.atomic
+def district_update(*, district: District, actor: AbstractBaseUser | None, **changes: Any) -> District:
+    """An organizer renames a district or corrects its id or properties (its
+    geometry and layer come from the boundary file): only the fields given are written."""
+    _only(DISTRICT_EDITABLE, changes, "district_update")
+    if not changes:
+        return district
+    merged = {name: changes.get(name, getattr(district, name)) for name in DISTRICT_EDITABLE}
+    _check_district(district.layer_id, merged, district.pk)
+    for name, value in changes.items():
+        setattr(district, name, value)
+    district.save(update_fields=[*changes, "updated_at"])
+    audit_log(
+        organization=district.organization, actor=actor, action="district.update", obj=district, fields=sorted(changes)
+    )
+    return district
+
+
+@transaction.atomic
+def district_delete(*, district: District, actor: AbstractBaseUser | None) -> None:
+    """Delete a district; refused while a campaign targets it. Turfs cut in it keep their doors."""
+    districts = District.objects.filter(pk=district.pk)
+    _check_not_targeted(districts, str(district))
+    door_ids = _delete_districts(district.organization, districts)
+    audit_log(
+        organization=district.organization,
+        actor=actor,
+        action="district.delete",
+        obj=district,
+        layer_id=district.layer_id,
+        external_id=district.external_id,
+        name=district.name,
+        doors=len(door_ids),
+    )
+    organization_id = district.organization_id
+    district.delete()
+    districts_removed(organization_id=organization_id, door_ids=door_ids)

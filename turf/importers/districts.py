@@ -256,14 +256,14 @@ def _describe_repair(problem: str) -> str:
     return f"{match['reason'].strip().lower()} at ({match['x']}, {match['y']})"
 
 
-def _has_nul(value: Any) -> bool:
+def has_nul(value: Any) -> bool:
     """Whether a NUL character is anywhere in a JSON value (keys included)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(has_nul(v) for v in value)
     return False
 
 
@@ -298,7 +298,7 @@ def _check_features(
             messages.append(f"missing name: property {name_field!r} is absent or empty")
         elif len(name) > _NAME_MAX:
             messages.append(f"name is longer than {_NAME_MAX} characters")
-        if _has_nul(props):
+        if has_nul(props):
             messages.append("a property holds a NUL character (the database cannot store it)")
         if external_id and external_id in first_seen:
             messages.append(f"duplicate id {external_id!r} (first in feature {first_seen[external_id]})")
