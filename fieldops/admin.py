@@ -1,4 +1,8 @@
-"""Organizer screens of the core app: the chapter, its members, the audit log."""
+"""Organizer screens of the core app: the chapter, its members, the audit log.
+
+Every write calls fieldops/services.py, with its checks and audit entry; a
+refusal is shown on the form or as a message.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,20 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.html import format_html_join
 
-from fieldops.access import MANAGER_ROLES
-from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, is_superuser
-from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization
-from fieldops.services import device_token_revoke, member_add, member_sync_staff_flag
+from fieldops import services
+from fieldops.access import MANAGER_ROLES, organization_for
+from fieldops.admin_scoping import (
+    OrganizationScopedAdmin,
+    ScopedTabularInline,
+    adopt,
+    changes_of,
+    inline_save,
+    is_superuser,
+)
+from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role
 
 # Lines about an organization's data that other apps add to its page (turf:
 # "15,412 doors in 11,907 buildings"). A registry rather than an import:
@@ -43,6 +55,39 @@ class MembershipInline(ScopedTabularInline):
 
     def has_add_permission(self, request, obj=None):
         return is_superuser(request)
+
+
+def memberships_save(request, formset, *, organization: Organization) -> None:
+    """An organization's members inline, row by row through the member services."""
+    actor = request.user
+
+    def add(fields: dict) -> Membership:
+        # A login chosen on the row (the server's admin): it joins with the row's role.
+        user = fields.pop("user")
+        active = fields.pop("is_active", True)
+        membership = services.member_add(
+            organization=organization,
+            username=user.get_username(),
+            role=fields.get("role", Role.CANVASSER),
+            phone=fields.get("phone", ""),
+            actor=actor,
+        )
+        if not active:
+            services.member_update(membership=membership, actor=actor, is_active=False)
+        return membership
+
+    def update(membership: Membership, changes: dict) -> None:
+        if "user" in changes:
+            raise ValidationError({"user": "A membership's login never changes: remove the member and add the other."})
+        services.member_update(membership=membership, actor=actor, **changes)
+
+    inline_save(
+        formset,
+        editable={"user", *services.MEMBER_EDITABLE},
+        create=add,
+        update=update,
+        delete=lambda membership: services.member_remove(membership=membership, actor=actor),
+    )
 
 
 @admin.register(Organization)
@@ -76,12 +121,31 @@ class OrganizationAdmin(OrganizationScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return is_superuser(request)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.organization_update(
+                organization=obj, actor=request.user, **changes_of(form, services.ORGANIZATION_EDITABLE)
+            )
+            return
+        data = form.cleaned_data
+        created = services.organization_create(
+            slug=data["slug"], name=data["name"], timezone=data["timezone"], actor=request.user
+        )
+        adopt(obj, created)
+
     def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is Membership:
-            for inline_form in formset.forms:
-                if inline_form.instance.pk and inline_form.has_changed():
-                    member_sync_staff_flag(membership=inline_form.instance)
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        memberships_save(request, formset, organization=form.instance)
+        return None
+
+    def delete_model(self, request, obj):
+        services.organization_delete(organization=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for organization in queryset:
+                services.organization_delete(organization=organization, actor=request.user)
 
 
 class MemberAddForm(forms.ModelForm):
@@ -144,28 +208,29 @@ class MembershipAdmin(OrganizationScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
-            member_sync_staff_flag(membership=obj)
+            services.member_update(membership=obj, actor=request.user, **changes_of(form, services.MEMBER_EDITABLE))
             return
         data = form.cleaned_data
-        organization = obj.organization if obj.organization_id else None
-        membership = member_add(
-            organization=organization,
+        membership = services.member_add(
+            organization=obj.organization if obj.organization_id else organization_for(request.user),
             username=data["username"],
             role=obj.role,
             password=data.get("password") or None,
             email=data.get("email", ""),
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
+            phone=data.get("phone", ""),
+            actor=request.user,
         )
-        if obj.phone:
-            membership.phone = obj.phone
-            membership.save(update_fields=["phone"])
-        # The admin logs and redirects to `obj`: make it the saved row.
-        obj.pk = membership.pk
-        obj.user = membership.user
-        obj.created_at = membership.created_at
-        obj._state.adding = False
+        adopt(obj, membership)
+
+    def delete_model(self, request, obj):
+        services.member_remove(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for membership in queryset.select_related("organization", "user"):
+                services.member_remove(membership=membership, actor=request.user)
 
 
 @admin.register(AuditLogEntry)
@@ -208,5 +273,5 @@ class DeviceTokenAdmin(OrganizationScopedAdmin):
 
     @admin.action(description="Revoke the selected tokens now", permissions=["revoke"])
     def revoke(self, request, queryset) -> None:
-        revoked = sum(device_token_revoke(token=token, actor=request.user) for token in queryset)
+        revoked = sum(services.device_token_revoke(token=token, actor=request.user) for token in queryset)
         self.message_user(request, f"Revoked {revoked} token(s).")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,13 +20,89 @@ from fieldops.tokens import generate_key, hash_key, token_ttl
 User = get_user_model()
 
 
+logger = logging.getLogger(__name__)
+
+
+def _check_organization(slug: str, name: str, zone: str) -> None:
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise ValidationError({"slug": "A slug is letters, numbers, hyphens and underscores."}) from None
+    if not name.strip():
+        raise ValidationError({"name": "Name the organization."})
+    try:
+        validate_timezone(zone)
+    except ValidationError as exc:
+        raise ValidationError({"timezone": exc.messages}) from None
+
+
 @transaction.atomic
-def organization_create(*, slug: str, name: str, timezone: str = "America/Los_Angeles") -> Organization:
+def organization_create(
+    *, slug: str, name: str, timezone: str = "America/Los_Angeles", actor: AbstractBaseUser | None = None
+) -> Organization:
     """Create an organization, or update the name and zone of the one with this slug."""
-    validate_timezone(timezone)
-    org, _ = Organization.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": timezone})
+    _check_organization(slug, name, timezone)
+    org, created = Organization.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": timezone})
     org.full_clean()
+    audit_log(
+        organization=org,
+        actor=actor,
+        action="organization.create" if created else "organization.update",
+        obj=org,
+        slug=slug,
+        timezone=timezone,
+    )
     return org
+
+
+ORGANIZATION_EDITABLE = frozenset({"slug", "name", "timezone"})
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, actor: AbstractBaseUser | None, **changes: Any) -> Organization:
+    """Rename an organization or change its zone: only the fields given are written.
+    (The slug names it in commands and URLs; the admin lets only the server's admin change it.)"""
+    unknown = set(changes) - ORGANIZATION_EDITABLE
+    if unknown:
+        raise ValueError(f"organization_update cannot change {', '.join(sorted(unknown))}")
+    if not changes:
+        return organization
+    merged = {name: changes.get(name, getattr(organization, name)) for name in ORGANIZATION_EDITABLE}
+    _check_organization(merged["slug"], merged["name"], merged["timezone"])
+    if "slug" in changes and Organization.objects.filter(slug=changes["slug"]).exclude(pk=organization.pk).exists():
+        raise ValidationError({"slug": "Another organization has this slug."})
+    Organization.objects.filter(pk=organization.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    audit_log(
+        organization=organization,
+        actor=actor,
+        action="organization.update",
+        obj=organization,
+        fields=sorted(changes),
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization, actor: AbstractBaseUser | None) -> None:
+    """Delete an organization with everything it holds (the server's admin only).
+
+    Its audit log goes with it, so the deletion is written to the server's log instead.
+    """
+    logger.warning(
+        "organization deleted: %s (id %s) by %s",
+        organization.slug,
+        organization.pk,
+        actor.get_username() if actor is not None else "the server",
+    )
+    # Its members' logins stay, without a membership: none of them works in the admin any more.
+    users = list(User.objects.filter(membership__organization=organization, is_superuser=False))
+    organization.delete()
+    for user in users:
+        if user.is_staff:
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic
@@ -37,14 +115,15 @@ def member_add(
     email: str = "",
     first_name: str = "",
     last_name: str = "",
+    phone: str = "",
+    actor: AbstractBaseUser | None = None,
 ) -> Membership:
     """Create the user if new, and give them this role in the organization.
 
     A user already in another organization is refused: one login belongs to
     one chapter (see Membership).
     """
-    if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
+    _check_member(role, phone)
     user, created = User.objects.get_or_create(
         username=username, defaults={"email": email, "first_name": first_name, "last_name": last_name}
     )
@@ -58,11 +137,81 @@ def member_add(
     elif created:
         user.set_unusable_password()
     user.save()
-    membership, _ = Membership.objects.update_or_create(
-        user=user, defaults={"organization": organization, "role": role, "is_active": True}
-    )
+    defaults: dict[str, Any] = {"organization": organization, "role": role, "is_active": True}
+    if phone:
+        defaults["phone"] = phone
+    membership, _ = Membership.objects.update_or_create(user=user, defaults=defaults)
     member_sync_staff_flag(membership=membership)
+    audit_log(
+        organization=organization,
+        actor=actor,
+        action="member.add",
+        obj=membership,
+        user_id=user.pk,
+        username=username,
+        role=role,
+        new_login=created,
+    )
     return membership
+
+
+def _check_member(role: str, phone: str) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
+    max_phone = Membership._meta.get_field("phone").max_length
+    if len(phone) > max_phone:
+        raise ValidationError({"phone": f"A phone number may be at most {max_phone} characters."})
+
+
+MEMBER_EDITABLE = frozenset({"role", "is_active", "phone"})
+
+
+@transaction.atomic
+def member_update(*, membership: Membership, actor: AbstractBaseUser | None, **changes: Any) -> Membership:
+    """An organizer changes a member's role, active flag or phone: only the fields given are written.
+
+    The admin flag follows (team leads and up work in the admin). A member who
+    is not active any more cannot log in on a phone nor pull (fieldops/tokens.py).
+    """
+    unknown = set(changes) - MEMBER_EDITABLE
+    if unknown:
+        raise ValueError(f"member_update cannot change {', '.join(sorted(unknown))}")
+    if not changes:
+        return membership
+    _check_member(changes.get("role", membership.role), changes.get("phone", membership.phone))
+    Membership.objects.filter(pk=membership.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(membership, name, value)
+    member_sync_staff_flag(membership=membership)
+    audit_log(
+        organization=membership.organization,
+        actor=actor,
+        action="member.update",
+        obj=membership,
+        user_id=membership.user_id,
+        **{name: changes[name] for name in sorted(changes) if name != "phone"},
+        fields=sorted(changes),
+    )
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, actor: AbstractBaseUser | None) -> None:
+    """Take a member out of the organization; their login stays, with no membership (and no admin)."""
+    audit_log(
+        organization=membership.organization,
+        actor=actor,
+        action="member.remove",
+        obj=membership,
+        user_id=membership.user_id,
+        username=membership.user.get_username(),
+        role=membership.role,
+    )
+    user = membership.user
+    membership.delete()
+    if user.is_staff and not user.is_superuser:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
 
 
 def member_sync_staff_flag(*, membership: Membership) -> None:
