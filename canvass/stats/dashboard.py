@@ -36,6 +36,7 @@ from canvass.stats import exports
 from canvass.stats import selectors as stats_selectors
 from canvass.stats.models import StatsDirtyDay
 from canvass.turfs.models import Turf
+from fieldops.date_bounds import day_range_problems
 from turf.svgmap import Shape, svg_map
 
 # Completion of a turf -> fill, from untouched grey to done green.
@@ -169,9 +170,11 @@ class ExportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and end < start:
-            raise forms.ValidationError("The end date is before the start date.")
+        # Days within the calendar's bounds, a range of at most MAX_RANGE_DAYS
+        # (fieldops/date_bounds.py): date_to=9999-12-31 was a 500.
+        problems = day_range_problems(cleaned.get("date_from"), cleaned.get("date_to"))
+        for name, message in problems.items():
+            self.add_error(name, message)
         return cleaned
 
 

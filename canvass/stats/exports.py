@@ -9,17 +9,23 @@ responses; any other result as its mapped VAN result code. The mapping lives
 in the database, editable in the admin: ResultCode.van_result_code_id,
 SurveyQuestion.van_survey_question_id, SurveyOption.van_survey_response_id.
 
-A knock VAN cannot take (no voter id, a result with no VAN code, a canvass
-with no mapped answer) is left out and counted, by reason, in the export's
-report, which the admin page, the command and the audit log all show:
-nothing is dropped silently.
+A knock VAN cannot take (no voter id, a voter id that is not a VAN id, a
+result with no VAN code, a canvass with no mapped answer) is left out and
+counted, by reason, in the export's report, which the admin page, the command
+and the audit log all show: nothing is dropped silently.
+
+A VAN id (VANID) is a number: VAN's API takes it as an integer. A voter id of
+anything else (a state voter id, or `=HYPERLINK(...)` from a hostile voter
+file) is not a VAN id and is reported, never exported. Every cell of the CSV
+also goes through fieldops.csv_safety, so no text from the database (a
+question's text in a header) opens as a formula in a spreadsheet.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,10 +33,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
 from canvass.stats.days import day_window
 from canvass.sync.models import ContactAttempt
+from fieldops.csv_safety import SafeCsvWriter
+from fieldops.date_bounds import day_range_problems
 from fieldops.services import audit_log
 
 CANVASSED = "canvassed"
@@ -38,6 +47,10 @@ CANVASSED = "canvassed"
 # a committee whose VAN differs sets VAN_CONTACT_TYPE_ID. inputTypeId is optional and
 # sent only when VAN_INPUT_TYPE_ID is set.
 DEFAULT_CONTACT_TYPE_ID = 2
+# A VAN id: digits only (ASCII: str.isdigit() takes "²"), at most 18 so it
+# fits the 64-bit integer VAN's API and a spreadsheet's number take.
+VAN_ID = re.compile(r"[0-9]{1,18}")
+NOT_A_VAN_ID = "voter id that is not a VAN id (digits only)"
 
 
 @dataclass
@@ -92,7 +105,9 @@ class _Row:
     responses: list[tuple[SurveyQuestion, SurveyOption]]
 
 
-def _rows(campaign: Campaign, date_from, date_to, problems: dict[str, Counter]) -> Iterator[_Row]:
+def _rows(
+    campaign: Campaign, date_from: dt.date | None, date_to: dt.date | None, problems: dict[str, Counter]
+) -> Iterator[_Row]:
     """The knocks VAN can take, each as a result code or responses; the others counted by reason."""
     mapping = _mapping(campaign)
     tz = campaign.organization.tzinfo
@@ -101,6 +116,9 @@ def _rows(campaign: Campaign, date_from, date_to, problems: dict[str, Counter]) 
         voter_id = attempt.person.external_voter_id if attempt.person else ""
         if not voter_id:
             problems["skipped"]["no voter id (knock not linked to a person with a VAN id)"] += 1
+            continue
+        if not VAN_ID.fullmatch(voter_id):
+            problems["skipped"][NOT_A_VAN_ID] += 1
             continue
         responses = []
         for option_id in (attempt.answers or {}).values():
@@ -132,6 +150,14 @@ def _rows(campaign: Campaign, date_from, date_to, problems: dict[str, Counter]) 
             problems["skipped"][reason] += 1
             continue
         yield _Row(attempt, voter_id, attempt.corrected_at.astimezone(tz), result_code_id, responses)
+
+
+def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
+    """Days the day window can be computed for (the admin form, the API and the
+    command check first and say so in their own words; this is the last guard)."""
+    problems = day_range_problems(date_from, date_to)
+    if problems:
+        raise ValidationError({name: [message] for name, message in problems.items()})
 
 
 def _new_problems() -> dict[str, Counter]:
@@ -170,9 +196,10 @@ def export_van_csv(
 ) -> ExportResult:
     """The knocks as a VAN bulk-upload CSV: VANID, Date Canvassed, Contact Type, Result,
     one column per survey question (the VAN survey response id), then our ids for tracing."""
+    _check_range(date_from, date_to)
     questions = list(SurveyQuestion.objects.filter(campaign=campaign).order_by("position", "pk"))
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeCsvWriter(buffer)
     question_headers = [
         f"{q.text} [SQ {q.van_survey_question_id}]" if q.van_survey_question_id else f"{q.text} [not mapped]"
         for q in questions
@@ -211,6 +238,7 @@ def export_van_json(
 ) -> ExportResult:
     """The knocks as VAN canvassResponses requests: [{vanId, body}], one POST
     /people/{vanId}/canvassResponses each."""
+    _check_range(date_from, date_to)
     context: dict[str, Any] = {"contactTypeId": getattr(settings, "VAN_CONTACT_TYPE_ID", DEFAULT_CONTACT_TYPE_ID)}
     input_type = getattr(settings, "VAN_INPUT_TYPE_ID", None)
     if input_type:
@@ -218,7 +246,7 @@ def export_van_json(
     problems = _new_problems()
     items = []
     for row in _rows(campaign, date_from, date_to, problems):
-        van_id: int | str = int(row.voter_id) if row.voter_id.isdigit() else row.voter_id
+        van_id = int(row.voter_id)  # _rows let only VAN ids through
         if row.result_code_id is not None:
             body = {"canvassContext": {**context}, "resultCodeId": row.result_code_id, "responses": None}
         else:

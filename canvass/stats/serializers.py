@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from fieldops.api.fields import IdField
-
-MAX_RANGE_DAYS = 3660
+from fieldops.date_bounds import day_range_problems
 
 
 class StatsQueryInput(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text="First local day, YYYY-MM-DD (inclusive).")
     date_to = serializers.DateField(required=False, help_text="Last local day, YYYY-MM-DD (inclusive).")
 
-    def validate(self, attrs):
-        start, end = attrs.get("date_from"), attrs.get("date_to")
-        if start and end:
-            if end < start:
-                raise serializers.ValidationError({"date_to": ["date_to is before date_from."]})
-            if (end - start).days > MAX_RANGE_DAYS:
-                raise serializers.ValidationError({"date_to": [f"Ask for at most {MAX_RANGE_DAYS} days."]})
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Days within the calendar's bounds and a range of at most MAX_RANGE_DAYS
+        # (fieldops/date_bounds.py): 9999-12-31 overflowed the day window.
+        problems = day_range_problems(attrs.get("date_from"), attrs.get("date_to"))
+        if problems:
+            raise serializers.ValidationError({name: [message] for name, message in problems.items()})
         return attrs
 
 

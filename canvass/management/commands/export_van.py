@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from canvass.campaigns.models import Campaign
 from canvass.stats import exports
+from fieldops.date_bounds import day_range_problems
 
 
 def _date(value: str) -> dt.date:
@@ -45,8 +46,11 @@ class Command(BaseCommand):
             raise CommandError(f"No campaign with the slug {campaign!r}.")
         if len(found) > 1:
             raise CommandError(f"Several organizations have a campaign {campaign!r}; add --organization.")
-        if date_from and date_to and date_to < date_from:
-            raise CommandError("--to is before --from.")
+        # Days within the calendar's bounds, a range of at most MAX_RANGE_DAYS
+        # (fieldops/date_bounds.py): --to 9999-12-31 overflowed.
+        problems = day_range_problems(date_from, date_to, names=("--from", "--to"))
+        if problems:
+            raise CommandError(" ".join(f"{name}: {message}" for name, message in problems.items()))
         export = exports.export_van_csv if format == "csv" else exports.export_van_json
         result = export(campaign=found[0], actor=None, date_from=date_from, date_to=date_to)
         text = result.content if format == "csv" else json.dumps(result.content, indent=1)
