@@ -247,7 +247,7 @@ def _browser_login_throttle(fresh_login_throttle):
 @dataclass
 class AppWorld:
     """What the end-to-end tests walk. Field names match tests/conftest.py's World
-    where they mean the same, so tests/canvass/sync_support.knock() and batch() take it."""
+    where they mean the same, so tests/factories.push_item() and push_batch() take it."""
 
     org: Organization  # "venice", America/Los_Angeles, with the standard result codes
     other_org: Organization  # "elsewhere"

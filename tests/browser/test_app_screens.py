@@ -20,8 +20,7 @@ from tests.browser.app_steps import (
     sync_now,
     wait_for_status,
 )
-from tests.canvass.sync_support import PUSH, batch
-from tests.canvass.sync_support import knock as pushed_knock
+from tests.factories import PUSH, push_batch, push_item
 
 AXE = Axe()
 SERIOUS = ("serious", "critical")
@@ -181,7 +180,7 @@ def test_axe_finds_no_serious_violation_on_any_screen(app_world, phone):
     assert_accessible(phone, "door, survey open")
 
     # A knock the server refuses (a door of another organization), so the Sync screen lists one.
-    put_in_outbox(phone, pushed_knock(app_world, at=app_world.other_door))
+    put_in_outbox(phone, push_item(app_world, at=app_world.other_door))
     sync_now(phone)
     wait_for_status(phone, "attention")
     page.wait_for_selector('li.problem[data-state="rejected"]')
@@ -204,16 +203,16 @@ def test_a_conflict_and_a_rejected_knock_are_shown_with_the_servers_reason(app_w
     page = phone.page
     first, second = app_world.doors[0], app_world.doors[1]
     # Another client of carlos's stored a knock under this UUID already.
-    stored = pushed_knock(app_world, at=first, result="not_home")
+    stored = push_item(app_world, at=first, result="not_home")
     answer = phone.context.request.post(
-        phone.url(PUSH), data=batch(stored), headers={"Authorization": f"Token {api_token(app_world.canvasser)}"}
+        phone.url(PUSH), data=push_batch(stored), headers={"Authorization": f"Token {api_token(app_world.canvasser)}"}
     )
     assert answer.json()["results"][0]["status"] == "accepted", answer.text()
     start(phone, app_world, walk=False)
 
     question = app_world.questions[0]
     conflicting = {**stored, "result": "refused"}  # same UUID, another result
-    refused = pushed_knock(app_world, at=second, result="canvassed", answers={str(question.pk): 987654})
+    refused = push_item(app_world, at=second, result="canvassed", answers={str(question.pk): 987654})
     put_in_outbox(phone, conflicting, refused)
     sync_now(phone)
 
