@@ -1,8 +1,12 @@
-"""manage.py export_turfs: one CSV row per door of a campaign's active turfs, in walk order."""
+"""manage.py export_turfs: one CSV row per door of a campaign's active turfs, in walk order.
+
+Turf names (set through the API), addresses and source ids (from import files)
+are text others wrote: every cell goes through fieldops.csv_safety, so none
+opens as a formula in a spreadsheet.
+"""
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -11,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from canvass.campaigns.commands import campaign_or_error
 from canvass.turfs.selectors import turf_export_rows
+from fieldops.csv_safety import SafeCsvWriter
 from fieldops.services import audit_log
 
 COLUMNS = ["door_id", "source_id", "turf", "walk_order", "address", "city", "zip", "lat", "lng"]
@@ -43,10 +48,10 @@ class Command(BaseCommand):
         self.stderr.write(self.style.SUCCESS(f"{count} doors written to {output}."))
 
     def _write(self, handle: TextIO, campaign: object) -> int:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
+        writer = SafeCsvWriter(handle)
+        writer.writerow(COLUMNS)
         count = 0
         for row in turf_export_rows(campaign=campaign):  # type: ignore[arg-type]
-            writer.writerow(row)
+            writer.writerow(row[column] for column in COLUMNS)
             count += 1
         return count
