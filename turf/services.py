@@ -220,7 +220,7 @@ def _check_not_targeted(districts: Any, what: str) -> None:
         )
 
 
-def _delete_districts(organization: Organization, districts: Any) -> list[int]:
+def _doors_losing_links(organization: Organization, districts: Any) -> list[int]:
     """The doors that lose a district link; the stats of their knocks are recounted after commit."""
     organization_doors_lock(organization=organization)
     door_ids = sorted(set(DoorDistrict.objects.filter(district__in=districts).values_list("door_id", flat=True)))
@@ -264,7 +264,7 @@ def district_layer_delete(*, layer: DistrictLayer, actor: AbstractBaseUser | Non
     """Delete a layer with its districts; refused while a campaign targets one of them."""
     districts = District.objects.filter(layer=layer)
     _check_not_targeted(districts, f"A district of {layer.name}")
-    door_ids = _delete_districts(layer.organization, districts)
+    door_ids = _doors_losing_links(layer.organization, districts)
     audit_log(
         organization=layer.organization,
         actor=actor,
@@ -314,7 +314,7 @@ def district_delete(*, district: District, actor: AbstractBaseUser | None) -> No
     """Delete a district; refused while a campaign targets it. Turfs cut in it keep their doors."""
     districts = District.objects.filter(pk=district.pk)
     _check_not_targeted(districts, str(district))
-    door_ids = _delete_districts(district.organization, districts)
+    door_ids = _doors_losing_links(district.organization, districts)
     audit_log(
         organization=district.organization,
         actor=actor,
