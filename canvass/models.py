@@ -8,7 +8,7 @@ migrations): this module imports them so that Django finds them and so that
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from canvass.stats.models import StatsDay, StatsDirtyDay, StatsDoor, StatsKind, StatsQueue
-from canvass.sync.models import ContactAttempt
+from canvass.sync.models import ContactAttempt, HeldKnock
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
 
 # The change log moved to the core app (fieldops/changelog.py; the tables kept
@@ -20,6 +20,7 @@ __all__ = [
     "AssignmentCanvasser",
     "Campaign",
     "ContactAttempt",
+    "HeldKnock",
     "ResultCode",
     "Shift",
     "ShiftSignup",

@@ -348,3 +348,10 @@ SYNC_MIN_SPEED_DISTANCE_M = env_int("SYNC_MIN_SPEED_DISTANCE_M", 50)
 # … and the previous knock is at most this much earlier (a longer gap is a break).
 SYNC_SPEED_WINDOW_SECONDS = env_int("SYNC_SPEED_WINDOW_SECONDS", 3600)
 SYNC_PULL_PAGE_SIZE = env_int("SYNC_PULL_PAGE_SIZE", 200)  # change entries (or snapshot doors) per pull page
+# Trust (docs/architecture.md): a knock counts when it is at a door of an assignment its canvasser
+# held at the knock's time. An assignment is held from this many hours before it starts until this
+# many hours after it ended (ended_at or ends_at), and a knock must also reach the server within
+# that time after the end: a phone that syncs later has its knocks held for an organizer's review.
+FIELDOPS_KNOCK_GRACE_HOURS = env_int("FIELDOPS_KNOCK_GRACE_HOURS", 24)
+if FIELDOPS_KNOCK_GRACE_HOURS < 0:
+    raise ImproperlyConfigured("FIELDOPS_KNOCK_GRACE_HOURS must be 0 or more.")

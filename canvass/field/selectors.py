@@ -129,8 +129,11 @@ def walk_list(assignment: Assignment) -> dict[str, Any]:
     `assignment` comes from canvass.access.assignment_for_user (turf and campaign joined).
     """
     turf, campaign = assignment.turf, assignment.campaign
-    latest = ContactAttempt.objects.filter(campaign_id=campaign.pk, door_id=OuterRef("door_id")).order_by(
-        "-corrected_at", "-received_at"
+    # Held and rejected knocks never show as a door's last result (docs/architecture.md, "Trust").
+    latest = (
+        ContactAttempt.objects.counted()
+        .filter(campaign_id=campaign.pk, door_id=OuterRef("door_id"))
+        .order_by("-corrected_at", "-received_at")
     )
     turf_doors = (
         TurfDoor.objects.filter(turf_id=turf.pk)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from canvass.campaigns.models import Campaign
 from canvass.stats.days import as_date, db_datetime, local_day
 from canvass.stats.models import StatsDay, StatsDirtyDay, StatsQueue
-from canvass.sync.models import ContactAttempt
+from canvass.sync.models import ContactAttempt, counted_sql
 from fieldops.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,8 @@ def stats_sweep(*, now: dt.datetime | None = None) -> int:
         StatsQueue.objects.bulk_create([StatsQueue(id=QUEUE_ID)], ignore_conflicts=True)
         queue = StatsQueue.objects.select_for_update().get(pk=QUEUE_ID)
         since = queue.swept_until - SWEEP_OVERLAP if queue.swept_until else None
-        recent = ContactAttempt.objects.all()
+        # Held knocks change no stats: their days are marked when they are approved.
+        recent = ContactAttempt.objects.counted()
         if since is not None:
             recent = recent.filter(received_at__gte=since)
         buckets: set[Bucket] = set()
@@ -168,7 +169,8 @@ def stats_sweep(*, now: dt.datetime | None = None) -> int:
             day_sql, day_params = connection.ops.datetime_cast_date_sql("a.corrected_at", (), zones[org_id])
             sql = (
                 f"SELECT DISTINCT a.campaign_id, {day_sql} FROM {ContactAttempt._meta.db_table} a "  # noqa: S608
-                "WHERE a.organization_id = %s" + (" AND a.received_at >= %s" if since is not None else "")
+                f"WHERE a.organization_id = %s AND {counted_sql('a')}"
+                + (" AND a.received_at >= %s" if since is not None else "")
             )
             params = [*day_params, org_id, *([db_datetime(since)] if since is not None else [])]
             with connection.cursor() as cursor:
@@ -182,8 +184,10 @@ def stats_mark_campaign(*, campaign: Campaign) -> int:
     """Mark every day of a campaign that has knocks or stats (after doors were
     re-districted or turfs re-cut: the day buckets join those tables)."""
     tz = campaign.organization.tzinfo
-    span = ContactAttempt.objects.filter(campaign=campaign).aggregate(
-        first=Min("corrected_at"), last=Max("corrected_at")
+    span = (
+        ContactAttempt.objects.counted()
+        .filter(campaign=campaign)
+        .aggregate(first=Min("corrected_at"), last=Max("corrected_at"))
     )
     days = set(StatsDay.objects.filter(campaign=campaign).values_list("day", flat=True).distinct())
     if span["first"] is not None:
@@ -222,7 +226,7 @@ def _enqueue_turfs(turf_ids: list[int]) -> None:
     marked = 0
     for campaign_id, zone in campaigns.items():
         doors = TurfDoor.objects.filter(turf_id__in=turf_ids, turf__campaign_id=campaign_id).values("door_id")
-        knocks = ContactAttempt.objects.filter(campaign_id=campaign_id, door_id__in=doors)
+        knocks = ContactAttempt.objects.counted().filter(campaign_id=campaign_id, door_id__in=doors)
         marked += _mark_knock_days(knocks, zoneinfo.ZoneInfo(zone))
     if marked:
         _queue_task()
@@ -236,7 +240,7 @@ def stats_enqueue_redistricted(organization_id: int, door_ids: list[int] | None)
     if zone is None:
         return
     tz = zoneinfo.ZoneInfo(zone)
-    knocks = ContactAttempt.objects.filter(organization_id=organization_id)
+    knocks = ContactAttempt.objects.counted().filter(organization_id=organization_id)
     marked = 0
     if door_ids is None:
         marked = _mark_knock_days(knocks, tz)

@@ -317,9 +317,11 @@ def shift_fill(*, campaign: Campaign, limit: int = 20, now: dt.datetime | None =
 
 
 def flagged_attempts(*, campaign: Campaign, limit: int = 20) -> list[ContactAttempt]:
-    """The latest knocks flagged far from the door or too fast. One query."""
+    """The latest knocks flagged far from the door or too fast, of those that count
+    (held ones wait in the review queue). One query."""
     return list(
-        ContactAttempt.objects.filter(campaign=campaign)
+        ContactAttempt.objects.counted()
+        .filter(campaign=campaign)
         .filter(Q(far_from_door=True) | Q(too_fast=True))
         .select_related("door", "canvasser", "result_code")
         .order_by("-corrected_at")[:limit]

@@ -36,7 +36,7 @@ from canvass.stats.counting import METRIC_FIELDS, Grouping, Knocks, count_knocks
 from canvass.stats.days import as_date, day_window, db_datetime, local_day
 from canvass.stats.models import StatsDay, StatsDirtyDay, StatsDoor, StatsKind
 from canvass.stats.queue import stats_mark_dirty, stats_queue_release, stats_queue_rest, stats_sweep
-from canvass.sync.models import ContactAttempt
+from canvass.sync.models import ContactAttempt, counted_sql
 from canvass.turfs.models import TurfDoor
 from turf.bulk import bulk_insert
 from turf.models import DoorDistrict
@@ -103,7 +103,7 @@ def _recompute_day(campaign: Campaign, day: dt.date) -> None:
     lo, hi = (db_datetime(m) for m in day_window(day, day, tz))
     attempt_table = ContactAttempt._meta.db_table
     door_table = StatsDoor._meta.db_table
-    knocked = f"SELECT a.door_id FROM {attempt_table} a WHERE a.campaign_id = %s AND a.corrected_at >= %s AND a.corrected_at < %s"  # noqa: E501, S608
+    knocked = f"SELECT a.door_id FROM {attempt_table} a WHERE a.campaign_id = %s AND a.corrected_at >= %s AND a.corrected_at < %s AND {counted_sql('a')}"  # noqa: E501, S608
     with connection.cursor() as cursor:
         # Doors knocked this day that were recorded as first knocked later: a
         # late sync. Their old first day loses them from its new_doors.
@@ -165,12 +165,14 @@ def stats_rebuild(*, campaign: Campaign) -> RebuildResult:
             cursor.execute(
                 f"INSERT INTO {StatsDoor._meta.db_table} (campaign_id, door_id, first_day) "  # noqa: S608
                 f"SELECT a.campaign_id, a.door_id, {day_sql} FROM {ContactAttempt._meta.db_table} a "
-                "WHERE a.campaign_id = %s GROUP BY a.campaign_id, a.door_id",
+                f"WHERE a.campaign_id = %s AND {counted_sql('a')} GROUP BY a.campaign_id, a.door_id",
                 [*day_params, campaign.pk],
             )
         StatsDay.objects.filter(campaign=campaign).delete()
-        span = ContactAttempt.objects.filter(campaign=campaign).aggregate(
-            first=Min("corrected_at"), last=Max("corrected_at")
+        span = (
+            ContactAttempt.objects.counted()
+            .filter(campaign=campaign)
+            .aggregate(first=Min("corrected_at"), last=Max("corrected_at"))
         )
         result = RebuildResult(campaign=campaign)
         if span["first"] is not None:
@@ -199,7 +201,8 @@ def _write_stats(campaign: Campaign, day_from: dt.date, day_to: dt.date) -> dict
     """
     tz = campaign.organization.tzinfo
     lo, hi = day_window(day_from, day_to, tz)
-    knocks = ContactAttempt.objects.filter(campaign=campaign, corrected_at__gte=lo, corrected_at__lt=hi)
+    # Only the knocks that count (trusted or approved: docs/architecture.md, "Trust").
+    knocks = ContactAttempt.objects.counted().filter(campaign=campaign, corrected_at__gte=lo, corrected_at__lt=hi)
     knocked_doors = knocks.order_by().values("door_id")
     codes = {
         pk: (is_contact, is_refusal, code == LITERATURE_DROP_CODE)
@@ -213,7 +216,7 @@ def _write_stats(campaign: Campaign, day_from: dt.date, day_to: dt.date) -> dict
     )
     sql = (
         f"SELECT {day_sql}, door_id, canvasser_id, result_code_id, support_level, answers FROM {table} "  # noqa: S608
-        f"WHERE campaign_id = %s AND corrected_at >= %s AND corrected_at < %s"
+        f"WHERE campaign_id = %s AND corrected_at >= %s AND corrected_at < %s AND {counted_sql()}"
     )
     day_of: dict[object, int] = {}
     days_raw, door_ids, canvassers, code_ids, supports = [], [], [], [], []

@@ -28,8 +28,9 @@ from django.utils import timezone
 
 from canvass.field.models import Assignment, AssignmentCanvasser
 from canvass.field.selectors import DOOR_FIELDS, current_assignment_q
-from canvass.sync.models import ContactAttempt
+from canvass.sync.models import COUNTED, ContactAttempt, Review
 from canvass.turfs.models import TurfDoor
+from fieldops.date_bounds import moment_problem
 from fieldops.models import Membership, SyncChange, SyncCounter
 from turf.models import Door, Person
 
@@ -92,6 +93,10 @@ class Cursor:
                 raise ValueError
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
             raise BadCursor("Not a cursor this server gave; pull without a cursor to start over.")
+        # The server only writes times between the epoch and now; a time near the
+        # calendar's ends overflowed when it was converted to UTC (a 500).
+        if moment_problem(at):
+            raise BadCursor("This cursor's time is out of range; pull without a cursor to start over.")
         if org != organization_id:
             raise BadCursor("This cursor is of another organization; pull without a cursor to start over.")
         return cls(organization_id=org, seq=seq, at=at, snapshot_after=after)
@@ -236,8 +241,14 @@ def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, 
         page["assignments"] = [_assignment_out(row, door_lists) for row in rows]
     page["doors"] = _doors_out(set(door_ids))
     # The canvasser's own knocks too: a snapshot rebuilds a phone that may
-    # have lost them (a new phone, a reinstall). Incremental pulls skip them.
-    page["attempts"] = _attempts_out(ContactAttempt.objects.filter(organization_id=org_id, door_id__in=door_ids))
+    # have lost them (a new phone, a reinstall), their held ones included
+    # (they made them). Incremental pulls skip them. Others' knocks only when
+    # they count (docs/architecture.md, "Trust").
+    page["attempts"] = _attempts_out(
+        ContactAttempt.objects.filter(organization_id=org_id, door_id__in=door_ids).filter(
+            Q(review__in=COUNTED) | Q(canvasser_id=user_id, review=Review.HELD)
+        )
+    )
     return page
 
 
@@ -343,7 +354,8 @@ def _incremental_page(
 
     page["doors"] = _doors_out(doors_to_send)
     attempt_ids = [e["object_id"] for e in entries if e["kind"] == K.ATTEMPT]
-    others = ContactAttempt.objects.filter(organization_id=org_id).exclude(canvasser_id=user_id)
+    # Others' knocks that count; a held one is logged again when it is approved.
+    others = ContactAttempt.objects.counted().filter(organization_id=org_id).exclude(canvasser_id=user_id)
     whole_turf_doors = doors_to_send - edited_doors
     if attempt_ids or whole_turf_doors:
         page["attempts"] = _attempts_out(

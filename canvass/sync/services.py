@@ -8,9 +8,14 @@ The protocol is described in docs/sync-protocol.md; the rules that matter here:
 - every knock is stored once: INSERT … ON CONFLICT DO NOTHING on the phone's
   UUID, then the stored rows are read back and each item is classified by
   who stored it (push_id) and by content hash;
-- every knock stored is written to the organization's change log
-  (fieldops.changelog.sync_changes_record_many) as the last write of the
-  push's transaction.
+- every knock stored that counts is written to the organization's change
+  log (fieldops.changelog.sync_changes_record_many) as the last write of the
+  push's transaction;
+- a knock counts (review "trusted") when it is at a door of an assignment
+  its canvasser held at the knock's time, with FIELDOPS_KNOCK_GRACE_HOURS of
+  grace; any other knock of a member is stored "held" and counts nowhere until
+  an organizer approves it (attempt_approve, attempt_reject below; the trust
+  model is in docs/architecture.md, "Trust").
 """
 
 from __future__ import annotations
@@ -22,22 +27,28 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from canvass.stats.queue import stats_enqueue_after_push
-from canvass.sync.models import ContactAttempt
+from canvass.stats.days import local_day
+from canvass.stats.queue import stats_enqueue, stats_enqueue_after_push
+from canvass.sync.models import ContactAttempt, HeldReason, Review
 from canvass.sync.serializers import AttemptItem, haversine_m
+from fieldops.access import MANAGER_ROLES, is_operator, membership_for
 from fieldops.changelog import (  # changes_for_assignment, sync_changes_record: see __all__
     Change,
     changes_for_assignment,
     sync_changes_record,
     sync_changes_record_many,
 )
-from fieldops.models import Membership, SyncChange, SyncCounter
+from fieldops.models import AuditLogEntry, Membership, Organization, SyncChange, SyncCounter
 from turf.models import Door
 
 __all__ = [
+    "attempt_approve",
+    "attempt_reject",
     "attempts_push",
     # Imported from here by code written before the change log moved to
     # fieldops/changelog.py (tests/canvass/sync/*); new code imports fieldops.changelog.
@@ -51,6 +62,10 @@ DUPLICATE = "duplicate"
 CONFLICT = "conflict"
 REJECTED = "rejected"
 
+# One answer for a person id that does not exist, is another organization's, or is
+# not at the door: an answer that differed would tell a canvasser who lives where.
+NO_SUCH_PERSON = "No such person at this door."
+
 
 # --- Push -------------------------------------------------------------------------
 
@@ -61,12 +76,26 @@ class Receipt:
     status: str
     errors: dict = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
+    # For a stored knock (accepted, duplicate): its review state, and why it is held.
+    review: str = ""
+    held_reason: str = ""
 
     def as_dict(self) -> dict:
         data: dict = {"id": self.id, "status": self.status, "errors": self.errors}
         if self.status in (ACCEPTED, DUPLICATE):
             data["flags"] = self.flags
+            data["review"] = self.review
+            if self.review == Review.HELD:
+                data["held_reason"] = self.held_reason
         return data
+
+
+class Span(NamedTuple):
+    """The time one of the canvasser's assignments covers a door, for the trust test."""
+
+    campaign_id: int
+    starts_at: dt.datetime
+    end: dt.datetime | None  # the earlier of ended_at and ends_at; None while open-ended
 
 
 @dataclass(frozen=True)
@@ -76,7 +105,8 @@ class PushContext:
     result_codes: dict[str, int]  # code -> id
     doors: dict[int, tuple[float | None, float | None]]  # door id -> (lat, lng), this organization's
     assignments: dict[int, tuple[int, int]]  # assignment id -> (campaign id, turf id), this canvasser's
-    listed_doors: set[int]  # doors in the turfs of this canvasser's assignments
+    spans: dict[int, list[Span]]  # door id -> the canvasser's assignments whose turfs hold it
+    visible_doors: set[int]  # doors in the turfs of the canvasser's current assignments
     people: dict[int, int]  # person id -> door id, this organization's
     options: dict[int, tuple[int, int]]  # option id -> (question id, campaign id)
 
@@ -87,6 +117,8 @@ class StoredAttempt(NamedTuple):
     canvasser_id: int
     content_hash: str
     push_id: uuid.UUID | None
+    review: str
+    held_reason: str
     off_list: bool
     far_from_door: bool
     too_fast: bool
@@ -98,21 +130,32 @@ def _read_back(ids: set[uuid.UUID]) -> dict[str, StoredAttempt]:
         return {}
     pk = ContactAttempt._meta.pk
     sql = (
-        "SELECT id, canvasser_id, content_hash, push_id, off_list, far_from_door, too_fast "  # noqa: S608
-        f"FROM {ContactAttempt._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+        "SELECT id, canvasser_id, content_hash, push_id, review, held_reason, "  # noqa: S608
+        f"off_list, far_from_door, too_fast FROM {ContactAttempt._meta.db_table} "
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk.get_db_prep_value(i, connection) for i in sorted(ids)])
         return {
             str(_as_uuid(row[0])): StoredAttempt(
-                row[1], row[2], _as_uuid(row[3]) if row[3] is not None else None, *map(bool, row[4:])
+                row[1],
+                row[2],
+                _as_uuid(row[3]) if row[3] is not None else None,
+                row[4],
+                row[5],
+                *map(bool, row[6:]),
             )
             for row in cursor.fetchall()
         }
 
 
-def _flags(attempt: ContactAttempt | StoredAttempt) -> list[str]:
-    return [name for name in ("off_list", "far_from_door", "too_fast") if getattr(attempt, name)]
+def _flags(attempt: StoredAttempt) -> list[str]:
+    flags = [name for name in ("off_list", "far_from_door", "too_fast") if getattr(attempt, name)]
+    return [*flags, "held"] if attempt.review == Review.HELD else flags
+
+
+def _stored_receipt(item_id: str, status: str, attempt: StoredAttempt) -> Receipt:
+    return Receipt(item_id, status, {}, _flags(attempt), attempt.review, attempt.held_reason)
 
 
 def _authorize(item: AttemptItem, ctx: PushContext) -> dict:
@@ -125,12 +168,13 @@ def _authorize(item: AttemptItem, ctx: PushContext) -> dict:
         errors["assignment"] = "No such assignment of yours."
     if item.result not in ctx.result_codes:
         errors["result"] = f"Unknown result code {item.result!r}."
-    if item.person is not None:
-        person_door = ctx.people.get(item.person)
-        if person_door is None:
-            errors["person"] = "No such person."
-        elif item.door in ctx.doors and person_door != item.door:
-            errors["person"] = "This person is not at this door."
+    # A person not at the door is refused only at a door the canvasser may see
+    # now (their current assignments' turfs: they have its people anyway). At
+    # any other door the knock is stored without the person (attempts_push):
+    # were it refused there, "stored" against "refused" would tell whether the
+    # person lives at the door.
+    if item.person is not None and item.door in ctx.visible_doors and ctx.people.get(item.person) != item.door:
+        errors["person"] = NO_SUCH_PERSON
     if assignment is not None and item.answers:
         campaign_id = assignment[0]
         answer_errors = {}
@@ -159,23 +203,29 @@ def _context_sql(*, org_id: int, user_id: int, door_ids: set[int], assignment_id
     doors_in, door_params = _in(door_ids)
     assignments_in, assignment_params = _in(assignment_ids)
     mine = (
-        f"SELECT a.id, a.campaign_id, a.turf_id FROM {Assignment._meta.db_table} a "
+        f"SELECT a.id, a.campaign_id, a.turf_id, a.starts_at, a.ends_at, a.ended_at FROM {Assignment._meta.db_table} a "
         f"JOIN {AssignmentCanvasser._meta.db_table} m ON m.assignment_id = a.id "
         "WHERE a.organization_id = %s AND m.user_id = %s"
     )
+    # The 'l' rows (a door of the batch in a turf of one of the canvasser's
+    # assignments, with that assignment's campaign and times) come first:
+    # PostgreSQL types a UNION pairwise from the left, and the times' column is
+    # NULL in every other branch (NULL UNION NULL would be text, then no match).
     sql = (
-        f"SELECT 'r', id, code, NULL, NULL FROM {ResultCode._meta.db_table} WHERE organization_id = %s "
-        f"UNION ALL SELECT 'd', id, NULL, lat, lng FROM {Door._meta.db_table} "
+        f"SELECT 'l', td.door_id, NULL, y.campaign_id, y.id, y.starts_at, y.ends_at, y.ended_at "
+        f"FROM {TurfDoor._meta.db_table} td JOIN ({mine}) y ON y.turf_id = td.turf_id WHERE td.door_id IN {doors_in} "
+        f"UNION ALL SELECT 'r', id, code, NULL, NULL, NULL, NULL, NULL FROM {ResultCode._meta.db_table} "
+        "WHERE organization_id = %s "
+        f"UNION ALL SELECT 'd', id, NULL, lat, lng, NULL, NULL, NULL FROM {Door._meta.db_table} "
         f"WHERE organization_id = %s AND id IN {doors_in} "
-        f"UNION ALL SELECT 'a', x.id, NULL, x.campaign_id, x.turf_id FROM ({mine}) x WHERE x.id IN {assignments_in} "
-        f"UNION ALL SELECT 'l', td.door_id, NULL, NULL, NULL FROM {TurfDoor._meta.db_table} td "
-        f"WHERE td.door_id IN {doors_in} AND td.turf_id IN (SELECT y.turf_id FROM ({mine}) y)"
+        f"UNION ALL SELECT 'a', x.id, NULL, x.campaign_id, x.turf_id, NULL, NULL, NULL FROM ({mine}) x "
+        f"WHERE x.id IN {assignments_in}"
     )
-    params = [org_id, org_id, *door_params, org_id, user_id, *assignment_params, *door_params, org_id, user_id]
+    params = [org_id, user_id, *door_params, org_id, org_id, *door_params, org_id, user_id, *assignment_params]
     return sql, params
 
 
-def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> PushContext:
+def _load_context(*, membership: Membership, items: Sequence[AttemptItem], now: dt.datetime) -> PushContext:
     from canvass.campaigns.models import SurveyOption
     from turf.models import Person
 
@@ -187,19 +237,22 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
     option_ids = {o for i in items for o in i.answers.values()}
 
     # Result codes, doors, the canvasser's assignments and the doors of their
-    # turfs in one plain statement: four ORM queries cost most of a push's CPU
-    # (compiling them, not running them) under the load test. Tagged rows,
-    # UNION ALL; the numeric columns come back as numbers of one type.
+    # turfs (with each assignment's times) in one plain statement: four ORM
+    # queries cost most of a push's CPU (compiling them, not running them)
+    # under the load test. Tagged rows, UNION ALL; the numeric columns come
+    # back as numbers of one type.
     sql, params = _context_sql(org_id=org_id, user_id=user_id, door_ids=door_ids, assignment_ids=assignment_ids)
     result_codes: dict[str, int] = {}
     doors: dict[int, tuple[float | None, float | None]] = {}
-    # Ended assignments count: a knock made offline before the organizer
-    # ended the assignment must not be lost. Membership is what counts.
+    # Ended assignments are found too: a knock made offline before the
+    # organizer ended the assignment must not be lost. Membership is what
+    # finds the assignment; its times decide whether the knock is trusted.
     assignments: dict[int, tuple[int, int]] = {}
-    listed_doors: set[int] = set()
+    spans: dict[int, list[Span]] = {}
+    visible_doors: set[int] = set()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for tag, pk, code, a, b in cursor.fetchall():
+        for tag, pk, code, a, b, starts_at, ends_at, ended_at in cursor.fetchall():
             if tag == "r":
                 result_codes[code] = pk
             elif tag == "d":
@@ -207,7 +260,11 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
             elif tag == "a":
                 assignments[pk] = (int(a), int(b))
             else:
-                listed_doors.add(pk)
+                ends = [_as_aware(t) for t in (ends_at, ended_at) if t is not None]
+                end = min(ends) if ends else None
+                spans.setdefault(pk, []).append(Span(int(a), _as_aware(starts_at), end))
+                if end is None or end > now:  # current: canvass.field.selectors.current_assignment_q
+                    visible_doors.add(pk)
     people = (
         dict(Person.objects.filter(organization_id=org_id, pk__in=person_ids).order_by().values_list("pk", "door_id"))
         if person_ids
@@ -225,7 +282,30 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem]) -> Pu
         if option_ids
         else {}
     )
-    return PushContext(result_codes, doors, assignments, listed_doors, people, options)
+    return PushContext(result_codes, doors, assignments, spans, visible_doors, people, options)
+
+
+def _review(
+    *, ctx: PushContext, door_id: int, campaign_id: int, corrected_at: dt.datetime, received_at: dt.datetime
+) -> tuple[str, str]:
+    """(review state, held reason) of a knock: trusted when one of the canvasser's
+    assignments of this campaign holds the door and was held at the knock's time.
+
+    Held means from FIELDOPS_KNOCK_GRACE_HOURS before it starts (canvassers
+    start early) to as long after it ends; and the knock must reach the server
+    within that grace of the end, too: past it, the server cannot tell a phone
+    that synced late from a recorded_at set back by hand (corrected_at is the
+    phone's word), so an organizer decides.
+    """
+    grace = dt.timedelta(hours=settings.FIELDOPS_KNOCK_GRACE_HOURS)
+    spans = [span for span in ctx.spans.get(door_id, ()) if span.campaign_id == campaign_id]
+    if not spans:
+        return Review.HELD, HeldReason.OFF_LIST
+    for span in spans:
+        # corrected_at <= received_at (_corrected): the end test covers both.
+        if corrected_at >= span.starts_at - grace and (span.end is None or received_at <= span.end + grace):
+            return Review.TRUSTED, ""
+    return Review.HELD, HeldReason.OUTSIDE_TIME
 
 
 def _corrected(recorded_at: dt.datetime, skew: dt.timedelta, received_at: dt.datetime) -> dt.datetime:
@@ -341,7 +421,7 @@ def attempts_push(
     valid = [(index, item) for index, item in enumerate(items) if isinstance(item, AttemptItem)]
 
     with transaction.atomic():
-        ctx = _load_context(membership=membership, items=[item for _, item in valid])
+        ctx = _load_context(membership=membership, items=[item for _, item in valid], now=received_at)
         to_store: dict[str, tuple[int, AttemptItem]] = {}
         authorized: list[tuple[int, AttemptItem]] = []
         unauthorized: list[tuple[int, AttemptItem]] = []
@@ -362,13 +442,20 @@ def attempts_push(
             distance = None
             if None not in (item.lat, item.lng, door_lat, door_lng):
                 distance = round(haversine_m(item.lat, item.lng, door_lat, door_lng), 1)
+            corrected_at = _corrected(item.recorded_at, skew, received_at)
+            review, held_reason = _review(
+                ctx=ctx, door_id=item.door, campaign_id=campaign_id, corrected_at=corrected_at, received_at=received_at
+            )
+            # A person not at the door passed _authorize only at a door the
+            # canvasser cannot see: stored without the person, answered alike.
+            person_id = item.person if item.person is None or ctx.people.get(item.person) == item.door else None
             rows.append(
                 ContactAttempt(
                     id=uuid.UUID(item.id),
                     organization_id=org_id,
                     campaign_id=campaign_id,
                     door_id=item.door,
-                    person_id=item.person,
+                    person_id=person_id,
                     canvasser_id=user_id,
                     assignment_id=item.assignment,
                     result_code_id=ctx.result_codes[item.result],
@@ -378,12 +465,14 @@ def attempts_push(
                     device_id=device_id,
                     recorded_at=item.recorded_at,
                     received_at=received_at,
-                    corrected_at=_corrected(item.recorded_at, skew, received_at),
+                    corrected_at=corrected_at,
                     lat=item.lat,
                     lng=item.lng,
                     accuracy_m=item.accuracy_m,
                     distance_m=distance,
-                    off_list=item.door not in ctx.listed_doors,
+                    off_list=item.door not in ctx.spans,
+                    review=review,
+                    held_reason=held_reason,
                     far_from_door=distance is not None
                     and distance - (item.accuracy_m or 0) > settings.SYNC_FAR_FROM_DOOR_M,
                     content_hash=item.content_hash,
@@ -407,18 +496,20 @@ def attempts_push(
                 raise RuntimeError(f"Attempt {item.id} was neither stored nor found")
             ours = attempt.push_id == push_id and to_store[item.id][0] == index
             if ours:
-                receipts[index] = Receipt(item.id, ACCEPTED, {}, _flags(attempt))
-                changes.append(
-                    Change(kind=SyncChange.Kind.ATTEMPT, object_id=item.id, door_id=item.door, user_id=user_id)
-                )
+                receipts[index] = _stored_receipt(item.id, ACCEPTED, attempt)
+                if attempt.review == Review.TRUSTED:
+                    # A held knock is logged when it is approved: until then no phone may see it.
+                    changes.append(
+                        Change(kind=SyncChange.Kind.ATTEMPT, object_id=item.id, door_id=item.door, user_id=user_id)
+                    )
             elif attempt.canvasser_id == user_id and attempt.content_hash == item.content_hash:
-                receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
+                receipts[index] = _stored_receipt(item.id, DUPLICATE, attempt)
             else:
                 receipts[index] = Receipt(item.id, CONFLICT, {"id": "Another knock with this id is stored; it stands."})
         for index, item in unauthorized:
             attempt = stored.get(item.id)
             if attempt is not None and attempt.canvasser_id == user_id and attempt.content_hash == item.content_hash:
-                receipts[index] = Receipt(item.id, DUPLICATE, {}, _flags(attempt))
+                receipts[index] = _stored_receipt(item.id, DUPLICATE, attempt)
         # The organizer's numbers follow after commit (one coalesced, throttled task that sweeps:
         # canvass/stats/services.py); nothing here waits on a worker.
         if changes:
@@ -430,3 +521,125 @@ def attempts_push(
                 SyncCounter.objects.filter(organization_id=org_id).values_list("last_seq", flat=True).first() or 0
             )
     return PushResult(receipts=[r for r in receipts if r is not None], position=position)
+
+
+# --- Review of held knocks (the organizer's queue: canvass/sync/admin.py) ----------------
+
+# Which states each decision takes a knock from. A rejection is only of a held
+# knock: a counted one may already be on other canvassers' phones, and pull has
+# no tombstone for a knock (docs/sync-protocol.md). An approval is of a held
+# knock, or of one rejected before (the organizer changed their mind).
+APPROVABLE = (Review.HELD, Review.REJECTED)
+REJECTABLE = (Review.HELD,)
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    decided: list[uuid.UUID]  # the knocks this decision changed
+    skipped: int  # asked for but not in a state the decision takes (decided meanwhile, or never held)
+
+
+def _check_reviewer(*, actor: User, organization: Organization) -> None:
+    """Organizers and admins of the organization (and the server's operator) decide."""
+    if is_operator(actor):
+        return
+    membership = membership_for(actor)
+    if membership is None or membership.organization_id != organization.pk or membership.role not in MANAGER_ROLES:
+        raise PermissionDenied("Only the organization's organizers review knocks.")
+
+
+def _attempts_review(
+    *,
+    actor: User,
+    organization: Organization,
+    attempt_ids: Sequence[uuid.UUID | str],
+    decision: str,
+    from_states: Sequence[str],
+) -> ReviewResult:
+    _check_reviewer(actor=actor, organization=organization)
+    try:
+        ids = sorted({uuid.UUID(str(i)) for i in attempt_ids})
+    except ValueError:
+        raise ValidationError("Not a knock's id.")
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked in id order (two organizers deciding overlapping batches do not
+        # deadlock); scoped to the organization before any id is looked at.
+        rows = list(
+            ContactAttempt.objects.select_for_update()
+            .filter(organization_id=organization.pk, pk__in=ids, review__in=from_states)
+            .order_by("pk")
+            .values("pk", "review", "held_reason", "door_id", "campaign_id", "canvasser_id", "corrected_at")
+        )
+        decided = [row["pk"] for row in rows]
+        if decided:
+            ContactAttempt.objects.filter(pk__in=decided, review__in=from_states).update(
+                review=decision, reviewed_by=actor, reviewed_at=now
+            )
+            AuditLogEntry.objects.bulk_create(
+                [
+                    AuditLogEntry(
+                        organization=organization,
+                        actor=actor if actor.is_authenticated else None,
+                        action=f"attempt.{'approve' if decision == Review.APPROVED else 'reject'}",
+                        object_type=ContactAttempt._meta.label,
+                        object_id=str(row["pk"]),
+                        detail={
+                            "from": row["review"],
+                            "held_reason": row["held_reason"],
+                            "canvasser": row["canvasser_id"],
+                            "door": row["door_id"],
+                            "campaign": row["campaign_id"],
+                        },
+                    )
+                    for row in rows
+                ],
+                batch_size=500,
+            )
+        if decision == Review.APPROVED and rows:
+            # Now it counts: its day's stats are recomputed (the sweep looks at
+            # received_at, long past for a held knock), and other canvassers'
+            # phones hear of it at their next pull; the walk list reads it now.
+            tz = organization.tzinfo
+            buckets = {(row["campaign_id"], local_day(row["corrected_at"], tz)) for row in rows}
+            transaction.on_commit(lambda: stats_enqueue(buckets=buckets), robust=True)
+            sync_changes_record_many(
+                organization_id=organization.pk,
+                changes=[
+                    Change(
+                        kind=SyncChange.Kind.ATTEMPT,
+                        object_id=str(row["pk"]),
+                        door_id=row["door_id"],
+                        user_id=row["canvasser_id"],
+                    )
+                    for row in rows
+                ],
+            )
+    return ReviewResult(decided=decided, skipped=len(ids) - len(decided))
+
+
+def attempt_approve(*, actor: User, organization: Organization, attempt_ids: Sequence[uuid.UUID | str]) -> ReviewResult:
+    """Approve held (or rejected) knocks: from now on they count everywhere.
+
+    One transaction: the state, one audit entry per knock, the change-log
+    entries phones pull, and (after commit) the stats of their days queued.
+    Knocks of another organization, or not in a state to approve, are skipped.
+    """
+    return _attempts_review(
+        actor=actor,
+        organization=organization,
+        attempt_ids=attempt_ids,
+        decision=Review.APPROVED,
+        from_states=APPROVABLE,
+    )
+
+
+def attempt_reject(*, actor: User, organization: Organization, attempt_ids: Sequence[uuid.UUID | str]) -> ReviewResult:
+    """Reject held knocks: kept (append-only, audited), counted nowhere."""
+    return _attempts_review(
+        actor=actor,
+        organization=organization,
+        attempt_ids=attempt_ids,
+        decision=Review.REJECTED,
+        from_states=REJECTABLE,
+    )

@@ -39,7 +39,7 @@ def campaign_universe(
     """
     in_targets = DoorDistrict.objects.filter(district__in=campaign.target_districts.all()).values("door_id")
     doors = Door.objects.filter(organization_id=campaign.organization_id, id__in=in_targets)
-    attempts = ContactAttempt.objects.filter(campaign=campaign, door=OuterRef("pk"))
+    attempts = ContactAttempt.objects.counted().filter(campaign=campaign, door=OuterRef("pk"))
     if only_unknocked:
         doors = doors.exclude(Exists(attempts))
     if support_levels:
