@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,11 +16,11 @@ from fieldops.access import membership_for
 from fieldops.api.pagination import DefaultPagination
 from fieldops.api.permissions import IsMember, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
+from fieldops.logins import LoginBusy, LoginThrottle
 from fieldops.models import DeviceToken
 from fieldops.selectors import device_token_for_user, device_tokens_visible_to, members_of_organization
 from fieldops.serializers import MeSerializer
 from fieldops.services import device_token_create, device_token_revoke
-from fieldops.tokens import LoginThrottle
 
 
 def me_data(user) -> dict:
@@ -111,7 +111,11 @@ class TokenApi(OrganizationTimeView):
         data = self.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        user = authenticate(request._request, username=values["username"], password=values["password"])
+        try:
+            user = authenticate(request._request, username=values["username"], password=values["password"])
+        except LoginBusy:
+            busy = "The server is busy checking other logins; try again in a moment."
+            raise exceptions.Throttled(wait=1, detail=busy) from None
         if user is None or membership_for(user) is None:
             # One answer for a wrong password, an unknown name and a login of no chapter.
             raise serializers.ValidationError({"non_field_errors": ["Wrong username or password."]})

@@ -150,7 +150,7 @@ class DeviceToken(models.Model):
 
 class ThrottleCounter(models.Model):
     """Login attempts of one key (username+IP, or IP) in one time window, when there
-    is no Redis (fieldops/tokens.py LoginThrottle).
+    is no Redis (fieldops/logins.py LoginThrottle).
 
     A table of our own rather than Django's database cache: that cache's incr is
     a read then a write, and 20 simultaneous logins against a limit of 5 all got

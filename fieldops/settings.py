@@ -235,6 +235,14 @@ FIELDOPS_LOGIN_RATES = {
     "user_ip": env_str("FIELDOPS_LOGIN_RATE", "10/15min"),
     "ip": env_str("FIELDOPS_LOGIN_RATE_PER_IP", "100/15min"),
 }
+# Password checks at once in one server process (a hash takes a slow phone's tenth of a second of
+# CPU): the rest of the process's threads stay free for canvassers. An attempt that waits longer
+# than FIELDOPS_LOGIN_WAIT_SECONDS for a turn is answered "busy" (fieldops/logins.py).
+FIELDOPS_LOGIN_CONCURRENCY = env_int("FIELDOPS_LOGIN_CONCURRENCY", 1)
+FIELDOPS_LOGIN_WAIT_SECONDS = env_int("FIELDOPS_LOGIN_WAIT_SECONDS", 3)
+if FIELDOPS_LOGIN_CONCURRENCY < 1:
+    raise ImproperlyConfigured("FIELDOPS_LOGIN_CONCURRENCY must be 1 or more.")
+AUTHENTICATION_BACKENDS = ["fieldops.logins.ThrottledModelBackend"]
 for _scope, _rate in FIELDOPS_LOGIN_RATES.items():
     if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", _rate):
         raise ImproperlyConfigured(f"Login rate {_rate!r} ({_scope}) must look like 10/15min, 5/m or 100/h.")

@@ -1,4 +1,4 @@
-"""Phone logins: device tokens, their authentication class and the login throttle.
+"""Phone logins: device tokens and their authentication class (the login throttle: fieldops/logins.py).
 
 A token is `fo_` followed by 43 URL-safe characters (32 random bytes). The
 phone sends it as `Authorization: Token fo_…`. The server keeps only its
@@ -16,20 +16,17 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
-import time
 
 from django.conf import settings
-from django.core.cache import caches
-from django.db import connection, transaction
-from django.db.models import F, Model
+from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
-from fieldops.models import DeviceToken, Membership, Organization, ThrottleCounter
+from fieldops.models import DeviceToken, Membership, Organization
 
 KEY_PREFIX = "fo_"
 KEYWORD = "Token"
@@ -156,91 +153,6 @@ class DeviceTokenAuthentication(BaseAuthentication):
         # DRF asks only the first class in DEFAULT_AUTHENTICATION_CLASSES; with
         # session authentication first, failures answer 403 (docs/api.md).
         return KEYWORD
-
-
-def throttle_store() -> str:
-    """Where the login throttle counts: "redis" (the "throttle" cache) or "database"."""
-    return "redis" if "throttle" in settings.CACHES else "database"
-
-
-def _incr_redis(key: str, seconds: int) -> int:
-    cache = caches["throttle"]
-    cache.add(key, 0, timeout=seconds + 1)
-    try:
-        return cache.incr(key)  # INCR: atomic
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds + 1)
-        return 1
-
-
-def _incr_database(key: str, seconds: int) -> int:
-    """Raise the window's counter by one and return it, race-free.
-
-    INSERT … ON CONFLICT DO NOTHING makes the row; the UPDATE locks it until
-    commit, so concurrent logins of one key take turns and each reads its own
-    number (SQLite: write transactions are IMMEDIATE, one at a time).
-    """
-    now = timezone.now()
-    # Cleanup in its own statement, before taking the key's row lock: no lock is
-    # held across the two, so concurrent logins cannot deadlock on them.
-    ThrottleCounter.objects.filter(expires_at__lt=now).delete()
-    with transaction.atomic():
-        ThrottleCounter.objects.bulk_create(
-            [ThrottleCounter(key=key, count=0, expires_at=now + dt.timedelta(seconds=seconds + 1))],
-            ignore_conflicts=True,
-        )
-        ThrottleCounter.objects.filter(key=key).update(count=F("count") + 1)
-        return ThrottleCounter.objects.filter(key=key).values_list("count", flat=True).get()
-
-
-class LoginThrottle(BaseThrottle):
-    """Logins, failed and successful, counted per (username, client IP) and per IP.
-
-    Fixed windows (settings.FIELDOPS_LOGIN_RATES) counted where all server
-    processes share them: Redis INCR when REDIS_URL is set, else a row per key
-    and window in fieldops_throttlecounter raised by a locking UPDATE. Both
-    hold the limit exactly under concurrent requests. DRF's SimpleRateThrottle
-    keeps a read-modify-write history list in the cache, which loses counts
-    between processes.
-    """
-
-    def __init__(self) -> None:
-        self.wait_seconds: float | None = None
-
-    @staticmethod
-    def rates() -> list[tuple[str, int, int]]:
-        """[(scope, number, seconds)] from settings.FIELDOPS_LOGIN_RATES."""
-        return [(scope, *_parse_rate(rate)) for scope, rate in settings.FIELDOPS_LOGIN_RATES.items()]
-
-    def keys(self, request: Request) -> dict[str, str]:
-        username = request.data.get("username") if hasattr(request.data, "get") else None
-        username = str(username or "").strip().lower()[:150]
-        ident = self.get_ident(request)[:64]
-        user_digest = hashlib.sha256(username.encode()).hexdigest()[:32]
-        return {"user_ip": f"login:u:{user_digest}:{ident}", "ip": f"login:ip:{ident}"}
-
-    def allow_request(self, request: Request, view) -> bool:
-        incr = _incr_redis if throttle_store() == "redis" else _incr_database
-        now = time.time()
-        keys = self.keys(request)
-        for scope, number, seconds in self.rates():
-            window = int(now // seconds)
-            if incr(f"{keys[scope]}:{seconds}:{window}", seconds) > number:
-                self.wait_seconds = (window + 1) * seconds - now
-                return False
-        return True
-
-    def wait(self) -> float | None:
-        return self.wait_seconds
-
-
-def _parse_rate(rate: str) -> tuple[int, int]:
-    """Parse "10/min" → (10, 60); also s, sec, m, min, h, hour, d, day, and "10/15min"."""
-    number, _, period = rate.partition("/")
-    digits = "".join(c for c in period if c.isdigit())
-    unit = period[len(digits) :]
-    seconds = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}[unit]
-    return int(number), seconds * int(digits or 1)
 
 
 class DeviceTokenScheme(OpenApiAuthenticationExtension):

@@ -6,8 +6,10 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fieldops import health
+from fieldops.admin_login import ThrottledAdminLoginForm
 from fieldops.apis import DeviceListApi, DeviceRevokeApi, MeApi, MemberListApi, TokenApi
 
+admin.site.login_form = ThrottledAdminLoginForm  # the phone login's limits (fieldops/logins.py)
 admin.site.site_header = "fieldops — organizer dashboard"
 admin.site.site_title = "fieldops"
 admin.site.index_title = "Your organization"

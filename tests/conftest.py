@@ -15,8 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import caches
 
 from canvass.models import Assignment, Campaign, Turf
+from fieldops.logins import throttle_store
 from fieldops.models import Organization, Role
-from fieldops.tokens import throttle_store
 from tests import factories as f
 from tests.factories import client_for  # noqa: F401  (tests/test_authorization_matrix.py imports it from here)
 from turf.models import Door

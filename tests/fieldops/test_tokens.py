@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from fieldops.logins import throttle_store
 from fieldops.models import AuditLogEntry, DeviceToken, Membership, ThrottleCounter
-from fieldops.tokens import throttle_store
 from tests import factories as f
 from tests.factories import client_for
 
