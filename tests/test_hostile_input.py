@@ -1,6 +1,8 @@
 """No input reaches a 500: every API operation, as each of the three standard users,
 with ids beyond 64 bits in the path, the query and the body, a form-encoded body,
-a text/plain body, an empty body, JSON that is not an object, and deeply nested JSON.
+a text/plain body, an empty body, JSON that is not an object, and deeply nested JSON;
+then every day, moment and range a request, the admin export page or a command
+takes, at the calendar's edges (a 400, a form error or a CommandError naming it).
 
 The operations come from the OpenAPI schema (tests/endpoints.py), not a list
 kept here. Every 4xx carries the project's error shape: {"detail": str, "errors": ...}.
@@ -8,16 +10,24 @@ kept here. Every 4xx carries the project's error shape: {"detail": str, "errors"
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
+import re
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from canvass.field import services as field_services
 from canvass.models import ShiftSignup, TurfCutJob
+from canvass.stats import exports
 from fieldops.services import device_token_create
 from tests import factories as f
 from tests.endpoints import api_operations, fill, path_parameters
+from tests.factories import admin_client
 
 HUGE = 2**70
 USERS = ("organizer", "canvasser", "outsider")
@@ -196,3 +206,121 @@ def test_an_unsupported_content_type_is_a_415_with_a_message(world):
     response = _client(world.organizer).post("/api/v1/turfs/merge/", "turfs=1", content_type="text/plain")
     assert response.status_code == 415
     assert "text/plain" in response.json()["detail"]
+
+
+# --- Days, moments and ranges at the calendar's edges (fieldops/date_bounds.py) ------------
+
+EDGE_MOMENTS = (
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:59:59+00:00",
+    "1969-12-31T23:59:59+00:00",
+)
+
+
+def _cursor(at: str, organization_id: int) -> str:
+    raw = json.dumps({"v": 1, "o": organization_id, "s": 0, "t": at}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", EDGE_MOMENTS)
+def test_a_pull_cursor_at_the_edge_of_the_calendar_is_a_400_naming_the_cursor(world, at):
+    response = _client(world.canvasser).get("/api/v1/sync/pull/", {"cursor": _cursor(at, world.org.pk)})
+    assert response.status_code == 400, response.content
+    assert "out of range" in str(response.json()["errors"]["cursor"])
+
+
+@pytest.mark.django_db
+def test_a_pull_cursor_in_range_still_works(world):
+    response = _client(world.canvasser).get(
+        "/api/v1/sync/pull/", {"cursor": _cursor("2026-01-01T00:00:00+00:00", world.org.pk)}
+    )
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", ["districts", "days", "turfs", "canvassers"])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"date_to": "9999-12-31"}, "date_to"),
+        ({"date_from": "9999-12-31", "date_to": "9999-12-31"}, "date_from"),
+        ({"date_from": "0001-01-01"}, "date_from"),
+        ({"date_from": "1970-01-01", "date_to": "2100-12-31"}, "date_to"),  # longer than MAX_RANGE_DAYS
+    ],
+)
+def test_stats_dates_at_the_edge_of_the_calendar_are_a_400_naming_the_field(world, view, params, field):
+    response = _client(world.organizer).get(f"/api/v1/stats/campaigns/{world.campaign.pk}/{view}/", params)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"date_to": "9999-12-31"}, "date_to"),
+        ({"date_from": "9999-12-31"}, "date_from"),
+        ({"date_from": "0001-01-01"}, "date_from"),
+        ({"date_from": "2026-01-02", "date_to": "2026-01-01"}, "date_to"),
+        ({"date_from": "1970-01-01", "date_to": "2100-12-31"}, "date_to"),
+    ],
+)
+def test_the_van_export_page_answers_a_form_error_for_dates_out_of_bounds(world, fmt, params, field):
+    client = admin_client(world.organizer)
+    response = client.get(f"/admin/canvass/campaign/{world.campaign.pk}/export-van/", {"format": fmt, **params})
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert "Content-Disposition" not in response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--to", "9999-12-31"], "--to: Give a day between 1970-01-01 and 2100-12-31."),
+        (["--from", "0001-01-01"], "--from: Give a day between"),
+        (["--from", "2000-01-01", "--to", "2020-01-01"], "--to: Ask for at most 3660 days"),
+        (["--from", "2026-01-02", "--to", "2026-01-01"], "--to is before --from"),
+    ],
+)
+def test_the_export_van_command_says_which_date_to_fix(world, args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("export_van", "--campaign", world.campaign.slug, *args)
+
+
+@pytest.mark.django_db
+def test_the_export_service_refuses_days_out_of_bounds(world):
+    with pytest.raises(DjangoValidationError):
+        exports.export_van_csv(campaign=world.campaign, actor=None, date_to=dt.date.max)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", [*EDGE_MOMENTS, "2101-01-01T00:00:00Z"])
+def test_shift_and_assignment_times_beyond_the_calendars_bounds_are_a_400(world, at):
+    client = _client(world.organizer)
+    shift = client.post(
+        "/api/v1/shifts/",
+        {"campaign": world.campaign.pk, "name": "x", "starts_at": "2026-11-20T09:00:00Z", "ends_at": at},
+        format="json",
+    )
+    assert shift.status_code == 400 and "ends_at" in shift.json()["errors"], shift.content
+    assignment = client.post(
+        "/api/v1/assignments/",
+        {"turf": world.turf.pk, "canvassers": [world.canvasser.pk], "starts_at": at},
+        format="json",
+    )
+    assert assignment.status_code == 400 and "starts_at" in assignment.json()["errors"], assignment.content
+
+
+@pytest.mark.django_db
+def test_the_field_services_refuse_times_beyond_the_calendars_bounds(world):
+    """The admin and the commands write through the services: the same bound."""
+    far = dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC)
+    with pytest.raises(DjangoValidationError) as caught:
+        field_services.assignment_update(
+            assignment=world.assignment, actor=world.organizer, starts_at=world.assignment.starts_at, ends_at=far
+        )
+    assert set(caught.value.message_dict) == {"ends_at"}

@@ -15,7 +15,7 @@ from canvass.campaigns.serializers import CampaignRefSerializer, QuestionSeriali
 from canvass.field.models import Shift, ShiftSignup
 from canvass.turfs.models import Turf
 from fieldops.access import organization_for, scope_to_organization
-from fieldops.api.fields import IdField, ScopedPrimaryKeyRelatedField
+from fieldops.api.fields import BoundedDateTimeField, IdField, ScopedPrimaryKeyRelatedField
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -61,8 +61,8 @@ class ShiftInputSerializer(serializers.Serializer):
     campaign = ScopedPrimaryKeyRelatedField(
         queryset=Campaign.objects.none(), allow_null=True, required=False, default=None
     )
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = BoundedDateTimeField()
+    ends_at = BoundedDateTimeField()
     location_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
     lng = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
@@ -183,10 +183,8 @@ class AssignmentInputSerializer(serializers.Serializer):
     turf = ScopedPrimaryKeyRelatedField(queryset=Turf.objects.none())
     canvassers = _canvassers_field()
     shift = ScopedPrimaryKeyRelatedField(queryset=Shift.objects.none(), allow_null=True, required=False)
-    starts_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Default: the shift's start, or now."
-    )
-    ends_at = serializers.DateTimeField(
+    starts_at = BoundedDateTimeField(required=False, allow_null=True, help_text="Default: the shift's start, or now.")
+    ends_at = BoundedDateTimeField(
         required=False, allow_null=True, help_text="Default: the shift's end, or open until ended."
     )
 

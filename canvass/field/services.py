@@ -16,6 +16,7 @@ from canvass.campaigns.models import Campaign
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from canvass.turfs.models import Turf
 from fieldops.changelog import changes_for_assignment, sync_changes_record_many
+from fieldops.date_bounds import moment_problem
 from fieldops.models import Membership, Organization
 from fieldops.services import audit_log
 
@@ -34,6 +35,7 @@ def shift_ensure(
     capacity: int = 10,
 ) -> Shift:
     """The shift of this organization starting at this time with this name; created if missing."""
+    _check_times(starts_at, ends_at)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "A shift must end after it starts."})
     shift, _ = Shift.objects.get_or_create(
@@ -107,6 +109,19 @@ def shift_create(
     return shift
 
 
+def _check_times(starts_at: dt.datetime, ends_at: dt.datetime | None) -> None:
+    """Times within 1970–2100 (fieldops/date_bounds.py), whoever writes them (API,
+    admin, commands): an assignment ending 9999-12-31 overflowed every push to
+    its doors, when the grace period was added to its end."""
+    problems = {
+        name: problem
+        for name, moment in (("starts_at", starts_at), ("ends_at", ends_at))
+        if moment is not None and (problem := moment_problem(moment))
+    }
+    if problems:
+        raise ValidationError(problems)
+
+
 def _check_shift(
     organization: Organization,
     campaign: Campaign | None,
@@ -118,6 +133,7 @@ def _check_shift(
 ) -> None:
     if campaign is not None and campaign.organization_id != organization.pk:
         raise ValidationError({"campaign": "No such campaign."})
+    _check_times(starts_at, ends_at)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "A shift must end after it starts."})
     if not 1 <= capacity <= MAX_SHIFT_CAPACITY:
@@ -410,6 +426,7 @@ def assignment_create(
         starts_at = shift.starts_at if shift is not None else timezone.now()
     if ends_at is None and shift is not None:
         ends_at = shift.ends_at
+    _check_times(starts_at, ends_at)
     if ends_at is not None and ends_at <= starts_at:
         raise ValidationError({"ends_at": "An assignment must end after it starts."})
     assignment = Assignment.objects.create(
@@ -488,6 +505,7 @@ def assignment_update(
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if locked.ended_at is not None:
         raise ValidationError({"non_field_errors": "This assignment has ended; create a new one."})
+    _check_times(starts_at, ends_at)
     if ends_at is not None and ends_at <= starts_at:
         raise ValidationError({"ends_at": "An assignment must end after it starts."})
     if (locked.starts_at, locked.ends_at) == (starts_at, ends_at):

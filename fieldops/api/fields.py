@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from fieldops.access import MAX_ID, parse_id
+from fieldops.date_bounds import moment_problem
 
 
 class IdField(serializers.IntegerField):
@@ -37,3 +38,16 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
                 self.fail("incorrect_type", data_type=type(data).__name__)
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A DateTimeField that takes only moments between 1970 and 2100
+    (fieldops/date_bounds.py): an assignment ending 9999-12-31 was stored, and
+    every push to its doors then overflowed adding the grace period to its end."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        moment = super().to_internal_value(value)
+        problem = moment_problem(moment)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return moment

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from canvass.campaigns.models import Campaign
 from canvass.stats import exports
@@ -29,7 +30,7 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = "Export a campaign's contact attempts as a VAN bulk-upload CSV or canvassResponses JSON."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--campaign", required=True, help="the campaign's slug")
         parser.add_argument("--organization", help="the organization's slug, where two have a campaign of that slug")
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -37,7 +38,13 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", type=_date, help="last local day")
         parser.add_argument("--output", help="file to write (default: stdout)")
 
-    def handle(self, *args, campaign, organization, format, date_from, date_to, output, **options):
+    def handle(self, *args: object, **options: Any) -> None:
+        campaign: str = options["campaign"]
+        organization: str | None = options["organization"]
+        format: str = options["format"]
+        date_from: dt.date | None = options["date_from"]
+        date_to: dt.date | None = options["date_to"]
+        output: str | None = options["output"]
         campaigns = Campaign.objects.select_related("organization").filter(slug=campaign)
         if organization:
             campaigns = campaigns.filter(organization__slug=organization)
