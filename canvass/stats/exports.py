@@ -247,6 +247,7 @@ def export_van_json(
     items = []
     for row in _rows(campaign, date_from, date_to, problems):
         van_id = int(row.voter_id)  # _rows let only VAN ids through
+        body: dict[str, Any]
         if row.result_code_id is not None:
             body = {"canvassContext": {**context}, "resultCodeId": row.result_code_id, "responses": None}
         else:
