@@ -169,7 +169,8 @@ class ExportForm(forms.Form):
     date_to = forms.DateField(required=False)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # Days within the calendar's bounds, a range of at most MAX_RANGE_DAYS
         # (fieldops/date_bounds.py): date_to=9999-12-31 was a 500.
         problems = day_range_problems(cleaned.get("date_from"), cleaned.get("date_to"))
