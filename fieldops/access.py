@@ -26,10 +26,10 @@ from django.http import Http404
 from fieldops.models import Membership, Organization, Role
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 # Who asks: a user, an anonymous visitor, or nobody (a caller without a request).
-User: TypeAlias = "AbstractBaseUser | AnonymousUser | None"
+User: TypeAlias = "User | AnonymousUser | None"
 
 M = TypeVar("M", bound=Model)
 

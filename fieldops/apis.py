@@ -18,6 +18,7 @@ from fieldops.api.permissions import IsMember, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
 from fieldops.logins import LoginBusy, LoginThrottle
 from fieldops.models import DeviceToken
+from fieldops.request_types import AuthenticatedRequest
 from fieldops.selectors import device_token_for_user, device_tokens_visible_to, members_of_organization
 from fieldops.serializers import MeSerializer
 from fieldops.services import device_token_create, device_token_revoke
@@ -40,7 +41,7 @@ class MeApi(APIView):
     """Who am I: the user, their organization, role and the organization's time zone."""
 
     @extend_schema(responses=MeSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(MeSerializer(me_data(request.user)).data)
 
 
@@ -137,7 +138,7 @@ class TokenApi(OrganizationTimeView):
         return Response(output.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None, 400: OpenApiResponse(description="The request did not use a token.")})
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: AuthenticatedRequest) -> Response:
         """Log out: revoke the token this request was made with."""
         token = request.auth
         if not isinstance(token, DeviceToken):
@@ -152,7 +153,7 @@ class DeviceListApi(OrganizationTimeView):
     permission_classes = [IsMember]
 
     @extend_schema(responses=DeviceOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(device_tokens_visible_to(request.user), request, view=self)
         data = DeviceOutputSerializer(page, many=True, context={"current_token": request.auth}).data
@@ -165,7 +166,7 @@ class DeviceRevokeApi(OrganizationTimeView):
     permission_classes = [IsMember]
 
     @extend_schema(responses={204: None, 404: OpenApiResponse(description="No such device token of yours.")})
-    def delete(self, request: Request, token_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, token_id: int) -> Response:
         token = device_token_for_user(request.user, token_id)
         device_token_revoke(token=token, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -183,7 +184,7 @@ class MemberListApi(APIView):
         role = serializers.CharField()
 
     @extend_schema(responses=MemberSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(members_of_organization(request.user), request, view=self)
         return paginator.get_paginated_response(self.MemberSerializer(page, many=True).data)

@@ -6,8 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
@@ -16,8 +15,6 @@ from django.utils import timezone
 from fieldops.access import STAFF_ROLES
 from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role, validate_timezone
 from fieldops.tokens import generate_key, hash_key, token_ttl
-
-User = get_user_model()
 
 
 logger = logging.getLogger(__name__)
@@ -231,7 +228,7 @@ def member_sync_staff_flag(*, membership: Membership) -> None:
 def audit_log(
     *,
     organization: Organization,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     obj: Any = None,
     **detail: Any,
@@ -255,9 +252,7 @@ class IssuedToken:
     key: str
 
 
-def device_token_create(
-    *, user: AbstractBaseUser, device_id: str, device_name: str = "", ip: str | None = None
-) -> IssuedToken:
+def device_token_create(*, user: User, device_id: str, device_name: str = "", ip: str | None = None) -> IssuedToken:
     """Log a phone in: a new token for this user on this device.
 
     The user must be an active member of an organization (one login belongs to
@@ -307,7 +302,7 @@ def device_token_create(
 
 
 @transaction.atomic
-def device_token_revoke(*, token: DeviceToken, actor: AbstractBaseUser) -> bool:
+def device_token_revoke(*, token: DeviceToken, actor: User) -> bool:
     """Revoke a token now. Idempotent: False when it was revoked already.
 
     A conditional update, so two revocations at once write one audit entry.

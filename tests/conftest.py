@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import caches
 
 from canvass.models import Assignment, Campaign, Turf
@@ -64,9 +64,9 @@ def fresh_login_throttle():
 class World:
     org: Organization
     other_org: Organization
-    organizer: AbstractBaseUser
-    canvasser: AbstractBaseUser
-    outsider: AbstractBaseUser
+    organizer: User
+    canvasser: User
+    outsider: User
     campaign: Campaign
     turf: Turf
     doors: list[Door]

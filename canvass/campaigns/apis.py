@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from canvass.access import campaigns_for_user
@@ -11,6 +10,7 @@ from canvass.campaigns.serializers import CampaignRefSerializer
 from fieldops.api.pagination import paginated_response
 from fieldops.api.permissions import IsStaffMember
 from fieldops.api.views import OrganizationTimeView
+from fieldops.request_types import AuthenticatedRequest
 
 
 class CampaignListApi(OrganizationTimeView):
@@ -19,7 +19,7 @@ class CampaignListApi(OrganizationTimeView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(responses=CampaignRefSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             self, request, campaigns_for_user(request.user).order_by("name", "id"), CampaignRefSerializer
         )

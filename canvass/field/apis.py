@@ -36,6 +36,7 @@ from fieldops.api.pagination import paginated_response
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsMember, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
+from fieldops.request_types import AuthenticatedRequest
 from fieldops.services import audit_log
 
 NOT_FOUND = OpenApiResponse(description="No such object of yours (missing and foreign alike).")
@@ -52,12 +53,12 @@ class ShiftListApi(OrganizationTimeView):
         return [IsManager()] if self.request.method == "POST" else [IsMember()]
 
     @extend_schema(responses=ShiftOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         shifts = selectors.shifts_upcoming(access.shifts_for_user(request.user), request.user)
         return paginated_response(self, request, shifts, ShiftOutputSerializer)
 
     @extend_schema(request=ShiftInputSerializer, responses={201: ShiftOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = ShiftInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         organization = data.validated_data.pop("organization")
@@ -78,7 +79,7 @@ class ShiftDetailApi(OrganizationTimeView):
     permission_classes = [IsMember]
 
     @extend_schema(responses={200: ShiftOutputSerializer, 404: NOT_FOUND})
-    def get(self, request: Request, shift_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         return Response(ShiftOutputSerializer(_shift(request, shift_id)).data)
 
 
@@ -103,7 +104,7 @@ class ShiftSignupApi(_SignupActionApi):
             404: NOT_FOUND,
         },
     )
-    def post(self, request: Request, shift_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         already = shift.my_status == "signed_up"
         try:
@@ -117,7 +118,7 @@ class ShiftCancelApi(_SignupActionApi):
     """Give the place back (idempotent)."""
 
     @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
-    def post(self, request: Request, shift_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         return self.respond(shift, services.shift_cancel(shift=shift, user=request.user))
 
@@ -126,7 +127,7 @@ class ShiftCheckInApi(_SignupActionApi):
     """Check in; with the phone's location the distance to the staging place is kept."""
 
     @extend_schema(request=CheckInInputSerializer, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
-    def post(self, request: Request, shift_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         data = CheckInInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -136,7 +137,7 @@ class ShiftCheckInApi(_SignupActionApi):
 
 class ShiftCheckOutApi(_SignupActionApi):
     @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
-    def post(self, request: Request, shift_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         return self.respond(shift, services.shift_check_out(shift=shift, user=request.user))
 
@@ -147,7 +148,7 @@ class ShiftRosterApi(OrganizationTimeView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(responses={200: RosterEntrySerializer(many=True), 404: NOT_FOUND})
-    def get(self, request: Request, shift_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         return paginated_response(self, request, selectors.shift_roster(shift), RosterEntrySerializer)
 
@@ -158,7 +159,7 @@ class ShiftNoShowApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=NoShowInputSerializer, responses={200: RosterEntrySerializer, 404: NOT_FOUND})
-    def post(self, request: Request, shift_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         data = NoShowInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -184,7 +185,7 @@ class AssignmentListApi(OrganizationTimeView):
         ],
         responses=AssignmentOutputSerializer(many=True),
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         user = request.user
         mine = request.query_params.get("mine", "").lower() in ("1", "true", "yes")
         if mine:
@@ -199,7 +200,7 @@ class AssignmentListApi(OrganizationTimeView):
         return paginated_response(self, request, queryset, AssignmentOutputSerializer, {"now": timezone.now()})
 
     @extend_schema(request=AssignmentInputSerializer, responses={201: AssignmentOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = AssignmentInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         assignment = services.assignment_create(
@@ -219,7 +220,7 @@ class AssignmentDetailApi(OrganizationTimeView):
     permission_classes = [IsMember]
 
     @extend_schema(responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
-    def get(self, request: Request, assignment_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, assignment_id: int) -> Response:
         assignment = access.assignment_for_user(request.user, assignment_id)
         return Response(_assignment_output(request, assignment.pk))
 
@@ -230,7 +231,7 @@ class AssignmentEndApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=None, responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
-    def post(self, request: Request, assignment_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, assignment_id: int) -> Response:
         assignment = access.assignment_for_user(request.user, assignment_id)
         services.assignment_end(assignment=assignment, actor=request.user)
         return Response(_assignment_output(request, assignment.pk))
@@ -242,7 +243,7 @@ class AssignmentReassignApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=ReassignInputSerializer, responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
-    def post(self, request: Request, assignment_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, assignment_id: int) -> Response:
         assignment = access.assignment_for_user(request.user, assignment_id)
         data = ReassignInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -260,7 +261,7 @@ class WalkListApi(OrganizationTimeView):
     permission_classes = [IsMember]
 
     @extend_schema(responses={200: WalkListSerializer, 404: NOT_FOUND})
-    def get(self, request: Request, assignment_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, assignment_id: int) -> Response:
         assignment = access.assignment_for_user(request.user, assignment_id)
         body = selectors.walk_list(assignment)
         audit_log(

@@ -18,7 +18,7 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -39,7 +39,7 @@ def current_assignment_q(now: dt.datetime | None = None, prefix: str = "") -> Q:
     )
 
 
-def assignments_current_for(user: AbstractBaseUser, *, now: dt.datetime | None = None) -> QuerySet[Assignment]:
+def assignments_current_for(user: User, *, now: dt.datetime | None = None) -> QuerySet[Assignment]:
     """The user's own current assignments (see the module docstring), any role."""
     membership = membership_for(user)
     if membership is None:
@@ -58,7 +58,7 @@ def with_list_relations(assignments: QuerySet[Assignment]) -> QuerySet[Assignmen
     )
 
 
-def with_my_signup(shifts: QuerySet[Shift], user: AbstractBaseUser) -> QuerySet[Shift]:
+def with_my_signup(shifts: QuerySet[Shift], user: User) -> QuerySet[Shift]:
     """Annotate each shift with the user's own sign-up, as correlated subqueries
     (no query per row): my_status (signed_up, cancelled, no_show; None if never
     signed up), my_checked_in_at and my_checked_out_at (None until they happen).
@@ -71,9 +71,7 @@ def with_my_signup(shifts: QuerySet[Shift], user: AbstractBaseUser) -> QuerySet[
     )
 
 
-def shifts_upcoming(
-    shifts: QuerySet[Shift], user: AbstractBaseUser, *, now: dt.datetime | None = None
-) -> QuerySet[Shift]:
+def shifts_upcoming(shifts: QuerySet[Shift], user: User, *, now: dt.datetime | None = None) -> QuerySet[Shift]:
     """Of `shifts` (canvass.access.shifts_for_user), those that have not ended, soonest
     first, with the user's own sign-up (with_my_signup)."""
     now = now or timezone.now()

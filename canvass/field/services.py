@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -82,7 +82,7 @@ def _validate_location(lat: float | None, lng: float | None) -> None:
 def shift_create(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     campaign: Campaign | None,
     name: str,
     starts_at: dt.datetime,
@@ -145,7 +145,7 @@ SHIFT_EDITABLE = frozenset({"name", "campaign", "starts_at", "ends_at", "locatio
 
 
 @transaction.atomic
-def shift_update(*, shift: Shift, actor: AbstractBaseUser, **changes: object) -> Shift:
+def shift_update(*, shift: Shift, actor: User, **changes: object) -> Shift:
     """An organizer edits a shift: only the fields given are written.
 
     signup_count is never written from a loaded row (sign-ups change it by
@@ -185,7 +185,7 @@ def shift_update(*, shift: Shift, actor: AbstractBaseUser, **changes: object) ->
 
 
 @transaction.atomic
-def shift_delete(*, shift: Shift, actor: AbstractBaseUser) -> None:
+def shift_delete(*, shift: Shift, actor: User) -> None:
     """Delete a shift with its sign-ups; its assignments stay (without a shift)."""
     audit_log(
         organization=shift.organization,
@@ -208,7 +208,7 @@ def _free_place(shift: Shift) -> None:
     Shift.objects.filter(pk=shift.pk, signup_count__gt=0).update(signup_count=F("signup_count") - 1)
 
 
-def shift_signup(*, shift: Shift, user: AbstractBaseUser, now: dt.datetime | None = None) -> ShiftSignup:
+def shift_signup(*, shift: Shift, user: User, now: dt.datetime | None = None) -> ShiftSignup:
     """Sign the user up for the shift, or again after they cancelled.
 
     Idempotent: signing up twice keeps one place. Raises ShiftFullError when
@@ -247,7 +247,7 @@ def shift_signup(*, shift: Shift, user: AbstractBaseUser, now: dt.datetime | Non
 
 
 @transaction.atomic
-def shift_cancel(*, shift: Shift, user: AbstractBaseUser) -> ShiftSignup:
+def shift_cancel(*, shift: Shift, user: User) -> ShiftSignup:
     """Give the place back. Idempotent; refused once checked in."""
     signup = ShiftSignup.objects.select_for_update().filter(shift=shift, user=user).first()
     if signup is None:
@@ -263,7 +263,7 @@ def shift_cancel(*, shift: Shift, user: AbstractBaseUser) -> ShiftSignup:
     return signup
 
 
-def _live_signup(shift: Shift, user: AbstractBaseUser) -> ShiftSignup:
+def _live_signup(shift: Shift, user: User) -> ShiftSignup:
     signup = ShiftSignup.objects.filter(shift=shift, user=user, status=ShiftSignup.Status.SIGNED_UP).first()
     if signup is None:
         raise ValidationError({"shift": "You are not signed up for this shift."})
@@ -288,7 +288,7 @@ def _check_in_opens_message(shift: Shift, now: dt.datetime) -> str:
 def shift_check_in(
     *,
     shift: Shift,
-    user: AbstractBaseUser,
+    user: User,
     lat: float | None = None,
     lng: float | None = None,
     now: dt.datetime | None = None,
@@ -320,7 +320,7 @@ def shift_check_in(
 
 
 @transaction.atomic
-def shift_check_out(*, shift: Shift, user: AbstractBaseUser, now: dt.datetime | None = None) -> ShiftSignup:
+def shift_check_out(*, shift: Shift, user: User, now: dt.datetime | None = None) -> ShiftSignup:
     """Check out after checking in. Idempotent: the first check-out time stays."""
     now = now or timezone.now()
     signup = _live_signup(shift, user)
@@ -334,9 +334,7 @@ def shift_check_out(*, shift: Shift, user: AbstractBaseUser, now: dt.datetime | 
 
 
 @transaction.atomic
-def shift_mark_no_show(
-    *, shift: Shift, user_id: int, actor: AbstractBaseUser, now: dt.datetime | None = None
-) -> ShiftSignup:
+def shift_mark_no_show(*, shift: Shift, user_id: int, actor: User, now: dt.datetime | None = None) -> ShiftSignup:
     """An organizer marks a signed-up volunteer who did not come. Their place is
     freed (a walk-in may take it). Only once the shift has started, only if they
     did not check in. Idempotent."""
@@ -367,7 +365,7 @@ def shift_mark_no_show(
 MAX_CANVASSERS_PER_ASSIGNMENT = 50
 
 
-def _validate_canvassers(organization: Organization, canvassers: Sequence[AbstractBaseUser]) -> list:
+def _validate_canvassers(organization: Organization, canvassers: Sequence[User]) -> list:
     unique = list({user.pk: user for user in canvassers}.values())
     if not unique:
         raise ValidationError({"canvassers": "Name at least one canvasser."})
@@ -397,9 +395,9 @@ def assignment_changes_log(assignment: Assignment, user_ids: set[int]) -> None:
 def assignment_create(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     turf: Turf,
-    canvassers: Sequence[AbstractBaseUser],
+    canvassers: Sequence[User],
     shift: Shift | None = None,
     starts_at: dt.datetime | None = None,
     ends_at: dt.datetime | None = None,
@@ -453,7 +451,7 @@ def assignment_create(
 
 
 @transaction.atomic
-def assignment_end(*, assignment: Assignment, actor: AbstractBaseUser, now: dt.datetime | None = None) -> bool:
+def assignment_end(*, assignment: Assignment, actor: User, now: dt.datetime | None = None) -> bool:
     """End it now: its canvassers lose it at once. Idempotent: False when it had ended already."""
     now = now or timezone.now()
     ended = Assignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(ended_at=now)
@@ -465,9 +463,7 @@ def assignment_end(*, assignment: Assignment, actor: AbstractBaseUser, now: dt.d
 
 
 @transaction.atomic
-def assignment_reassign(
-    *, assignment: Assignment, canvassers: Sequence[AbstractBaseUser], actor: AbstractBaseUser
-) -> Assignment:
+def assignment_reassign(*, assignment: Assignment, canvassers: Sequence[User], actor: User) -> Assignment:
     """Replace the assignment's canvassers. Those removed lose it at once; the
     knocks they made stay theirs (attempts point at the canvasser, not here)."""
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
@@ -496,7 +492,7 @@ def assignment_reassign(
 def assignment_update(
     *,
     assignment: Assignment,
-    actor: AbstractBaseUser,
+    actor: User,
     starts_at: dt.datetime,
     ends_at: dt.datetime | None,
 ) -> Assignment:
@@ -525,7 +521,7 @@ def assignment_update(
 
 
 @transaction.atomic
-def assignment_delete(*, assignment: Assignment, actor: AbstractBaseUser) -> None:
+def assignment_delete(*, assignment: Assignment, actor: User) -> None:
     """Delete an assignment. Its canvassers lose it at their next pull; the knocks
     made under it stay (their assignment becomes empty)."""
     members = set(assignment.members.values_list("user_id", flat=True))

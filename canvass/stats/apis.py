@@ -26,6 +26,7 @@ from canvass.stats.serializers import (
     TurfStatsOutput,
 )
 from fieldops.api.permissions import IsStaffMember
+from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
 
 _RANGE = [
@@ -56,7 +57,7 @@ class CampaignDistrictStatsApi(_StatsApi):
         parameters=[OpenApiParameter("layer", int, description="a district layer id"), *_RANGE],
         responses=DistrictStatsOutput(many=True),
     )
-    def get(self, request: Request, campaign_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         layer = None
         if "layer" in params:
@@ -72,7 +73,7 @@ class CampaignDistrictStatsApi(_StatsApi):
 
 class CampaignDayStatsApi(_StatsApi):
     @extend_schema(parameters=_RANGE, responses=DayStatsOutput(many=True))
-    def get(self, request: Request, campaign_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         rows = stats_selectors.day_stats(
             campaign=campaign, date_from=params.get("date_from"), date_to=params.get("date_to")
@@ -86,7 +87,7 @@ class CampaignTurfStatsApi(_StatsApi):
     @extend_schema(
         parameters=[*_RANGE, OpenApiParameter("include_archived", bool)], responses=TurfStatsOutput(many=True)
     )
-    def get(self, request: Request, campaign_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         rows = stats_selectors.turf_stats(
             campaign=campaign,
@@ -99,7 +100,7 @@ class CampaignTurfStatsApi(_StatsApi):
 
 class CampaignCanvasserStatsApi(_StatsApi):
     @extend_schema(parameters=_RANGE, responses=CanvasserStatsOutput(many=True))
-    def get(self, request: Request, campaign_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         rows = stats_selectors.canvasser_stats(
             campaign=campaign, date_from=params.get("date_from"), date_to=params.get("date_to")

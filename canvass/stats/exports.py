@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
@@ -190,7 +190,7 @@ def _filename(campaign: Campaign, ext: str, date_from, date_to) -> str:
 def export_van_csv(
     *,
     campaign: Campaign,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> ExportResult:
@@ -232,7 +232,7 @@ def export_van_csv(
 def export_van_json(
     *,
     campaign: Campaign,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> ExportResult:

@@ -21,6 +21,7 @@ from canvass.sync.serializers import PushEnvelopeError, parse_attempt, parse_pus
 from canvass.sync.services import REJECTED, Receipt, attempts_push
 from fieldops.access import membership_for
 from fieldops.models import Membership
+from fieldops.request_types import AuthenticatedRequest
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -40,7 +41,7 @@ class SyncPushApi(APIView):
     """Upload knocks made on the phone; one receipt per item, in order."""
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         membership = _membership(request)
         try:
             data = request.data  # malformed JSON: ParseError, 400
@@ -92,7 +93,7 @@ class SyncPullApi(APIView):
         ],
         responses=OpenApiTypes.OBJECT,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         membership = _membership(request)
         text = request.query_params.get("cursor") or None
         cursor = None

@@ -31,6 +31,7 @@ from canvass.turfs.serializers import (
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsStaffMember
 from fieldops.api.views import OrganizationTimeView
+from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
 
 
@@ -83,7 +84,7 @@ class TurfListApi(OrganizationTimeView):
         return [IsManager()] if self.request.method == "POST" else [IsStaffMember()]
 
     @extend_schema(parameters=_LIST_PARAMETERS, responses=TurfOutput(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         from fieldops.api.pagination import DefaultPagination
 
         paginator = DefaultPagination()
@@ -91,7 +92,7 @@ class TurfListApi(OrganizationTimeView):
         return paginator.get_paginated_response(TurfOutput(page, many=True).data)
 
     @extend_schema(request=TurfDrawInput, responses={201: TurfDrawOutput})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(TurfDrawInput, request)
         campaign = _campaign_from_body(request, data["campaign"])
         drawn = turf_services.turf_create_from_polygon(
@@ -110,7 +111,7 @@ class TurfGeoJsonApi(OrganizationTimeView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(parameters=_LIST_PARAMETERS, responses={200: dict})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         features = []
         for turf in _filtered(request):
             properties = dict(TurfOutput(turf).data)
@@ -125,7 +126,7 @@ class TurfDetailApi(OrganizationTimeView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(responses=TurfDetailOutput)
-    def get(self, request: Request, turf_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, turf_id: int) -> Response:
         turf = _turf(request, turf_id)
         doors = [
             {
@@ -147,7 +148,7 @@ class TurfSplitApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=TurfSplitInput, responses={201: TurfListOutput})
-    def post(self, request: Request, turf_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, turf_id: int) -> Response:
         turf = _turf(request, turf_id)
         data = _validated(TurfSplitInput, request)
         new = turf_services.turf_split(turf=turf, parts=data["parts"], actor=request.user)
@@ -158,7 +159,7 @@ class TurfMergeApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=TurfMergeInput, responses={201: TurfOutput})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(TurfMergeInput, request)
         wanted = set(data["turfs"])
         turfs = list(_turfs(request).select_related("campaign").filter(pk__in=wanted))
@@ -173,7 +174,7 @@ class TurfArchiveApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=None, responses=TurfOutput)
-    def post(self, request: Request, turf_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, turf_id: int) -> Response:
         turf = _turf(request, turf_id)
         turf = turf_services.turf_archive(turf=turf, actor=request.user)
         return Response(TurfOutput(turf).data)
@@ -185,7 +186,7 @@ class CampaignCutTurfsApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
     @extend_schema(request=TurfCutInput, responses={202: TurfCutJobOutput})
-    def post(self, request: Request, campaign_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign = access.campaign_for_user(request.user, campaign_id)
         data = _validated(TurfCutInput, request)
         layer = None
@@ -215,6 +216,6 @@ class TurfCutJobApi(OrganizationTimeView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(responses=TurfCutJobOutput)
-    def get(self, request: Request, job_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, job_id: int) -> Response:
         job = access.turf_cut_job_for_user(request.user, job_id)
         return Response(TurfCutJobOutput(job).data)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -112,7 +112,7 @@ def turfs_cut(
     layer: DistrictLayer | None = None,
     only_unknocked: bool = False,
     replace: bool = False,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     progress: Progress = _no_progress,
 ) -> CutSummary:
     """Cut the campaign's universe (less the doors already in active turfs) into turfs.
@@ -344,7 +344,7 @@ def turf_cut_job_start(
     layer: DistrictLayer | None = None,
     only_unknocked: bool = False,
     replace: bool = False,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> TurfCutJob:
     """Queue a cut for a django-q2 worker; the job row shows its progress."""
     _check_cut(campaign, target_doors, layer)
@@ -439,7 +439,7 @@ def turf_create_from_polygon(
     campaign: Campaign,
     geojson: object,
     name: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> DrawnTurf:
     """A turf of the campaign's universe doors inside a drawn polygon.
 
@@ -515,7 +515,7 @@ def _check_changeable(turfs: Sequence[Turf]) -> None:
         )
 
 
-def turf_split(*, turf: Turf, parts: int = 2, actor: AbstractBaseUser | None = None) -> list[Turf]:
+def turf_split(*, turf: Turf, parts: int = 2, actor: User | None = None) -> list[Turf]:
     """Split a turf into `parts` turfs of about equal size; the original is archived."""
     if not isinstance(parts, int) or isinstance(parts, bool) or parts < 2:
         raise ValidationError({"parts": "Split into 2 or more parts."})
@@ -568,7 +568,7 @@ def turf_split(*, turf: Turf, parts: int = 2, actor: AbstractBaseUser | None = N
     return new
 
 
-def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: AbstractBaseUser | None = None) -> Turf:
+def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: User | None = None) -> Turf:
     """Merge turfs of one campaign into one, walked anew; the originals are archived."""
     if len({t.pk for t in turfs}) < 2:
         raise ValidationError({"turfs": "Merge needs two or more different turfs."})
@@ -604,7 +604,7 @@ def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: AbstractBaseUse
     return merged
 
 
-def turf_archive(*, turf: Turf, actor: AbstractBaseUser | None = None) -> Turf:
+def turf_archive(*, turf: Turf, actor: User | None = None) -> Turf:
     with transaction.atomic():
         turf = Turf.objects.select_for_update().get(pk=turf.pk)
         _check_changeable([turf])

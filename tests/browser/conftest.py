@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from canvass.campaigns.services import campaign_create_or_update, script_replace
@@ -251,9 +251,9 @@ class AppWorld:
 
     org: Organization  # "venice", America/Los_Angeles, with the standard result codes
     other_org: Organization  # "elsewhere"
-    organizer: AbstractBaseUser  # olivia, organizer of venice (staff)
-    canvasser: AbstractBaseUser  # carlos, canvasser of venice
-    outsider: AbstractBaseUser  # oscar, organizer of elsewhere
+    organizer: User  # olivia, organizer of venice (staff)
+    canvasser: User  # carlos, canvasser of venice
+    outsider: User  # oscar, organizer of elsewhere
     password: str  # of all three
     campaign: Campaign  # "Venice canvass"
     questions: list[SurveyQuestion]  # the script: two questions, in order
@@ -405,7 +405,7 @@ def api_token(transactional_db) -> Callable[..., str]:
     """api_token(user, device_id="api-beside-the-browser") -> the key of a new device
     token, made by the real login service; send it as `Authorization: Token <key>`."""
 
-    def issue(user: AbstractBaseUser, device_id: str = "api-beside-the-browser") -> str:
+    def issue(user: User, device_id: str = "api-beside-the-browser") -> str:
         return device_token_create(user=user, device_id=device_id, device_name="test client").key
 
     return issue
