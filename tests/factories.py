@@ -14,8 +14,7 @@ import datetime as dt
 import uuid
 
 import factory
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -35,7 +34,6 @@ from canvass.models import (
 from fieldops.models import Membership, Organization, Role
 from turf.models import District, DistrictLayer, Door, Person
 
-User = get_user_model()
 
 SQUARE = {
     "type": "Polygon",
@@ -239,7 +237,7 @@ def member(world, username: str, role: str = Role.CANVASSER) -> AbstractBaseUser
 # --- clients ----------------------------------------------------------------------------
 
 
-def client_for(user: AbstractBaseUser | None) -> APIClient:
+def client_for(user: User | None) -> APIClient:
     """An API client authenticated as `user` (anonymous for None)."""
     client = APIClient()
     if user is not None:
@@ -247,7 +245,7 @@ def client_for(user: AbstractBaseUser | None) -> APIClient:
     return client
 
 
-def admin_client(user: AbstractBaseUser) -> Client:
+def admin_client(user: User) -> Client:
     """A browser session of `user`, for the admin."""
     client = Client()
     # Log in the user as stored: UserFactory sets the password on the Python
