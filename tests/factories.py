@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from django.contrib.auth.models import User
@@ -34,6 +35,20 @@ from canvass.models import (
 from fieldops.models import Membership, Organization, Role
 from turf.models import District, DistrictLayer, Door, Person
 
+M = TypeVar("M")
+
+
+class ModelFactory(factory.django.DjangoModelFactory[M]):
+    """A factory whose call returns the model it makes (`DoorFactory()` is a Door)."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass makes the call return `create()`'s instance, and mypy reads
+        # a call's result from __new__ alone.
+        def __new__(cls, *args: Any, **kwargs: Any) -> M: ...  # type: ignore[misc]  # __new__ returning the model, not the factory, is the point
+
 
 SQUARE = {
     "type": "Polygon",
@@ -41,7 +56,7 @@ SQUARE = {
 }
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class OrganizationFactory(ModelFactory[Organization]):
     class Meta:
         model = Organization
         django_get_or_create = ("slug",)
@@ -51,7 +66,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     timezone = "America/Los_Angeles"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -61,7 +76,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw-for-tests-1")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(ModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -70,7 +85,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.CANVASSER
 
 
-class DistrictLayerFactory(factory.django.DjangoModelFactory):
+class DistrictLayerFactory(ModelFactory[DistrictLayer]):
     class Meta:
         model = DistrictLayer
 
@@ -78,7 +93,7 @@ class DistrictLayerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Layer {n}")
 
 
-class DistrictFactory(factory.django.DjangoModelFactory):
+class DistrictFactory(ModelFactory[District]):
     class Meta:
         model = District
 
@@ -96,7 +111,7 @@ class DistrictFactory(factory.django.DjangoModelFactory):
     max_lat = 34.01
 
 
-class DoorFactory(factory.django.DjangoModelFactory):
+class DoorFactory(ModelFactory[Door]):
     class Meta:
         model = Door
 
@@ -113,7 +128,7 @@ class DoorFactory(factory.django.DjangoModelFactory):
     source_id = factory.Sequence(lambda n: str(900000 + n))
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(ModelFactory[Person]):
     class Meta:
         model = Person
 
@@ -124,7 +139,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     external_voter_id = factory.Sequence(lambda n: f"V{n:07d}")
 
 
-class CampaignFactory(factory.django.DjangoModelFactory):
+class CampaignFactory(ModelFactory[Campaign]):
     class Meta:
         model = Campaign
 
@@ -134,7 +149,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     goal_doors = 1000
 
 
-class SurveyQuestionFactory(factory.django.DjangoModelFactory):
+class SurveyQuestionFactory(ModelFactory[SurveyQuestion]):
     class Meta:
         model = SurveyQuestion
 
@@ -142,7 +157,7 @@ class SurveyQuestionFactory(factory.django.DjangoModelFactory):
     text = "Will you vote for our candidate?"
 
 
-class SurveyOptionFactory(factory.django.DjangoModelFactory):
+class SurveyOptionFactory(ModelFactory[SurveyOption]):
     class Meta:
         model = SurveyOption
 
@@ -150,7 +165,7 @@ class SurveyOptionFactory(factory.django.DjangoModelFactory):
     label = factory.Sequence(lambda n: f"Option {n}")
 
 
-class ResultCodeFactory(factory.django.DjangoModelFactory):
+class ResultCodeFactory(ModelFactory[ResultCode]):
     class Meta:
         model = ResultCode
         django_get_or_create = ("organization", "code")
@@ -161,7 +176,7 @@ class ResultCodeFactory(factory.django.DjangoModelFactory):
     is_contact = True
 
 
-class TurfFactory(factory.django.DjangoModelFactory):
+class TurfFactory(ModelFactory[Turf]):
     class Meta:
         model = Turf
 
@@ -170,7 +185,7 @@ class TurfFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Turf {n}")
 
 
-class TurfDoorFactory(factory.django.DjangoModelFactory):
+class TurfDoorFactory(ModelFactory[TurfDoor]):
     class Meta:
         model = TurfDoor
 
@@ -179,7 +194,7 @@ class TurfDoorFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n)
 
 
-class ShiftFactory(factory.django.DjangoModelFactory):
+class ShiftFactory(ModelFactory[Shift]):
     class Meta:
         model = Shift
 
@@ -190,7 +205,7 @@ class ShiftFactory(factory.django.DjangoModelFactory):
     capacity = 10
 
 
-class AssignmentFactory(factory.django.DjangoModelFactory):
+class AssignmentFactory(ModelFactory[Assignment]):
     class Meta:
         model = Assignment
 
@@ -200,7 +215,7 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
 
 
-class AssignmentCanvasserFactory(factory.django.DjangoModelFactory):
+class AssignmentCanvasserFactory(ModelFactory[AssignmentCanvasser]):
     class Meta:
         model = AssignmentCanvasser
 
@@ -208,7 +223,7 @@ class AssignmentCanvasserFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
-class ContactAttemptFactory(factory.django.DjangoModelFactory):
+class ContactAttemptFactory(ModelFactory[ContactAttempt]):
     """A knock as the push stores it: made five minutes ago, received now, the
     phone's clock right (corrected_at = recorded_at). For a knock that goes
     through the push itself, send push_item() with a client instead."""
