@@ -90,7 +90,7 @@ def main() -> None:
             psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
 
 
-def run(args) -> None:  # type: ignore[no-untyped-def]
+def run(args: argparse.Namespace) -> None:
     import datetime as dt
     import io
     import platform

@@ -123,7 +123,7 @@ def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, 
             continue
         tour += nn_tour_length(x[mine], y[mine])
         if len(mine) >= 3:
-            scores.append(polsby_popper(shapely.multipoints(np.column_stack((x[mine], y[mine]))), projected=True))
+            scores.append(polsby_popper(shapely.MultiPoint(np.column_stack((x[mine], y[mine]))), projected=True))
     return {
         "turfs": len(sizes),
         "min": int(sizes.min()),
@@ -241,7 +241,7 @@ def synthetic(rows: int, target: int) -> None:
     number = np.tile(d["number"], copies)
     lat, lng, building, streets, number, rep = (a[:rows] for a in (lat, lng, building, streets, number, rep))
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = {"doors": int(len(lat)), "replicas": copies, "rss_universe_mb": base}
+    out: dict[str, object] = {"doors": int(len(lat)), "replicas": copies, "rss_universe_mb": base}
     for name, district in (("per_replica", rep.astype(np.int64)), ("one_district", np.full(len(lat), -1, np.int64))):
         doors = CutDoors(lat=lat, lng=lng, building=building, street=streets, number=number, district=district)
         started = time.perf_counter()

@@ -529,7 +529,9 @@ def preload_page() -> str:
     client = Client(HTTP_HOST="localhost")
     html = client.get("/app/").content.decode()
     worker = client.get("/app/sw.js").content.decode()
-    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", worker).group(1))
+    found = re.search(r"const SHELL = (\[.*?\]);", worker)
+    assert found is not None, "the service worker has no SHELL list"
+    shell = json.loads(found.group(1))
     modules = [url for url in shell if url.endswith(".js") and not url.endswith("/map.js")]
     return html.replace("</head>", "".join(f'<link rel="modulepreload" href="{url}">\n' for url in modules) + "</head>")
 

@@ -104,7 +104,7 @@ class Canvasser(FastHttpUser):
         self.device = f"load-{me['username']}"
         self.cursor = ""
         self.rounds = 0
-        self.round_started = None
+        self.round_started: float | None = None
         gevent.sleep(random.uniform(0, ARRIVAL))
         with self.client.get(
             f"/api/v1/assignments/{self.assignment}/walk-list/",
@@ -186,7 +186,7 @@ class Organizer(FastHttpUser):
     def on_start(self) -> None:
         me = next(_organizers)
         self.cookie = {"Cookie": f"sessionid={me['sessionid']}", **CONNECTION}
-        self.round_started = None
+        self.round_started: float | None = None
         gevent.sleep(random.uniform(0, 30))
 
     @task

@@ -50,7 +50,9 @@ def ensure_users(org: Organization, prefix: str, count: int, role: str) -> list:
 def main(canvassers: int, organizers: int, out: Path) -> None:
     org = Organization.objects.get(slug="venice-demo")
     campaign = Campaign.objects.get(organization=org, slug="venice-canvass")
-    boss = Membership.objects.filter(organization=org, role=Role.ORGANIZER).select_related("user").first().user
+    organizer = Membership.objects.filter(organization=org, role=Role.ORGANIZER).select_related("user").first()
+    assert organizer is not None, "the demo chapter has an organizer (manage.py demo)"
+    boss = organizer.user
     field = ensure_users(org, "load-c", canvassers, Role.CANVASSER)
     office = ensure_users(org, "load-o", organizers, Role.ORGANIZER)
     turfs = list(Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE).order_by("name"))

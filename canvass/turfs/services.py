@@ -301,7 +301,7 @@ def _turfs_write(*, campaign: Campaign, new: Sequence[_NewTurf], people: dict[in
     for item in new:
         plan = item.plan or _plan(item.doors)
         doors = item.doors
-        points = shapely.multipoints(np.column_stack([doors.lng, doors.lat]))
+        points = shapely.MultiPoint(np.column_stack([doors.lng, doors.lat]))
         polygon = item.polygon
         turfs.append(
             Turf(

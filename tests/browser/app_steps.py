@@ -89,7 +89,7 @@ def talk_to(
 
 
 def status_state(phone: Phone) -> str:
-    return phone.page.get_attribute("#sync-status", "data-state")
+    return phone.page.get_attribute("#sync-status", "data-state") or ""
 
 
 def wait_for_status(phone: Phone, state: str, timeout_ms: float = 20_000) -> None:

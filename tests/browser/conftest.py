@@ -27,6 +27,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.auth.models import User
@@ -38,6 +39,9 @@ from canvass.models import Assignment, Campaign, ResultCode, Shift, SurveyOption
 from fieldops.models import Organization, Role
 from fieldops.services import device_token_create, member_add, organization_create
 from tests import factories as f
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
 from tests.browser.chromium import LAUNCH_ARGS, chromium_for_tests
 from turf.addresses import NormalizedAddress
 from turf.models import Door, Person
@@ -127,8 +131,8 @@ def base_url(live_server) -> str:
 class Phone:
     """One phone: a browser context with its page, and what went wrong in it."""
 
-    context: object  # playwright.sync_api.BrowserContext
-    page: object  # playwright.sync_api.Page
+    context: BrowserContext
+    page: Page = field(init=False)  # opened once the context is watched
     base_url: str
     locale: str
     errors: list[str] = field(default_factory=list)  # console errors and uncaught errors, in order
@@ -213,7 +217,7 @@ def make_phone(request, playwright, browser, base_url) -> Iterator[Callable[...,
             }
         )
         context.set_default_timeout(15_000)
-        phone = Phone(context=context, page=None, base_url=base_url, locale=locale)
+        phone = Phone(context=context, base_url=base_url, locale=locale)
         phone._watch()
         phone.page = context.new_page()
         phones.append(phone)
@@ -338,7 +342,8 @@ def app_world(transactional_db) -> AppWorld:
     for door in doors:
         buildings.setdefault(door.building_key, []).append(door)
     buildings = {key: units for key, units in buildings.items() if len(units) > 1}
-    lats, lngs = [d.lat for d in doors], [d.lng for d in doors]
+    lats = [d.lat for d in doors if d.lat is not None]
+    lngs = [d.lng for d in doors if d.lng is not None]
     box = [round(x, 6) for x in (min(lngs) - 0.0003, min(lats) - 0.0003, max(lngs) + 0.0003, max(lats) + 0.0003)]
     turf = f.TurfFactory(
         campaign=campaign,

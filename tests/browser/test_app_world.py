@@ -19,7 +19,7 @@ def test_the_canvasser_gets_the_turf_in_walk_order_with_its_buildings_and_people
     doors = body["doors"]
     assert [door["id"] for door in doors] == [door.pk for door in app_world.doors]
     assert len(doors) == 40
-    units = {}
+    units: dict[str, list[int]] = {}
     for door in doors:
         if door["unit"]:
             units.setdefault(door["building_key"], []).append(door["id"])

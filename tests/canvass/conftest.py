@@ -122,7 +122,7 @@ def hood(world):
         )
     Door.objects.bulk_create(doors)
     doors = list(Door.objects.filter(organization=org, street_name__in=[*streets, "FOXTROT"]))
-    links = [DoorDistrict(door=d, district=west if d.lng < -118.46 else east) for d in doors]
+    links = [DoorDistrict(door=d, district=west if d.lng is not None and d.lng < -118.46 else east) for d in doors]
     DoorDistrict.objects.bulk_create(links)
     world.layer, world.west, world.east, world.hood_doors = layer, west, east, doors
     # The world's Turf A holds two unlocated factory doors outside the universe; archive it so

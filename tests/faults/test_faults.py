@@ -128,7 +128,7 @@ def test_ten_thousand_knocks_survive_dropped_responses_cut_bodies_a_killed_worke
     token = device_token_create(user=canvasser, device_id="fault-phone", device_name="fault test").key
 
     now = dt.datetime.now(dt.UTC)
-    knocks = [
+    knocks: list[dict[str, object]] = [
         {
             "id": str(uuid.uuid4()),
             "door": doors[i % len(doors)].pk,
@@ -183,7 +183,7 @@ def test_ten_thousand_knocks_survive_dropped_responses_cut_bodies_a_killed_worke
         _wait_http(f"http://127.0.0.1:{port}/health/live/")
         with FaultProxy(("127.0.0.1", port), drop=0.15, cut=0.10) as proxy:
             phone = Phone(f"http://127.0.0.1:{proxy.port}", token)
-            done = []
+            done: list[int] = []
             chaos_log = []
 
             def chaos() -> None:
@@ -238,6 +238,6 @@ def test_ten_thousand_knocks_survive_dropped_responses_cut_bodies_a_killed_worke
     for moment in ContactAttempt.objects.filter(organization=org).values_list("corrected_at", flat=True):
         day = timezone.localtime(moment, tz).date()
         direct[day] = direct.get(day, 0) + 1
-    stored = dict(StatsDay.objects.filter(campaign=campaign, kind=StatsKind.CAMPAIGN).values_list("day", "attempts"))
-    assert stored == direct
-    assert sum(stored.values()) == TOTAL
+    counted = dict(StatsDay.objects.filter(campaign=campaign, kind=StatsKind.CAMPAIGN).values_list("day", "attempts"))
+    assert counted == direct
+    assert sum(counted.values()) == TOTAL

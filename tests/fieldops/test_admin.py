@@ -45,6 +45,7 @@ def test_every_screen_renders_for_the_organizer(world, model):
     assert b"Secret elsewhere campaign" not in changelist.content
 
     obj = model_admin.get_queryset(changelist.wsgi_request).first()
+    assert obj is not None
     change = client.get(url(model, "change", obj.pk))
     assert change.status_code == 200
 

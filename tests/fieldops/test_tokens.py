@@ -195,7 +195,8 @@ def test_token_auth_costs_one_query_and_last_used_is_written_rarely(world, djang
     assert DeviceToken.objects.get().last_used_at == first_used
     DeviceToken.objects.update(last_used_at=timezone.now() - dt.timedelta(minutes=6))
     client.get("/api/v1/me/")
-    assert DeviceToken.objects.get().last_used_at > first_used
+    last_used_at = DeviceToken.objects.get().last_used_at
+    assert first_used is not None and last_used_at is not None and last_used_at > first_used
 
 
 # --- devices: listed and revoked by their owner and the organizer ---------------------

@@ -160,7 +160,7 @@ def test_venice_turfs_mostly_in_one_piece(venice):
 def test_venice_compact_turfs(venice):
     doors, _, result, _ = venice
     scores = [
-        polsby_popper(shapely.multipoints(np.column_stack((doors.lng[t.doors], doors.lat[t.doors]))))
+        polsby_popper(shapely.MultiPoint(np.column_stack((doors.lng[t.doors], doors.lat[t.doors]))))
         for t in result.turfs
     ]
     assert np.mean(scores) > 0.55  # coordinate bisection: 0.77, k-means 0.82 (benchmarks/turf_cut.py)

@@ -263,7 +263,7 @@ def test_a_given_geocoder_is_used(org):
 
     class Fixed:
         def __init__(self) -> None:
-            self.queries = []
+            self.queries: list[str] = []
 
         def geocode(self, query):
             self.queries.append(query.one_line())

@@ -54,7 +54,9 @@ def test_the_worker_precaches_the_whole_shell_under_its_version(client, world):
     response = client.get("/app/sw.js")
     assert response["Content-Type"].startswith("text/javascript")
     body = response.content.decode()
-    listed = json.loads(re.search(r"const SHELL = (\[.*?\]);", body).group(1))
+    found = re.search(r"const SHELL = (\[.*?\]);", body)
+    assert found is not None
+    listed = json.loads(found.group(1))
     assert listed == ["/app/", *shell.urls()]
     assert "/static/volunteer/js/map.js" in listed  # precached, so the map opens offline
     assert f'const VERSION = "{shell.version}"' in body

@@ -94,7 +94,7 @@ def test_a_day_pushed_through_the_api_then_two_workers_and_the_numbers_match_a_d
     # The late phone's knocks are on their own day, not on the day they arrived.
     days = organizer.get(f"/api/v1/stats/campaigns/{world.campaign.pk}/days/").json()
     by_day = {row["day"]: row["attempts"] for row in days["results"]}
-    late_days = defaultdict(int)
+    late_days: defaultdict[str, int] = defaultdict(int)
     for attempt in late:
         late_days[attempt.recorded_at.astimezone(tz).date().isoformat()] += 1
     for day, count in late_days.items():

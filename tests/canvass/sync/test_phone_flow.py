@@ -62,7 +62,7 @@ def test_a_phone_day_from_login_to_losing_the_assignment(world, script):
     organizer = client_for(world.organizer)
     assert organizer.post(f"/api/v1/assignments/{world.assignment.pk}/end/").status_code == 200
     cursor, pages = _pull_all(phone, cursor)
-    tombstones = {key: set() for key in ("assignments", "doors", "people")}
+    tombstones: dict[str, set[int]] = {key: set() for key in ("assignments", "doors", "people")}
     for page in pages:
         for key in tombstones:
             tombstones[key] |= set(page["tombstones"][key])

@@ -127,7 +127,7 @@ def test_turf_map_and_turf_page_draw_svg(hood, django_assert_max_num_queries):
     text = page.content.decode()
     assert "<svg" in text and "<path" in text
     turf = Turf.objects.filter(campaign=hood.campaign, status="active").first()
-    assert turf.name in text
+    assert turf is not None and turf.name in text
     turf_page = client.get(f"/admin/canvass/turf/{turf.pk}/change/").content.decode()
     assert "<svg" in turf_page and "<circle" in turf_page
     assert "Print the walk sheet" in turf_page
@@ -137,7 +137,7 @@ def test_turf_map_and_turf_page_draw_svg(hood, django_assert_max_num_queries):
 def test_walk_sheets_print_people_and_result_boxes_and_are_audited(hood, django_assert_max_num_queries):
     turf_services.turfs_cut(campaign=hood.campaign, target_doors=30)
     turfs = list(Turf.objects.filter(campaign=hood.campaign, status="active").order_by("name"))
-    door = turfs[0].turf_doors.order_by("position").first().door
+    door = turfs[0].turf_doors.order_by("position")[0].door
     f.PersonFactory(organization=hood.org, door=door, first_name="Rosa", last_name="Parks")
     f.ResultCodeFactory(organization=hood.org, code="not_home", label="Not home")
     client = admin_client(hood.organizer)

@@ -52,7 +52,8 @@ def test_cut_puts_every_door_in_one_turf_without_crossing_districts_or_splitting
         assert turf.door_count == len(door_ids)
         assert turf.walk_distance_m and turf.walk_distance_m > 0
         assert turf.walk_minutes and turf.walk_minutes > 0
-        assert 0 < turf.compactness <= 1
+        assert turf.compactness is not None and 0 < turf.compactness <= 1
+        assert turf.district is not None and turf.polygon is not None
         assert turf.polygon["type"] in ("Polygon", "MultiPolygon")
         assert turf.name.startswith(turf.district.name)
         for i in door_ids:
@@ -68,12 +69,13 @@ def test_polygons_of_one_district_do_not_overlap_and_contain_their_doors(hood):
     turf_services.turfs_cut(campaign=hood.campaign, target_doors=30)
     for district in (hood.west, hood.east):
         turfs = list(Turf.objects.filter(district=district, status=Turf.Status.ACTIVE).prefetch_related("doors"))
-        shapes = [shape(t.polygon) for t in turfs]
+        shapes = [shape(t.polygon or {}) for t in turfs]
         for i in range(len(shapes)):
             for j in range(i + 1, len(shapes)):
                 assert shapes[i].intersection(shapes[j]).area < 1e-10
         for turf, polygon in zip(turfs, shapes, strict=True):
             for door in turf.doors.all():
+                assert door.lng is not None and door.lat is not None
                 assert polygon.buffer(1e-7).contains(shapely.Point(door.lng, door.lat))
 
 
@@ -83,6 +85,7 @@ def test_cut_twice_refuses_then_replace_archives_unassigned_turfs_only(hood):
     with pytest.raises(Exception, match="already in active turfs"):
         turf_services.turfs_cut(campaign=hood.campaign, target_doors=40)
     busy = Turf.objects.filter(campaign=hood.campaign, status=Turf.Status.ACTIVE).first()
+    assert busy is not None
     assignment = f.AssignmentFactory(turf=busy, created_by=hood.organizer)
     f.AssignmentCanvasserFactory(assignment=assignment, user=hood.canvasser)
     busy_doors = set(busy.turf_doors.values_list("door_id", flat=True))
@@ -389,6 +392,7 @@ def test_split_and_merge(hood):
     turf = (
         Turf.objects.filter(campaign=hood.campaign, status="active", district=hood.west).order_by("-door_count").first()
     )
+    assert turf is not None
     doors = set(turf.turf_doors.values_list("door_id", flat=True))
     response = organizer.post(f"/api/v1/turfs/{turf.pk}/split/", {"parts": 2}, format="json")
     assert response.status_code == 201, response.content
