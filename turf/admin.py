@@ -11,6 +11,7 @@ unfiltered full count.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
 from django.db import transaction
@@ -31,6 +32,18 @@ from fieldops.admin_scoping import (
 from fieldops.models import Organization
 from turf import services
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _LayerCounts(TypedDict):  # what DistrictLayerAdmin.get_queryset annotates
+    _district_count: int
+    _door_count: int
+
+
+class _DoorCount(TypedDict):  # what DistrictAdmin.get_queryset annotates
+    _door_count: int
 
 
 def _polygon_svg(geojson: dict, size: int = 220) -> str:
@@ -102,11 +115,11 @@ class DistrictLayerAdmin(OrganizationScopedAdmin):
                 services.district_layer_delete(layer=layer, actor=request.user)
 
     @admin.display(description="districts", ordering="_district_count")
-    def district_count(self, obj: DistrictLayer) -> int:
+    def district_count(self, obj: WithAnnotations[DistrictLayer, _LayerCounts]) -> int:
         return obj._district_count
 
     @admin.display(description="doors assigned", ordering="_door_count")
-    def door_count(self, obj: DistrictLayer) -> int:
+    def door_count(self, obj: WithAnnotations[DistrictLayer, _LayerCounts]) -> int:
         return obj._door_count
 
 
@@ -151,7 +164,7 @@ class DistrictAdmin(OrganizationScopedAdmin):
                 services.district_delete(district=district, actor=request.user)
 
     @admin.display(description="doors", ordering="_door_count")
-    def door_count(self, obj: District) -> int:
+    def door_count(self, obj: WithAnnotations[District, _DoorCount]) -> int:
         return obj._door_count
 
     @admin.display(description="outline")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection, models
 
@@ -36,11 +37,11 @@ def bulk_insert(
     for row in rows:
         batch.append(model(**dict(zip(fields, row, strict=True))))
         if len(batch) >= BATCH_SIZE:
-            model.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+            model._default_manager.bulk_create(batch, batch_size=BATCH_SIZE)
             count += len(batch)
             batch = []
     if batch:
-        model.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        model._default_manager.bulk_create(batch, batch_size=BATCH_SIZE)
         count += len(batch)
     return count
 
@@ -200,17 +201,24 @@ def indexes_rebuilt(model: type[models.Model]) -> Iterator[None]:
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[str, str]:
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(_field_name(model, f)).column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in fields)
     return table, columns
+
+
+def _column(model: type[models.Model], attname: str) -> str:
+    field = model._meta.get_field(_field_name(model, attname))
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{attname} is not a column")
+    return field.column
 
 
 def _executemany(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     table, columns = _columns(model, fields)
     marks = ", ".join(["%s"] * len(fields))
-    rows = list(rows)
+    params: list[Sequence[Any]] = list(rows)  # any value the database adapter takes
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - names from the model
-    return len(rows)
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608 - names from the model
+    return len(params)
 
 
 def _field_name(model: type[models.Model], attname: str) -> str:

@@ -534,8 +534,8 @@ def _turf_polygons(
     if len(unique) == 1:
         return [region if t == owner[0] else Polygon() for t in range(k)], shared
     points = MultiPoint(np.column_stack((unique.real, unique.imag)))
-    cells = shapely.voronoi_polygons(points, extend_to=region.envelope.buffer(1.0), ordered=True)
-    cells = np.asarray(shapely.get_parts(cells))
+    diagram = shapely.voronoi_polygons(points, extend_to=region.envelope.buffer(1.0), ordered=True)
+    cells = np.asarray(shapely.get_parts(diagram))
     if len(cells) != len(unique):  # GEOS could not keep the input order
         tree = shapely.STRtree(cells)
         pts = shapely.points(np.column_stack((unique.real, unique.imag)))
@@ -550,12 +550,12 @@ def _turf_polygons(
     grid = np.full((k, max(int(counts.max()), 1)), None, dtype=object)
     rows = owner[order]
     grid[rows, np.arange(len(order)) - bounds[rows]] = cells[order]
-    merged = shapely.coverage_union_all(grid, axis=1)
+    merged = np.asarray(shapely.coverage_union_all(grid, axis=1))  # an array already: asarray does not copy
     invalid = np.flatnonzero(~shapely.is_valid(merged))
     for t in invalid.tolist():  # not a clean coverage (should not happen): a full union
         merged[t] = shapely.union_all(grid[t])
     shapely.prepare(region)
-    clipped = shapely.intersection(merged, region)
+    clipped = np.asarray(shapely.intersection(merged, region))
     polygons = [Polygon() if counts[t] == 0 else _polygonal(clipped[t]) for t in range(k)]
     return polygons, shared
 

@@ -232,7 +232,7 @@ def _assign_postgresql(
     links_table = connection.ops.quote_name(DoorDistrict._meta.db_table)
     district_table = connection.ops.quote_name(District._meta.db_table)
     scope_sql = f"SELECT id FROM {district_table} WHERE organization_id = %s"
-    scope_params: list[object] = [organization.pk]
+    scope_params: list[int] = [organization.pk]
     if layer is not None:
         scope_sql += " AND layer_id = %s"
         scope_params.append(layer.pk)
@@ -424,7 +424,8 @@ def _all_door_pages(organization: Organization) -> Iterator[tuple[np.ndarray, np
             return
 
 
-def _arrays(rows: list[tuple[int, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _arrays(rows: list[tuple[int, float | None, float | None]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, lngs, lats) of located doors' rows (every query here filters lat__isnull=False)."""
     if not rows:
         empty = np.empty(0)
         return empty.astype(np.int64), empty, empty

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import GeometryCollection, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
 
@@ -63,7 +63,7 @@ def polygon_from_geojson(obj: object) -> CheckedGeometry:
 def _polygonal_part(geom: BaseGeometry) -> BaseGeometry | None:
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
-    if geom.geom_type == "GeometryCollection":
+    if isinstance(geom, GeometryCollection):
         parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
         if not parts:
             return None
@@ -72,7 +72,7 @@ def _polygonal_part(geom: BaseGeometry) -> BaseGeometry | None:
 
 
 def to_geojson(geom: BaseGeometry) -> dict:
-    return mapping(geom)  # type: ignore[return-value]
+    return mapping(geom)
 
 
 def points_in_polygons(

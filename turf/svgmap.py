@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shapely.geometry.base import BaseGeometry
@@ -105,7 +105,7 @@ def svg_map(shapes: Sequence[Shape], dots: Sequence[Dot] = (), width: int = 900,
     return "".join(parts)
 
 
-def _path(geometry: BaseGeometry, xy) -> str:  # type: ignore[no-untyped-def]
+def _path(geometry: BaseGeometry, xy: Callable[[float, float], tuple[float, float]]) -> str:
     polygons = getattr(geometry, "geoms", [geometry])
     commands = []
     for polygon in polygons:

@@ -164,9 +164,9 @@ def _stops(
             b = int(building[i])
             on_face = kind == 0 and face[i] == code
             num = int(number[i]) if on_face or (kind == 1 and number[i] >= 0) else 1 << 40
-            key = (num, float(x[i]))
-            if b not in first_number or key < first_number[b]:
-                first_number[b] = key
+            rank = (num, float(x[i]))
+            if b not in first_number or rank < first_number[b]:
+                first_number[b] = rank
         members.sort(
             key=lambda i: (
                 first_number[int(building[i])],

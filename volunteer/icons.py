@@ -45,7 +45,8 @@ def door_icon(size: int, colour: tuple[int, int, int], *, inset: float) -> bytes
 
 
 def main(colour_hex: str = "#0b3d2e") -> None:
-    colour = tuple(int(colour_hex.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    red, green, blue = (int(colour_hex.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    colour = (red, green, blue)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "icon-192.png").write_bytes(door_icon(192, colour, inset=0.08))
     (OUT / "icon-512.png").write_bytes(door_icon(512, colour, inset=0.08))

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from io import TextIOBase
 from typing import TextIO
 
 # progress(done, total, message): total may be None when it is not known yet.
@@ -80,7 +81,7 @@ class ImportReport:
 class ConsoleProgress:
     """Periodic counts on a terminal: at most one line a second, and the last one."""
 
-    def __init__(self, stream: TextIO | None = None, every_seconds: float = 1.0) -> None:
+    def __init__(self, stream: TextIO | TextIOBase | None = None, every_seconds: float = 1.0) -> None:
         self.stream = stream or sys.stderr
         self.every = every_seconds
         self._last = 0.0

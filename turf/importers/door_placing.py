@@ -35,7 +35,7 @@ def place_doors(
     for key, door in doors.items():
         old = existing.get(key)
         keep_old = old is not None and old.lat is not None
-        if keep_old and (door.lat is None or old.quality == GeocodeQuality.MANUAL):
+        if keep_old and old is not None and (door.lat is None or old.quality == GeocodeQuality.MANUAL):
             door.lat, door.lng = old.lat, old.lng
             door.quality = old.quality
             continue
@@ -99,10 +99,12 @@ def _known_addresses(organization: Organization, doors: dict[str, DoorRow]) -> I
         .iterator(chunk_size=20_000)
     )
     for number, pre_dir, street_name, street_type, post_dir, zip_code, lat, lng in rows:
+        if lat is None or lng is None:  # never: a door has both or neither (door_lat_lng_together)
+            continue
         street = addr.street_key_of(pre_dir, street_name, street_type, post_dir)
         yield KnownAddress(number=number, street_key=street, zip=zip_code, lat=lat, lng=lng)
     for door in doors.values():
-        if door.lat is not None and door.quality == GeocodeQuality.SOURCE:
+        if door.lat is not None and door.lng is not None and door.quality == GeocodeQuality.SOURCE:
             number, _, pre, name, type_, post, _, _, _, _, zip_code = door.parts
             street = addr.street_key_of(pre, name, type_, post)
             yield KnownAddress(number=number, street_key=street, zip=zip_code, lat=door.lat, lng=door.lng)
