@@ -7,6 +7,7 @@ refusal is shown on the form or as a message.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -26,6 +27,14 @@ from fieldops.admin_scoping import (
     is_superuser,
 )
 from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _MemberCount(TypedDict):  # what OrganizationAdmin.get_queryset annotates
+    _member_count: int
+
 
 # Lines about an organization's data that other apps add to its page (turf:
 # "15,412 doors in 11,907 buildings"). A registry rather than an import:
@@ -103,7 +112,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         return super().get_queryset(request).annotate(_member_count=Count("memberships"))
 
     @admin.display(description="members", ordering="_member_count")
-    def member_count(self, obj: Organization) -> int:
+    def member_count(self, obj: WithAnnotations[Organization, _MemberCount]) -> int:
         return obj._member_count
 
     def get_readonly_fields(self, request, obj=None):
@@ -175,7 +184,7 @@ class MemberAddForm(forms.ModelForm):
 
     def _get_validation_exclusions(self) -> set[str]:
         # The user is created on save; nothing to validate about it yet.
-        return super()._get_validation_exclusions() | {"user"}
+        return super()._get_validation_exclusions() | {"user"}  # type: ignore[misc]  # private to ModelForm: django-stubs does not declare it
 
 
 @admin.register(Membership)

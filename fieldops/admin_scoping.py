@@ -24,8 +24,8 @@ message on the list, never a server error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
@@ -114,6 +114,15 @@ def scope_related(request: HttpRequest, queryset: QuerySet) -> QuerySet:
     return scope(queryset, request.user, path)
 
 
+if TYPE_CHECKING:
+    # What the mixins below are mixed into, so that their calls to super() are checked.
+    _FormBase = ModelForm
+    _FieldsBase = admin.options.BaseModelAdmin
+    _InlineBase = admin.options.InlineModelAdmin
+else:
+    _FormBase = _FieldsBase = _InlineBase = object
+
+
 def refusal_text(exc: ValidationError) -> str:
     """A service's refusal in one line, for a message on a list or a delete page."""
     if hasattr(exc, "error_dict"):
@@ -178,7 +187,7 @@ def inline_save(
             formset.changed_objects.append((instance, row.changed_data))
 
 
-class _ScopedFormMixin:
+class _ScopedFormMixin(_FormBase):
     """Model form that knows the organization of a new row before validating it.
 
     The organization field is not on the form for members, so Django would skip
@@ -209,7 +218,7 @@ class _ScopedFormMixin:
             instance.organization = self.fieldops_organization
 
     def _get_validation_exclusions(self) -> set[str]:
-        exclude = super()._get_validation_exclusions()
+        exclude = super()._get_validation_exclusions()  # type: ignore[misc]  # private to ModelForm: django-stubs does not declare it
         if _has_direct_organization(type(self.instance)) and self.instance.organization_id is not None:
             exclude.discard("organization")
         return exclude
@@ -244,7 +253,7 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value) if visible else ("", "")
 
 
-class _ScopedFieldsMixin:
+class _ScopedFieldsMixin(_FieldsBase):
     """Choice limiting shared by model admins and inlines."""
 
     # Related fields whose choices need more than the organization filter, as
@@ -252,7 +261,7 @@ class _ScopedFieldsMixin:
     # (labelled "layer: name") one query.
     related_select: dict[str, tuple[str, ...]] = {}
 
-    def scoped_choices(self, request: HttpRequest, db_field: models.Field) -> QuerySet:
+    def scoped_choices(self, request: HttpRequest, db_field: models.ForeignKey | models.ManyToManyField) -> QuerySet:
         queryset = db_field.remote_field.model._default_manager.all()
         extra = self.related_select.get(db_field.name)
         if extra:
@@ -327,7 +336,7 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
 
     # --- permissions --------------------------------------------------------
 
-    def _role_in(self, request: HttpRequest, roles: Iterable[str]) -> bool:
+    def _role_in(self, request: HttpRequest, roles: Collection[str]) -> bool:
         if not request.user.is_active:
             return False
         if is_superuser(request):
@@ -448,14 +457,14 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
-class ScopedInlineMixin(_ScopedFieldsMixin):
+class ScopedInlineMixin(_ScopedFieldsMixin, _InlineBase):
     """Inline rows follow the parent's rules: managers write, staff read."""
 
     view_roles: frozenset[str] = STAFF_ROLES
     write_roles: frozenset[str] = MANAGER_ROLES
     view_only: bool = False
 
-    def _role_in(self, request: HttpRequest, roles: Iterable[str]) -> bool:
+    def _role_in(self, request: HttpRequest, roles: Collection[str]) -> bool:
         if not request.user.is_active:
             return False
         return is_superuser(request) or user_role(request) in roles

@@ -6,6 +6,8 @@ entry; a refusal is shown on the form or as a message.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -26,6 +28,13 @@ from fieldops.admin_scoping import (
     scoped_filter,
 )
 from turf.models import DoorDistrict
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _TurfCount(TypedDict):  # what CampaignAdmin.get_queryset annotates
+    _turf_count: int
 
 
 class SurveyQuestionInline(ScopedTabularInline):
@@ -124,7 +133,7 @@ class CampaignAdmin(CampaignDashboard, CampaignTurfTools, OrganizationScopedAdmi
                 services.campaign_delete(campaign=campaign, actor=request.user)
 
     @admin.display(description="active turfs", ordering="_turf_count")
-    def turf_count(self, obj: Campaign) -> int:
+    def turf_count(self, obj: WithAnnotations[Campaign, _TurfCount]) -> int:
         return obj._turf_count
 
     @admin.display(description="doors in universe", ordering="_universe")
