@@ -20,18 +20,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from fieldops.models import Membership, Organization, Role
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import User as AuthUser
 
 # Who asks: a user, an anonymous visitor, or nobody (a caller without a request).
-User: TypeAlias = "User | AnonymousUser | None"
+User: TypeAlias = "AuthUser | AnonymousUser | None"
 
 M = TypeVar("M", bound=Model)
+
+# The attribute of a User object that caches its membership (membership_for, the token login).
+_CACHED_MEMBERSHIP = "_fieldops_membership"
 
 # Roles that run the campaign: they see everything of their organization.
 MANAGER_ROLES = frozenset({Role.ADMIN, Role.ORGANIZER})
@@ -66,12 +71,16 @@ def membership_for(user: User) -> Membership | None:
     """The user's active membership, or None. Cached on the user object."""
     if user is None or not user.is_authenticated or user.pk is None:
         return None
-    cached = getattr(user, "_fieldops_membership", False)
-    if cached is not False:
-        return cached
+    if hasattr(user, _CACHED_MEMBERSHIP):
+        return getattr(user, _CACHED_MEMBERSHIP)
     membership = Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
-    user._fieldops_membership = membership  # type: ignore[union-attr]  # a per-request cache on the user object
+    remember_membership(user, membership)
     return membership
+
+
+def remember_membership(user: User, membership: Membership | None) -> None:
+    """Cache the user's active membership (or None) on the user object, for this request."""
+    setattr(user, _CACHED_MEMBERSHIP, membership)
 
 
 def organization_for(user: User) -> Organization | None:
@@ -121,7 +130,7 @@ def one_or_404(queryset: QuerySet[M], object_id: Any) -> M:
         raise Http404
     try:
         return queryset.get(pk=pk)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:  # .get() raises the model's DoesNotExist
         raise Http404 from None
 
 
@@ -131,7 +140,7 @@ def get_scoped_or_404(queryset: QuerySet[M], user: User, **lookup: object) -> M:
         return one_or_404(scope_to_organization(queryset, user), lookup["pk"])
     try:
         return scope_to_organization(queryset, user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError):
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):  # .get() raises the model's DoesNotExist
         raise Http404 from None
 
 

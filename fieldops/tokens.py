@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import connection
@@ -26,7 +27,11 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from fieldops.access import remember_membership
 from fieldops.models import DeviceToken, Membership, Organization
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 KEY_PREFIX = "fo_"
 KEYWORD = "Token"
@@ -54,7 +59,7 @@ def _token_sql() -> tuple[str, list[tuple[type[Model], list[str]]], list[tuple[i
     select_related reads them, and the ORM's converters of those columns."""
     from django.contrib.auth import get_user_model
 
-    models = [DeviceToken, get_user_model(), Membership, Organization]
+    models: list[type[Model]] = [DeviceToken, get_user_model(), Membership, Organization]
     columns: list[str] = []
     layout: list[tuple[type[Model], list[str]]] = []
     converters: list[tuple[int, list, object]] = []
@@ -65,6 +70,7 @@ def _token_sql() -> tuple[str, list[tuple[type[Model], list[str]]], list[tuple[i
             found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
             if found:
                 converters.append((len(columns), found, col))
+            assert field.column is not None  # a concrete field has a column
             columns.append(f"{alias}.{connection.ops.quote_name(field.column)}")
     table = {model: connection.ops.quote_name(model._meta.db_table) for model in models}
     sql = (
@@ -101,14 +107,18 @@ def token_lookup(*, key_hash: str, now: dt.datetime) -> DeviceToken | None:
         part = values[start : start + len(names)]
         start += len(names)
         instances.append(None if part[0] is None else model.from_db(connection.alias, names, part))
-    token, user, membership, organization = instances
-    token.user = user  # type: ignore[union-attr]
+    # The layout's models in order; the token and its user (an inner join) are never NULL.
+    token = cast(DeviceToken, instances[0])
+    user = cast(User, instances[1])
+    membership = cast(Membership | None, instances[2])
+    token.user = user
     if membership is not None:
-        membership.user = user  # type: ignore[attr-defined]
-        membership.organization = organization  # type: ignore[attr-defined]
+        membership.user = user
+        # A membership's organization is a NOT NULL key: its row is there.
+        membership.organization = cast(Organization, instances[3])
     # user.membership answers from this row (or "no membership") without a query.
     Membership.user.field.remote_field.set_cached_value(user, membership)
-    return token  # type: ignore[return-value]
+    return token
 
 
 class DeviceTokenAuthentication(BaseAuthentication):
@@ -144,7 +154,7 @@ class DeviceTokenAuthentication(BaseAuthentication):
             or membership.organization_id != token.organization_id
         ):
             raise exceptions.AuthenticationFailed("Invalid or expired token; log in again.")
-        user._fieldops_membership = membership  # read by fieldops.access.membership_for
+        remember_membership(user, membership)  # read by fieldops.access.membership_for
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return user, token

@@ -1,7 +1,7 @@
 """Root URLs. The API is versioned from day one: /api/v1/."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -14,7 +14,7 @@ admin.site.site_header = "fieldops — organizer dashboard"
 admin.site.site_title = "fieldops"
 admin.site.index_title = "Your organization"
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me/", MeApi.as_view(), name="me"),
     path("auth/token/", TokenApi.as_view(), name="auth-token"),
     path("auth/devices/", DeviceListApi.as_view(), name="auth-devices"),

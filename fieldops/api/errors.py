@@ -47,8 +47,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"detail": str(data["detail"]), "errors": {}}
     else:
         response.data = {"detail": "Request failed.", "errors": data}
-    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and getattr(exc, "wait", None):
-        response.data["retry_after_seconds"] = int(exc.wait)
+    wait = getattr(exc, "wait", None)
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and wait:
+        response.data["retry_after_seconds"] = int(wait)
     return response
 
 

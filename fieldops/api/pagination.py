@@ -1,6 +1,11 @@
+from typing import Any
+
+from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 
 class DefaultPagination(PageNumberPagination):
@@ -9,7 +14,13 @@ class DefaultPagination(PageNumberPagination):
     max_page_size = 1000
 
 
-def paginated_response(view, request: Request, queryset, serializer_class, context=None) -> Response:
+def paginated_response(
+    view: APIView,
+    request: Request,
+    queryset: QuerySet[Any],
+    serializer_class: type[BaseSerializer],
+    context: dict[str, Any] | None = None,
+) -> Response:
     """One page of the queryset, serialized, in the default pagination's envelope."""
     paginator = DefaultPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
