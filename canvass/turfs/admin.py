@@ -10,15 +10,16 @@ queryset, so another organization's campaign answers like a missing one.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -29,6 +30,7 @@ from canvass.turfs import services as turf_services
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
 from fieldops.access import organization_for
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
+from fieldops.request_types import AuthenticatedHttpRequest
 from fieldops.services import audit_log
 from turf.models import DistrictLayer
 from turf.svgmap import PALETTE, Dot, Shape, svg_map
@@ -54,7 +56,9 @@ class CutTurfsForm(forms.Form):
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["layer"].queryset = DistrictLayer.objects.filter(organization_id=campaign.organization_id)
+        cast(forms.ModelChoiceField, self.fields["layer"]).queryset = DistrictLayer.objects.filter(
+            organization_id=campaign.organization_id
+        )
 
 
 class DrawTurfForm(forms.Form):
@@ -67,7 +71,8 @@ class DrawTurfForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         upload = cleaned.get("geojson_file")
         text = cleaned.get("geojson") or ""
         if upload is not None:
@@ -103,32 +108,40 @@ def geometry_of(obj: object) -> object:
     return obj
 
 
-class CampaignTurfTools:
+if TYPE_CHECKING:
+    # The admins these tools are mixed into, so that their calls to the admin are checked.
+    _CampaignAdminBase = admin.ModelAdmin[Campaign]
+    _TurfAdminBase = admin.ModelAdmin[Turf]
+else:
+    _CampaignAdminBase = _TurfAdminBase = object
+
+
+class CampaignTurfTools(_CampaignAdminBase):
     """URLs and views on a campaign: cut, draw, map."""
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
-        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
         own = [
             path("<path:object_id>/cut-turfs/", wrap(self.cut_turfs_view), name="canvass_campaign_cut_turfs"),
             path("<path:object_id>/draw-turf/", wrap(self.draw_turf_view), name="canvass_campaign_draw_turf"),
             path("<path:object_id>/turf-map/", wrap(self.turf_map_view), name="canvass_campaign_turf_map"),
         ]
-        return own + super().get_urls()  # type: ignore[misc]
+        return own + super().get_urls()
 
     def _campaign(self, request: HttpRequest, object_id: str, write: bool) -> Campaign:
-        campaign = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        campaign = self.get_object(request, object_id)
         if campaign is None:
             raise Http404("No such campaign.")
         allowed = (
             self.has_change_permission(request, campaign) if write else self.has_view_permission(request, campaign)
-        )  # type: ignore[attr-defined]
+        )
         if not allowed:
             raise PermissionDenied
         return campaign
 
     def _context(self, request: HttpRequest, campaign: Campaign, title: str, **extra: Any) -> dict[str, Any]:
         return {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
             "opts": Campaign._meta,
             "original": campaign,
             "campaign": campaign,
@@ -149,14 +162,14 @@ class CampaignTurfTools:
         return format_html(" · ".join('<a href="{}">{}</a>' for _ in links), *[p for link in links for p in link])
 
     @admin.action(description="Cut turfs for the selected campaign…")
-    def cut_turfs_action(self, request: HttpRequest, queryset) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+    def cut_turfs_action(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
         campaigns = list(queryset[:2])
         if len(campaigns) != 1:
-            self.message_user(request, "Select exactly one campaign to cut.", messages.WARNING)  # type: ignore[attr-defined]
+            self.message_user(request, "Select exactly one campaign to cut.", messages.WARNING)
             return None
         return HttpResponseRedirect(reverse("admin:canvass_campaign_cut_turfs", args=[campaigns[0].pk]))
 
-    def cut_turfs_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def cut_turfs_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id, write=True)
         form = CutTurfsForm(request.POST if request.method == "POST" else None, campaign=campaign)
         if request.method == "POST" and form.is_valid():
@@ -172,7 +185,7 @@ class CampaignTurfTools:
             except ValidationError as exc:
                 form.add_error(None, turf_services.validation_message(exc))
             else:
-                self.message_user(  # type: ignore[attr-defined]
+                self.message_user(
                     request,
                     f"The cut of {campaign} is queued; a worker runs it. This page shows its progress.",
                     messages.SUCCESS,
@@ -184,7 +197,7 @@ class CampaignTurfTools:
             self._context(request, campaign, f"Cut turfs: {campaign}", form=form),
         )
 
-    def draw_turf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def draw_turf_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id, write=True)
         form = DrawTurfForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
         if request.method == "POST" and form.is_valid():
@@ -205,7 +218,7 @@ class CampaignTurfTools:
                         f" {len(drawn.already_in_turfs)} doors inside the polygon stay in their turfs "
                         f"({', '.join(others[:5])}{'…' if len(others) > 5 else ''})."
                     )
-                self.message_user(request, text, messages.SUCCESS)  # type: ignore[attr-defined]
+                self.message_user(request, text, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:canvass_turf_change", args=[drawn.turf.pk]))
         return render(
             request,
@@ -246,13 +259,13 @@ class CampaignTurfTools:
         )
 
 
-class TurfTools:
+class TurfTools(_TurfAdminBase):
     """A turf's map on its page, and printable walk sheets."""
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
-        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
         own = [path("walk-sheets/", wrap(self.walk_sheets_view), name="canvass_turf_walk_sheets")]
-        return own + super().get_urls()  # type: ignore[misc]
+        return own + super().get_urls()
 
     @admin.display(description="map")
     def turf_map(self, obj: Turf) -> str:
@@ -262,29 +275,26 @@ class TurfTools:
         shapes = [Shape(geometry=shape(obj.polygon), label="")] if obj.polygon else []
         if not shapes and not doors:
             return "No polygon and no located doors."
-        dots = [Dot(lng=lng, lat=lat) for lng, lat in doors]
+        dots = [Dot(lng=lng, lat=lat) for lng, lat in doors if lng is not None and lat is not None]
         sheet = reverse("admin:canvass_turf_walk_sheets") + f"?ids={obj.pk}"
         return mark_safe(  # noqa: S308 - built from escaped parts in turf/svgmap.py
             svg_map(shapes, dots, width=500) + format_html('<p><a href="{}">Print the walk sheet</a></p>', sheet)
         )
 
     @admin.action(description="Print walk sheets of the selected turfs")
-    def print_walk_sheets(self, request: HttpRequest, queryset) -> HttpResponse:  # type: ignore[no-untyped-def]
+    def print_walk_sheets(self, request: HttpRequest, queryset: QuerySet[Turf]) -> HttpResponse:
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:200])
         return HttpResponseRedirect(reverse("admin:canvass_turf_walk_sheets") + f"?ids={ids}")
 
-    def walk_sheets_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+    def walk_sheets_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
             raise PermissionDenied
         try:
             ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()][:200]
         except ValueError:
             raise Http404("Turf ids are numbers, e.g. ?ids=3,4") from None
         turfs = list(
-            self.get_queryset(request)  # type: ignore[attr-defined]
-            .filter(pk__in=ids)
-            .select_related("campaign", "district")
-            .order_by("name")
+            self.get_queryset(request).filter(pk__in=ids).select_related("campaign", "district").order_by("name")
         )
         if not turfs:
             raise Http404("No such turfs.")
