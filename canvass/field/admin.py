@@ -6,6 +6,8 @@ its checks, audit entry and change-log entry; a refusal is shown on the form.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db import transaction
@@ -90,8 +92,9 @@ class AssignmentForm(forms.ModelForm):
         model = Assignment
         fields = ("organization", "campaign", "turf", "shift", "starts_at", "ends_at")
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         turf, campaign = cleaned.get("turf"), cleaned.get("campaign")
         if turf is not None and campaign is not None and turf.campaign_id != campaign.pk:
             self.add_error("turf", "This turf belongs to another campaign.")

@@ -14,7 +14,7 @@ import html
 import json
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -24,7 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -37,6 +37,7 @@ from canvass.stats import selectors as stats_selectors
 from canvass.stats.models import StatsDirtyDay
 from canvass.turfs.models import Turf
 from fieldops.date_bounds import day_range_problems
+from fieldops.request_types import AuthenticatedHttpRequest
 from turf.svgmap import Shape, svg_map
 
 # Completion of a turf -> fill, from untouched grey to done green.
@@ -179,16 +180,23 @@ class ExportForm(forms.Form):
         return cleaned
 
 
-class CampaignDashboard:
+if TYPE_CHECKING:
+    # The admin this is mixed into, so that its calls to the admin are checked.
+    _CampaignAdminBase = admin.ModelAdmin[Campaign]
+else:
+    _CampaignAdminBase = object
+
+
+class CampaignDashboard(_CampaignAdminBase):
     """The campaign's dashboard page and its VAN export download."""
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
-        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
         own = [
             path("<path:object_id>/dashboard/", wrap(self.dashboard_view), name="canvass_campaign_dashboard"),
             path("<path:object_id>/export-van/", wrap(self.export_van_view), name="canvass_campaign_export_van"),
         ]
-        return own + super().get_urls()  # type: ignore[misc]
+        return own + super().get_urls()
 
     def _dashboard_campaign(self, request: HttpRequest, object_id: str) -> Campaign:
         # The campaign's access check, but without CampaignAdmin's list
@@ -198,7 +206,7 @@ class CampaignDashboard:
             campaign = campaign_for_user(request.user, object_id)
         except Http404:
             raise Http404("No such campaign.") from None
-        if not self.has_view_permission(request, campaign):  # type: ignore[attr-defined]
+        if not self.has_view_permission(request, campaign):
             raise PermissionDenied
         return campaign
 
@@ -221,7 +229,7 @@ class CampaignDashboard:
         # in the background (dashboard_body).
         body = dashboard_body(campaign)
         context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
             "opts": Campaign._meta,
             "original": campaign,
             "campaign": campaign,
@@ -230,7 +238,7 @@ class CampaignDashboard:
         }
         return render(request, "admin/canvass/dashboard/campaign.html", context)
 
-    def export_van_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def export_van_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._dashboard_campaign(request, object_id)
         form = ExportForm(request.GET if "format" in request.GET else None)
         if form.is_bound and form.is_valid():
@@ -254,7 +262,7 @@ class CampaignDashboard:
             request,
             "admin/canvass/dashboard/export_van.html",
             {
-                **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+                **self.admin_site.each_context(request),
                 "opts": Campaign._meta,
                 "original": campaign,
                 "campaign": campaign,
