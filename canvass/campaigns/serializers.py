@@ -18,7 +18,7 @@ SPANISH_HELP = "The Spanish text the organizer entered; empty when none (show th
 class OptionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass takes declared fields off the class: no clash with Field.label
     label_es = serializers.CharField(allow_blank=True, help_text=SPANISH_HELP)
 
 
@@ -33,7 +33,7 @@ class QuestionSerializer(serializers.Serializer):
 class ResultCodeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass takes declared fields off the class: no clash with Field.label
     label_es = serializers.CharField(allow_blank=True, help_text=SPANISH_HELP)
     is_contact = serializers.BooleanField()
     is_refusal = serializers.BooleanField()
