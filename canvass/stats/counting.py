@@ -148,9 +148,9 @@ def count_knocks(knocks: Knocks, groupings: Sequence[Grouping], first_day: Mappi
         if grouping.by_door:
             # The door's keys as CSR blocks over the compact door index; doors not knocked dropped.
             pairs = grouping.keys.reshape(-1, 2)
-            position = np.searchsorted(doors_all, pairs[:, 0])
-            known = (position < len(doors_all)) & (doors_all[np.minimum(position, len(doors_all) - 1)] == pairs[:, 0])
-            pairs = np.column_stack([position[known], pairs[known, 1]])
+            found = np.searchsorted(doors_all, pairs[:, 0])
+            known = (found < len(doors_all)) & (doors_all[np.minimum(found, len(doors_all) - 1)] == pairs[:, 0])
+            pairs = np.column_stack([found[known], pairs[known, 1]])
             if not len(pairs):
                 continue
             (starts, counts), keys = _csr(pairs, len(doors_all))
@@ -204,19 +204,18 @@ def _count_grouping(
     def total(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(group, weights=weights, minlength=g).astype(np.int64)
 
+    n_doors = len(first_idx)
+    pair_ids = _distinct(group * n_doors + door_c[entry_rows])
+    pairs = np.column_stack([pair_ids // n_doors, pair_ids % n_doors])
     support = knocks.support[entry_rows]
     metrics = [
         total(),
-        None,  # doors knocked, below
+        np.bincount(pairs[:, 0], minlength=g).astype(np.int64),  # doors knocked
         total(knocks.contact[entry_rows]),
         total(knocks.refusal[entry_rows]),
         *(total((support == level).astype(np.int64)) for level in range(1, 6)),
         total(knocks.literature[entry_rows]),
     ]
-    n_doors = len(first_idx)
-    pair_ids = _distinct(group * n_doors + door_c[entry_rows])
-    pairs = np.column_stack([pair_ids // n_doors, pair_ids % n_doors])
-    metrics[1] = np.bincount(pairs[:, 0], minlength=g).astype(np.int64)
     if grouping.new_doors:
         is_new = first_idx[pairs[:, 1]] == group_keys[pairs[:, 0], 0]
         new = np.bincount(pairs[is_new, 0], minlength=g).astype(np.int64)

@@ -20,7 +20,7 @@ def day_window(day_from: dt.date, day_to: dt.date, tz: zoneinfo.ZoneInfo) -> tup
     return lo, hi
 
 
-def db_datetime(moment: dt.datetime) -> object:
+def db_datetime(moment: dt.datetime) -> str | None:
     """A datetime as a raw query parameter: SQLite compares UTC text, so convert like the ORM does."""
     return connection.ops.adapt_datetimefield_value(moment.astimezone(dt.UTC))
 

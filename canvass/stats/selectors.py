@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
@@ -50,13 +51,15 @@ def _stats(campaign: Campaign, kind: str, date_from: dt.date | None, date_to: dt
     return rows
 
 
-def _totals_by_key(rows: QuerySet[StatsDay]) -> dict[int, dict[str, int]]:
+def _totals_by_key(rows: QuerySet[StatsDay]) -> dict[int, dict[str, Any]]:
     """{key id: sums over the days}. `doors_knocked` in the result is the sum of
     new_doors: the doors first knocked in the period (with no period: every
     door ever knocked); `door_visits` sums the daily distinct doors."""
     sums = {name: Coalesce(Sum(name), 0) for name in SUMMED}
-    out = {}
-    for row in rows.order_by().values("key_id").annotate(door_visits=Coalesce(Sum("doors_knocked"), 0), **sums):
+    out: dict[int, dict[str, Any]] = {}
+    totals = rows.order_by().values("key_id").annotate(door_visits=Coalesce(Sum("doors_knocked"), 0), **sums)
+    # cast: the stubs type .values() rows by the annotations they can name, not by **sums.
+    for row in cast("Iterable[dict[str, Any]]", totals):
         key = row.pop("key_id")
         row["doors_knocked"] = row.pop("new_doors")
         row["contact_rate"] = round(row["contacts"] / row["attempts"], 4) if row["attempts"] else None
@@ -100,7 +103,8 @@ def universe_by_district(campaign: Campaign, layer_ids: list[int] | None = None)
     2-core machine, most of the dashboard's budget).
     """
     key = f"fieldops:universe:{campaign.pk}:{campaign.created_at.timestamp()}:{layer_ids}"
-    return cache.get_or_set(key, lambda: _universe_by_district(campaign, layer_ids), UNIVERSE_CACHE_SECONDS)
+    counts = cache.get_or_set(key, lambda: _universe_by_district(campaign, layer_ids), UNIVERSE_CACHE_SECONDS)
+    return cast(dict[int, int], counts)  # what _universe_by_district returned, now or five minutes ago
 
 
 def _universe_by_district(campaign: Campaign, layer_ids: list[int] | None) -> dict[int, int]:

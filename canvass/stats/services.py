@@ -219,7 +219,11 @@ def _write_stats(campaign: Campaign, day_from: dt.date, day_to: dt.date) -> dict
         f"WHERE campaign_id = %s AND corrected_at >= %s AND corrected_at < %s AND {counted_sql()}"
     )
     day_of: dict[object, int] = {}
-    days_raw, door_ids, canvassers, code_ids, supports = [], [], [], [], []
+    days_raw: list[object] = []
+    door_ids: list[int] = []
+    canvassers: list[int] = []
+    code_ids: list[int | None] = []
+    supports: list[int | None] = []
     answered: list[tuple[int, object]] = []
     n = 0
     with connection.chunked_cursor() as cursor:
