@@ -312,7 +312,7 @@ def _incremental_page(
     entries = entries[:page_size]
     next_seq = entries[-1]["seq"] if has_more else head
 
-    touched = {e["assignment_id"] for e in entries if e["kind"] == K.ASSIGNMENT}
+    touched = {e["assignment_id"] for e in entries if e["kind"] == K.ASSIGNMENT and e["assignment_id"] is not None}
     touched_turfs = {e["turf_id"] for e in entries if e["kind"] == K.TURF}
     touched |= {pk for pk, row in current_rows.items() if row["turf_id"] in touched_turfs}
     touched |= set(ran_out)
@@ -325,12 +325,12 @@ def _incremental_page(
     door_lists = _door_lists(sent_turfs)
     page["assignments"] = [_assignment_out(current_rows[pk], door_lists) for pk in send]
     doors_to_send = {d for turf in sent_turfs for d in door_lists.get(turf, [])}
-    edited_doors = {e["door_id"] for e in entries if e["kind"] in (K.DOOR, K.PERSON)}
+    edited_doors = {e["door_id"] for e in entries if e["kind"] in (K.DOOR, K.PERSON) and e["door_id"] is not None}
     doors_to_send |= edited_doors
 
     if drop:
         # The turf of an assignment that was deleted is on its log entries.
-        drop_turfs = set(Assignment.objects.filter(pk__in=drop).values_list("turf_id", flat=True))
+        drop_turfs: set[int | None] = set(Assignment.objects.filter(pk__in=drop).values_list("turf_id", flat=True))
         drop_turfs |= {e["turf_id"] for e in entries if e["kind"] == K.ASSIGNMENT and e["assignment_id"] in drop}
         drop_turfs.discard(None)
         gone_doors = set(

@@ -376,18 +376,17 @@ def _flag_speed(
         timeline.append((attempt.corrected_at, str(attempt.pk), lat, lng, attempt))
     timeline.sort(key=lambda row: (row[0], row[1]))
     max_speed = settings.SYNC_MAX_SPEED_CM_PER_S / 100.0
-    for previous, current in zip(timeline, timeline[1:], strict=False):
-        attempt = current[4]
-        if attempt is None or None in (previous[2], previous[3], current[2], current[3]):
+    for (before, _, lat0, lng0, _), (now, _, lat1, lng1, knock) in zip(timeline, timeline[1:], strict=False):
+        if knock is None or lat0 is None or lng0 is None or lat1 is None or lng1 is None:
             continue
-        seconds = (current[0] - previous[0]).total_seconds()
+        seconds = (now - before).total_seconds()
         if seconds > settings.SYNC_SPEED_WINDOW_SECONDS:
             continue
-        distance = haversine_m(previous[2], previous[3], current[2], current[3])
+        distance = haversine_m(lat0, lng0, lat1, lng1)
         if distance < settings.SYNC_MIN_SPEED_DISTANCE_M:
             continue
         if seconds <= 0 or distance / seconds > max_speed:
-            attempt.too_fast = True
+            knock.too_fast = True
 
 
 @dataclass(frozen=True)
@@ -440,7 +439,7 @@ def attempts_push(
             campaign_id, _turf_id = ctx.assignments[item.assignment]
             door_lat, door_lng = ctx.doors[item.door]
             distance = None
-            if None not in (item.lat, item.lng, door_lat, door_lng):
+            if item.lat is not None and item.lng is not None and door_lat is not None and door_lng is not None:
                 distance = round(haversine_m(item.lat, item.lng, door_lat, door_lng), 1)
             corrected_at = _corrected(item.recorded_at, skew, received_at)
             review, held_reason = _review(
