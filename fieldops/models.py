@@ -16,6 +16,14 @@ from django.db.models import Q
 from fieldops.env import is_timezone
 
 
+def char_max_length(model: type[models.Model], name: str) -> int:
+    """The max_length of a model's CharField, for checks made before the database's."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a CharField with a max_length")
+    return field.max_length
+
+
 def validate_timezone(value: str) -> None:
     if not is_timezone(value):
         raise ValidationError(f"{value!r} is not a time zone; use an IANA name such as America/Los_Angeles.")

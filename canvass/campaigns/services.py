@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
 from canvass.campaigns.result_codes import STANDARD_RESULT_CODES
-from fieldops.models import Organization
+from fieldops.models import Organization, char_max_length
 from fieldops.services import audit_log
 from turf.models import District
 
@@ -266,8 +266,8 @@ def script_replace(
     """
     if campaign.questions.exists():
         return list(campaign.questions.all())
-    text_max = SurveyQuestion._meta.get_field("text").max_length
-    label_max = SurveyOption._meta.get_field("label").max_length
+    text_max = char_max_length(SurveyQuestion, "text")
+    label_max = char_max_length(SurveyOption, "label")
     created = []
     for position, (question_text, options) in enumerate(questions):
         text, text_es = _script_text(question_text, max_length=text_max, what="question")

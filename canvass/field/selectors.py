@@ -15,6 +15,7 @@ member of, in their own organization, while their membership is active.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -88,13 +89,13 @@ def shift_roster(shift: Shift) -> QuerySet[ShiftSignup]:
 DOOR_FIELDS = ("id", *ADDRESS_FIELDS, "building_key", "lat", "lng")
 
 
-def person_dict(person: dict[str, Any]) -> dict[str, Any]:
+def person_dict(person: Mapping[str, Any]) -> dict[str, Any]:
     """The people at a door as a phone gets them. Minimal PII: a canvasser greets
     people by name; phone, email, birth year and party stay on the server."""
     return {"id": person["id"], "first_name": person["first_name"], "last_name": person["last_name"]}
 
 
-_display_address = Door.display_address.fget
+_display_address = Door.display_address.fget  # type: ignore[attr-defined]  # mypy reads a property on the class as its getter function
 
 
 def door_dict(

@@ -330,9 +330,9 @@ def _incremental_page(
 
     if drop:
         # The turf of an assignment that was deleted is on its log entries.
-        drop_turfs: set[int | None] = set(Assignment.objects.filter(pk__in=drop).values_list("turf_id", flat=True))
-        drop_turfs |= {e["turf_id"] for e in entries if e["kind"] == K.ASSIGNMENT and e["assignment_id"] in drop}
-        drop_turfs.discard(None)
+        listed = set(Assignment.objects.filter(pk__in=drop).values_list("turf_id", flat=True))
+        logged = {e["turf_id"] for e in entries if e["kind"] == K.ASSIGNMENT and e["assignment_id"] in drop}
+        drop_turfs = {turf_id for turf_id in listed | logged if turf_id is not None}
         gone_doors = set(
             TurfDoor.objects.filter(turf_id__in=drop_turfs)
             .exclude(door_id__in=visible_q)

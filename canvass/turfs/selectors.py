@@ -137,7 +137,7 @@ def door_district_codes(door_ids: np.ndarray, layer: DistrictLayer | None, doors
 
 def person_counts(doors: QuerySet[Door] | Sequence[int]) -> dict[int, int]:
     """People per door, for the doors of a queryset (a subquery, however many) or a short id list."""
-    wanted = doors.values("pk") if isinstance(doors, QuerySet) else list(doors)
+    wanted = doors.values_list("pk", flat=True) if isinstance(doors, QuerySet) else list(doors)
     return dict(
         Person.objects.filter(door_id__in=wanted)
         .order_by()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -67,7 +68,7 @@ class CutSummary:
     archived: int
     notes: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         sizes = [t.door_count for t in self.turfs]
         mean = sum(sizes) / len(sizes) if sizes else 0.0
         cv = (math.sqrt(sum((s - mean) ** 2 for s in sizes) / len(sizes)) / mean) if sizes and mean else 0.0

@@ -8,8 +8,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import models
-
+from fieldops.models import char_max_length
 from turf import addresses as addr
 from turf.importers.base import ImportAborted, ImportProblem, ImportReport, ProgressCallback
 from turf.importers.decoding import EncodingError, decoded_lines
@@ -24,26 +23,19 @@ KM_PER_DEGREE_LNG_EQUATOR = 111.32
 FAR_CELLS_PER_DEGREE = 10
 
 
-def _max_length(model: type[models.Model], name: str) -> int:
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.CharField) or field.max_length is None:
-        raise TypeError(f"{model.__name__}.{name} is not a CharField with a max_length")
-    return field.max_length
-
-
-MAX_LENGTH = {name: _max_length(Door, name) for name in ("number", "number_suffix", "street_name")}
+MAX_LENGTH = {name: char_max_length(Door, name) for name in ("number", "number_suffix", "street_name")}
 MAX_LENGTH.update(
     {
-        name: _max_length(Door, name)
+        name: char_max_length(Door, name)
         for name in ("street_type", "unit_type", "unit", "city", "zip", "source", "source_id")
     }
 )
 MAX_LENGTH.update({"pre_dir": 8, "post_dir": 8, "state": 2, "address_key": 255})
-_PERSON_MAX = {name: _max_length(Person, name) for name in ("first_name", "last_name", "phone", "email", "party")}
-_PERSON_MAX["voter_id"] = _max_length(Person, "external_voter_id")
+_PERSON_MAX = {name: char_max_length(Person, name) for name in ("first_name", "last_name", "phone", "email", "party")}
+_PERSON_MAX["voter_id"] = char_max_length(Person, "external_voter_id")
 DEFAULT_STATE = Door._meta.get_field("state").default
 # The building key is "b:" + the file's building id.
-_MAX_BUILDING_ID = _max_length(Door, "building_key") - len("b:")
+_MAX_BUILDING_ID = char_max_length(Door, "building_key") - len("b:")
 # Plain strings: enum member access costs a descriptor call per row.
 _SOURCE = str(GeocodeQuality.SOURCE.value)
 _NONE = str(GeocodeQuality.NONE.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -29,8 +31,8 @@ class Command(BaseCommand):
             "--replace", action="store_true", help="archive the active turfs nobody is assigned to, and cut again"
         )
 
-    def handle(self, *args: object, **options: object) -> None:
-        campaign = campaign_or_error(str(options["campaign"]), options["org"])  # type: ignore[arg-type]
+    def handle(self, *args: object, **options: Any) -> None:
+        campaign = campaign_or_error(str(options["campaign"]), options["org"])
         layer = None
         if options["layer"]:
             layer = DistrictLayer.objects.filter(organization=campaign.organization, name=options["layer"]).first()
@@ -42,7 +44,7 @@ class Command(BaseCommand):
         try:
             summary = turfs_cut(
                 campaign=campaign,
-                target_doors=int(options["target_doors"]),  # type: ignore[arg-type]
+                target_doors=int(options["target_doors"]),
                 layer=layer,
                 only_unknocked=bool(options["only_unknocked"]),
                 replace=bool(options["replace"]),
@@ -65,5 +67,5 @@ class Command(BaseCommand):
                 f"(mean {data['size_mean']}, CV {data['size_cv']}); {data['archived']} turfs archived."
             )
         )
-        for note in data["notes"]:  # type: ignore[union-attr]
+        for note in data["notes"]:
             out.write(f"  note: {note}")

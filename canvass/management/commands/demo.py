@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -68,7 +69,11 @@ SCRIPT = (
         ),
     ),
 )
-STAGING = {"location_name": "Venice Beach Recreation Center, 1800 Ocean Front Walk", "lat": 33.9851, "lng": -118.4729}
+STAGING: dict[str, Any] = {
+    "location_name": "Venice Beach Recreation Center, 1800 Ocean Front Walk",
+    "lat": 33.9851,
+    "lng": -118.4729,
+}
 USERS = (
     ("organizer", Role.ORGANIZER, "Olivia", "Organizer"),
     ("canvasser1", Role.CANVASSER, "Carmen", "Canvasser"),
@@ -174,7 +179,7 @@ class Command(BaseCommand):
 
     def _users(self, org: Organization) -> list[tuple[str, str, str]]:
         """Create or reset the demo users; new random passwords each run, printed below."""
-        logins = []
+        logins: list[tuple[str, str, str]] = []
         for username, role, first, last in USERS:
             password = secrets.token_urlsafe(9)
             member_add(
