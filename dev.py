@@ -2,7 +2,7 @@
 """The two commands of the README, on a fresh machine with only Python 3.11+.
 
     python3 dev.py run    set up, migrate, load the LA demo, start the web server and a worker
-    python3 dev.py test   set up and run the whole test suite (and ruff); the browser tests
+    python3 dev.py test   set up and run the whole test suite (and ruff, mypy); the browser tests
                           need a Chromium (CHROMIUM_PATH, or chromium on PATH) and are skipped without one
 
 Setup is a virtualenv in .venv with the pinned requirements; it is redone
@@ -85,6 +85,7 @@ def run() -> None:
 def test(extra: list[str]) -> None:
     setup("requirements-dev.txt")
     sh(str(PY), "-m", "ruff", "check", ".")
+    sh(str(PY), "-m", "mypy")  # files and settings: [tool.mypy] in pyproject.toml
     sh(
         str(PY),
         "manage.py",

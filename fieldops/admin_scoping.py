@@ -202,7 +202,7 @@ class _ScopedFormMixin(_FormBase):
     fieldops_refusal: ValidationError | None = None
 
     def clean(self) -> Any:
-        cleaned = super().clean()  # type: ignore[misc]  # a mixin of ModelForm
+        cleaned = super().clean()
         if self.fieldops_refusal is not None:
             add_refusal(self, self.fieldops_refusal)
         return cleaned
@@ -431,7 +431,7 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
             # The admin's transaction rolled back with the service's. The same
             # post again, now with the refusal on the form: it fails validation
             # there and is shown with the organizer's input and the message.
-            request._fieldops_refusal = exc  # type: ignore[attr-defined]
+            request._fieldops_refusal = exc  # read back by get_form
             return view(request, object_id, form_url, extra_context)
 
     def _changelist_refusing(self, request, extra_context=None):
@@ -442,7 +442,7 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
             self.message_user(request, refusal_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
-    def response_action(self, request, queryset):
+    def response_action(self, request, queryset):  # type: ignore[override]  # the stubs add Django 6.0's action_location; 5.2 has none
         try:
             return super().response_action(request, queryset)
         except ValidationError as exc:

@@ -12,6 +12,8 @@ from fieldops.models import DeviceToken, Membership
 def device_tokens_visible_to(user: User, *, live_only: bool = True) -> QuerySet[DeviceToken]:
     """The access check of device tokens: managers (and the operator) see every token of their
     organization; anyone else their own."""
+    if user is None or not user.is_authenticated:
+        return DeviceToken.objects.none()  # as scoping would: no organization, no tokens
     tokens = scope_to_organization(DeviceToken.objects.all(), user)
     if not has_role(user, MANAGER_ROLES):
         tokens = tokens.filter(user=user)

@@ -61,7 +61,7 @@ class ShiftAdmin(OrganizationScopedAdmin):
             services.shift_update(shift=obj, actor=request.user, **changed)
             return
         shift = services.shift_create(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            organization=obj.organization if obj.organization_id else organization_for(request.user),  # type: ignore[arg-type]  # the scoped form set it: the member's own, or the operator's choice
             actor=request.user,
             **{name: getattr(obj, name) for name in services.SHIFT_EDITABLE},
         )
@@ -154,7 +154,7 @@ class AssignmentAdmin(OrganizationScopedAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if not change:
             created = services.assignment_create(
-                organization=obj.organization if obj.organization_id else organization_for(request.user),
+                organization=obj.organization if obj.organization_id else organization_for(request.user),  # type: ignore[arg-type]  # the scoped form set it: the member's own, or the operator's choice
                 actor=request.user,
                 turf=data["turf"],
                 canvassers=users,

@@ -69,7 +69,7 @@ class ShiftListApi(OrganizationTimeView):
         )
 
 
-def _shift(request: Request, shift_id: object):
+def _shift(request: AuthenticatedRequest, shift_id: object) -> Shift:
     """The shift through its access check, with the caller's own sign-up (selectors.with_my_signup)."""
     shifts = selectors.with_my_signup(Shift.objects.select_related("campaign"), request.user)
     return access.shift_for_user(request.user, shift_id, shifts)
@@ -106,7 +106,7 @@ class ShiftSignupApi(_SignupActionApi):
     )
     def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
-        already = shift.my_status == "signed_up"
+        already = shift.my_status == "signed_up"  # type: ignore[attr-defined]  # annotated by selectors.with_my_signup
         try:
             signup = services.shift_signup(shift=shift, user=request.user)
         except services.ShiftFullError:

@@ -27,6 +27,7 @@ from canvass.campaigns.models import ResultCode, SurveyOption, SurveyQuestion
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from canvass.sync.models import ContactAttempt
 from canvass.turfs.models import TurfDoor
+from fieldops.access import User as Asker
 from fieldops.access import membership_for
 from turf.importers.door_columns import ADDRESS_FIELDS
 from turf.models import Door, Person
@@ -40,7 +41,7 @@ def current_assignment_q(now: dt.datetime | None = None, prefix: str = "") -> Q:
     )
 
 
-def assignments_current_for(user: User, *, now: dt.datetime | None = None) -> QuerySet[Assignment]:
+def assignments_current_for(user: Asker, *, now: dt.datetime | None = None) -> QuerySet[Assignment]:
     """The user's own current assignments (see the module docstring), any role."""
     membership = membership_for(user)
     if membership is None:
@@ -48,7 +49,7 @@ def assignments_current_for(user: User, *, now: dt.datetime | None = None) -> Qu
     return Assignment.objects.filter(
         current_assignment_q(now),
         organization_id=membership.organization_id,
-        members__user=user,
+        members__user_id=membership.user_id,
     )
 
 

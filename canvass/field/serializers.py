@@ -6,7 +6,10 @@ caller's organization's zone (fieldops.api.views.OrganizationTimeView).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from canvass import access
@@ -16,6 +19,13 @@ from canvass.field.models import Shift, ShiftSignup
 from canvass.turfs.models import Turf
 from fieldops.access import organization_for, scope_to_organization
 from fieldops.api.fields import BoundedDateTimeField, IdField, ScopedPrimaryKeyRelatedField
+
+
+def _limit_choices(serializer: serializers.Serializer, name: str, queryset: QuerySet[Any]) -> None:
+    """Offer only these rows in the related field `name` (of a many=True one, in each item)."""
+    field = serializer.fields[name]
+    related = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+    related.queryset = queryset  # type: ignore[attr-defined]  # serializer.fields is typed Field, not RelatedField
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -72,7 +82,7 @@ class ShiftInputSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["campaign"].queryset = access.campaigns_for_user(request.user).select_related("organization")
+            _limit_choices(self, "campaign", access.campaigns_for_user(request.user).select_related("organization"))
 
     def validate(self, attrs):
         """The shift's organization: its campaign's, else the caller's own (the operator names a campaign)."""
@@ -193,9 +203,9 @@ class AssignmentInputSerializer(serializers.Serializer):
         request = self.context.get("request")
         if request is None:  # the schema generator
             return
-        self.fields["turf"].queryset = access.turfs_for_user(request.user).select_related("organization")
-        self.fields["shift"].queryset = access.shifts_for_user(request.user)
-        self.fields["canvassers"].child_relation.queryset = _members(request)
+        _limit_choices(self, "turf", access.turfs_for_user(request.user).select_related("organization"))
+        _limit_choices(self, "shift", access.shifts_for_user(request.user))
+        _limit_choices(self, "canvassers", _members(request))
 
     validate_canvassers = staticmethod(_validate_canvassers)
 
@@ -206,7 +216,7 @@ class ReassignInputSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.context.get("request") is not None:
-            self.fields["canvassers"].child_relation.queryset = _members(self.context["request"])
+            _limit_choices(self, "canvassers", _members(self.context["request"]))
 
     validate_canvassers = staticmethod(_validate_canvassers)
 

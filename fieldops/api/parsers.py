@@ -8,6 +8,7 @@ four), so deeper JSON is refused with a 400 before any view sees it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rest_framework import parsers
@@ -17,7 +18,7 @@ MAX_JSON_DEPTH = 32
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -33,6 +34,7 @@ def json_depth(data: Any, limit: int) -> int:
     stack = [(data, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

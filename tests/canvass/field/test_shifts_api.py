@@ -558,6 +558,6 @@ def test_the_shift_admin_never_writes_a_stale_signup_count(world):
     stale.name = "Renamed"
     model_admin = admin.site._registry[Shift]
     request = SimpleNamespace(user=world.organizer)
-    model_admin.save_model(request, stale, SimpleNamespace(changed_data=["name"]), change=True)
+    model_admin.save_model(request, stale, SimpleNamespace(changed_data=["name"]), change=True)  # type: ignore[arg-type]  # only request.user is read
     shift.refresh_from_db()
     assert shift.name == "Renamed" and shift.signup_count == 1
