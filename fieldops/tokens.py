@@ -109,7 +109,7 @@ def token_lookup(*, key_hash: str, now: dt.datetime) -> DeviceToken | None:
         instances.append(None if part[0] is None else model.from_db(connection.alias, names, part))
     # The layout's models in order; the token and its user (an inner join) are never NULL.
     token = cast(DeviceToken, instances[0])
-    user = cast(User, instances[1])
+    user = cast("User", instances[1])
     membership = cast(Membership | None, instances[2])
     token.user = user
     if membership is not None:
