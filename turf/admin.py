@@ -237,7 +237,7 @@ class DoorAdmin(OrganizationScopedAdmin):
             services.door_update(door=obj, actor=request.user, **changed)
             return
         door = services.door_create(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            organization=obj.organization if obj.organization_id else organization_for(request.user),  # type: ignore[arg-type]  # the scoped form set it: the member's own, or the operator's choice
             actor=request.user,
             address_key=obj.address_key,
             **{name: getattr(obj, name) for name in form.fields if name in services.DOOR_EDITABLE},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -75,7 +75,7 @@ def _log_person(person: Person, door_id: int) -> None:
 
 
 @transaction.atomic
-def door_create(*, organization: Organization, actor: AbstractBaseUser, address_key: str, **fields: Any) -> Door:
+def door_create(*, organization: Organization, actor: User, address_key: str, **fields: Any) -> Door:
     """A door added by hand; placed in its districts when it has a location."""
     _only(DOOR_EDITABLE, fields, "door_create")
     _check_location(fields.get("lat"), fields.get("lng"))
@@ -91,7 +91,7 @@ def door_create(*, organization: Organization, actor: AbstractBaseUser, address_
 
 
 @transaction.atomic
-def door_update(*, door: Door, actor: AbstractBaseUser, **changes: Any) -> Door:
+def door_update(*, door: Door, actor: User, **changes: Any) -> Door:
     """An organizer corrects a door: only the fields given are written. A new
     location is kept as placed by hand and the door re-districted."""
     _only(DOOR_EDITABLE, changes, "door_update")
@@ -110,10 +110,10 @@ def door_update(*, door: Door, actor: AbstractBaseUser, **changes: Any) -> Door:
 
 
 @transaction.atomic
-def door_delete(*, door: Door, actor: AbstractBaseUser) -> None:
+def door_delete(*, door: Door, actor: User) -> None:
     """Delete a door nobody knocked (knocks are kept forever and point at their door).
     Phones drop it at their next pull (a tombstone)."""
-    if door.attempts.exists():  # type: ignore[attr-defined]  # the reverse relation of canvass' ContactAttempt
+    if door.attempts.exists():  # the reverse relation of canvass' ContactAttempt
         raise ValidationError({"door": f"{door} has knocks recorded; a knocked door is kept."})
     audit_log(organization=door.organization, actor=actor, action="door.delete", obj=door, address_key=door.address_key)
     door_id, organization_id = door.pk, door.organization_id
@@ -137,7 +137,7 @@ def _check_person(organization_id: int, door: Door, fields: dict[str, Any], pers
 
 
 @transaction.atomic
-def person_create(*, door: Door, actor: AbstractBaseUser, **fields: Any) -> Person:
+def person_create(*, door: Door, actor: User, **fields: Any) -> Person:
     """A person added at a door by hand."""
     _only(PERSON_EDITABLE - {"door"}, fields, "person_create")
     _check_person(door.organization_id, door, fields)
@@ -148,7 +148,7 @@ def person_create(*, door: Door, actor: AbstractBaseUser, **fields: Any) -> Pers
 
 
 @transaction.atomic
-def person_update(*, person: Person, actor: AbstractBaseUser, **changes: Any) -> Person:
+def person_update(*, person: Person, actor: User, **changes: Any) -> Person:
     """An organizer corrects a person: only the fields given are written. Moved to
     another door, both doors' phones hear of it."""
     _only(PERSON_EDITABLE, changes, "person_update")
@@ -168,7 +168,7 @@ def person_update(*, person: Person, actor: AbstractBaseUser, **changes: Any) ->
 
 
 @transaction.atomic
-def person_delete(*, person: Person, actor: AbstractBaseUser) -> None:
+def person_delete(*, person: Person, actor: User) -> None:
     """Delete a person; their knocks stay (without the person). Phones drop them at their next pull."""
     audit_log(organization=person.organization, actor=actor, action="person.delete", obj=person, door_id=person.door_id)
     person_id, door_id, organization_id = person.pk, person.door_id, person.organization_id

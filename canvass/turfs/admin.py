@@ -393,7 +393,7 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
         return self.has_change_permission(request)
 
     @admin.action(description="Archive the selected turfs", permissions=["archive"])
-    def archive(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def archive(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Turf]) -> None:
         turfs = list(queryset.filter(status=Turf.Status.ACTIVE))
         with transaction.atomic():  # all or none: one in use refuses the lot
             for turf in turfs:

@@ -618,7 +618,7 @@ def turf_archive(*, turf: Turf, actor: User | None = None) -> Turf:
 TURF_EDITABLE = frozenset({"name", "district"})
 
 
-def turf_update(*, turf: Turf, actor: AbstractBaseUser | None = None, **changes: object) -> Turf:
+def turf_update(*, turf: Turf, actor: User | None = None, **changes: object) -> Turf:
     """Rename a turf or set the district it was cut within. Its doors and walk order
     change only by split and merge (new turfs), so the stats hold nothing to redo:
     they count a turf's knocks by its id and its doors. Phones holding it see the
