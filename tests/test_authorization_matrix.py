@@ -96,7 +96,14 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
 # (dana's) has its own door and person, which carlos must never see.
 SECRET_STREET, SECRET_PERSON = "ZANZIBARSECRET", "Zelda"
 OTHER_TURF_STREET, OTHER_TURF_PERSON = "OPENSESAME", "Yolanda"
-VENICE_SECRETS = (SECRET_STREET, SECRET_PERSON, OTHER_TURF_STREET, OTHER_TURF_PERSON, "Venice Chapter", "Turf A")
+VENICE_SECRETS: tuple[str, ...] = (
+    SECRET_STREET,
+    SECRET_PERSON,
+    OTHER_TURF_STREET,
+    OTHER_TURF_PERSON,
+    "Venice Chapter",
+    "Turf A",
+)
 VENICE_SECRETS += ("carlos", "olivia", "dana")
 NOT_CARLOS_SECRETS = (OTHER_TURF_STREET, OTHER_TURF_PERSON)
 
@@ -116,7 +123,7 @@ def _fingerprint(models: list[type[Model]]) -> str:
     """A digest of every venice row of these tables: any write shows."""
     digest = hashlib.sha256()
     for model in models:
-        rows = model.objects.filter(**_venice(model)).order_by("pk").values()
+        rows = model._default_manager.filter(**_venice(model)).order_by("pk").values()
         digest.update(json.dumps(list(rows), default=str, sort_keys=True).encode())
     return digest.hexdigest()
 

@@ -98,6 +98,7 @@ def test_a_split_a_merge_and_a_drawn_turf_queue_their_stats(knocked, no_broker, 
 
     # A drawn turf takes the free doors: archive one turf to free its doors first.
     loose = Turf.objects.filter(campaign=knocked.campaign, status=Turf.Status.ACTIVE).order_by("pk").last()
+    assert loose is not None
     turf_services.turf_archive(turf=loose)
     with django_capture_on_commit_callbacks(execute=True) as captured:
         turf_services.turf_create_from_polygon(

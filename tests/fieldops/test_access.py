@@ -9,9 +9,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -41,7 +44,8 @@ def root(db):
 @pytest.fixture
 def both(world):
     """One of every type in venice and in elsewhere, and a door and a person of venice on no turf of carlos."""
-    venice, elsewhere = {}, {}
+    venice: dict[str, Any] = {}
+    elsewhere: dict[str, Any] = {}
     for org, into in ((world.org, venice), (world.other_org, elsewhere)):
         layer = f.DistrictLayerFactory(organization=org)
         into["layer"] = layer
@@ -58,7 +62,7 @@ def both(world):
     return venice, elsewhere
 
 
-SCOPERS = {
+SCOPERS: dict[str, tuple[Callable[..., QuerySet[Any]], Callable[..., Any]]] = {
     "organization": (organizations_for_user, organization_for_user),
     "layer": (layers_for_user, layer_for_user),
     "district": (districts_for_user, district_for_user),
