@@ -46,7 +46,7 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         request_id = (request.headers.get("X-Request-ID") or "")[:64] or uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
+        request.request_id = request_id  # type: ignore[attr-defined]  # our own attribute, read by the log lines and the error pages
         response = self.get_response(request)
         user = getattr(request, "user", None)
         membership = getattr(user, "_fieldops_membership", None) if user is not None else None

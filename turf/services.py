@@ -51,7 +51,7 @@ def _check_location(lat: object, lng: object) -> None:
         raise ValidationError({"lat": "Give lat and lng together, or neither."})
     if lat is not None and not -90 <= lat <= 90:  # type: ignore[operator]  # a number, from a form or a caller
         raise ValidationError({"lat": "Latitude must be between -90 and 90."})
-    if lng is not None and not -180 <= lng <= 180:  # type: ignore[operator]
+    if lng is not None and not -180 <= lng <= 180:  # type: ignore[operator]  # a number, from a form or a caller
         raise ValidationError({"lng": "Longitude must be between -180 and 180."})
 
 

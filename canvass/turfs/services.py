@@ -636,7 +636,7 @@ def turf_update(*, turf: Turf, actor: User | None = None, **changes: object) -> 
         if "name" in changes and Turf.objects.filter(campaign=turf.campaign, name=name).exclude(pk=turf.pk).exists():
             raise ValidationError({"name": f"The campaign already has a turf named {name!r}."})
         district = changes.get("district", turf.district)
-        if district is not None and district.organization_id != turf.organization_id:  # type: ignore[attr-defined]
+        if district is not None and district.organization_id != turf.organization_id:  # type: ignore[attr-defined]  # a District (TURF_EDITABLE)
             raise ValidationError({"district": "No such district."})
         if "name" in changes:
             changes["name"] = name

@@ -418,7 +418,7 @@ def test_chain_of_misses_is_none():
 
 def test_chain_rejects_a_list_passed_as_one_argument():
     with pytest.raises(TypeError, match="separate arguments"):
-        ChainGeocoder([Fixed(None)])  # type: ignore[arg-type]
+        ChainGeocoder([Fixed(None)])  # type: ignore[arg-type]  # the mistake under test
 
 
 def test_local_then_remote_asks_the_network_only_for_what_local_cannot_place():

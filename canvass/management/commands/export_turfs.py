@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from canvass.campaigns.commands import campaign_or_error
+from canvass.campaigns.models import Campaign
 from canvass.turfs.selectors import turf_export_rows
 from fieldops.csv_safety import SafeCsvWriter
 from fieldops.services import audit_log
@@ -29,8 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--org", default=None, help="organization slug, where two have the campaign slug")
         parser.add_argument("--output", required=True, help="the .csv file to write, or - for standard output")
 
-    def handle(self, *args: object, **options: object) -> None:
-        campaign = campaign_or_error(str(options["campaign"]), options["org"])  # type: ignore[arg-type]
+    def handle(self, *args: object, **options: Any) -> None:
+        campaign = campaign_or_error(str(options["campaign"]), options["org"])
         output = str(options["output"])
         if output == "-":
             count = self._write(sys.stdout, campaign)
@@ -47,11 +48,11 @@ class Command(BaseCommand):
         )
         self.stderr.write(self.style.SUCCESS(f"{count} doors written to {output}."))
 
-    def _write(self, handle: TextIO, campaign: object) -> int:
+    def _write(self, handle: TextIO, campaign: Campaign) -> int:
         writer = SafeCsvWriter(handle)
         writer.writerow(COLUMNS)
         count = 0
-        for row in turf_export_rows(campaign=campaign):  # type: ignore[arg-type]
+        for row in turf_export_rows(campaign=campaign):
             writer.writerow(row[column] for column in COLUMNS)
             count += 1
         return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--name-field", required=True, help="property holding the district name")
         parser.add_argument("--strict", action="store_true", help="abort on any bad feature")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         slug = str(options["org"])
         organization = organization_or_error(slug)
         path = Path(str(options["file"]))
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             report = import_districts(
                 organization=organization,
                 layer_name=str(options["layer"]),
-                id_field=options["id_field"] or None,  # type: ignore[arg-type]
+                id_field=options["id_field"] or None,
                 name_field=str(options["name_field"]),
                 source=path,
                 strict=bool(options["strict"]),

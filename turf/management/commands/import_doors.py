@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             help="rows farther than this from every loaded district are refused (default 20)",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         slug = str(options["org"])
         organization = organization_or_error(slug)
         try:
@@ -56,7 +57,7 @@ class Command(BaseCommand):
                 mapping=mapping,
                 strict=bool(options["strict"]),
                 progress=ConsoleProgress(self.stderr),
-                far_km=float(options["far_km"]),  # type: ignore[arg-type]
+                far_km=float(options["far_km"]),
             )
         except ImportAborted as exc:
             raise CommandError(f"{path}: {exc}") from None
