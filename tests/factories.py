@@ -242,7 +242,7 @@ class ContactAttemptFactory(ModelFactory[ContactAttempt]):
     corrected_at = factory.SelfAttribute("recorded_at")
 
 
-def member(world, username: str, role: str = Role.CANVASSER) -> AbstractBaseUser:
+def member(world, username: str, role: str = Role.CANVASSER) -> User:
     """A new user with this role in the world's chapter."""
     user = UserFactory(username=username)
     MembershipFactory(user=user, organization=world.org, role=role)
