@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.html import format_html_join
 
 from fieldops import services
-from fieldops.access import MANAGER_ROLES, organization_for
+from fieldops.access import MANAGER_ROLES
 from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
     ScopedTabularInline,
@@ -25,6 +25,7 @@ from fieldops.admin_scoping import (
     changes_of,
     inline_save,
     is_superuser,
+    new_row_organization,
 )
 from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role
 
@@ -221,7 +222,7 @@ class MembershipAdmin(OrganizationScopedAdmin):
             return
         data = form.cleaned_data
         membership = services.member_add(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            organization=new_row_organization(request, obj),
             username=data["username"],
             role=obj.role,
             password=data.get("password") or None,

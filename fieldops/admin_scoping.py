@@ -24,13 +24,13 @@ message on the list, never a server error.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -51,6 +51,18 @@ __all__ = [
     "adopt",
     "inline_save",
 ]
+
+
+def new_row_organization(request: HttpRequest, obj: models.Model) -> Organization:
+    """The organization a row added in the admin goes to: the one its scoped form set (an
+    operator's choice), else the organizer's own; nobody else may add rows."""
+    if getattr(obj, "organization_id", None):
+        organization: Organization | None = obj.organization  # type: ignore[attr-defined]  # the scoped models have one
+    else:
+        organization = organization_for(request.user)
+    if organization is None:
+        raise PermissionDenied("Choose the organization this belongs to.")
+    return organization
 
 
 def organization_path(model: type[models.Model], depth: int = 3) -> str | None:

@@ -13,9 +13,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fieldops.access import STAFF_ROLES
-from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role, validate_timezone
+from fieldops.models import (
+    AuditLogEntry,
+    DeviceToken,
+    Membership,
+    Organization,
+    Role,
+    char_max_length,
+    validate_timezone,
+)
 from fieldops.tokens import generate_key, hash_key, token_ttl
-
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +42,7 @@ def _check_organization(slug: str, name: str, zone: str) -> None:
 
 @transaction.atomic
 def organization_create(
-    *, slug: str, name: str, timezone: str = "America/Los_Angeles", actor: AbstractBaseUser | None = None
+    *, slug: str, name: str, timezone: str = "America/Los_Angeles", actor: User | None = None
 ) -> Organization:
     """Create an organization, or update the name and zone of the one with this slug."""
     _check_organization(slug, name, timezone)
@@ -56,7 +63,7 @@ ORGANIZATION_EDITABLE = frozenset({"slug", "name", "timezone"})
 
 
 @transaction.atomic
-def organization_update(*, organization: Organization, actor: AbstractBaseUser | None, **changes: Any) -> Organization:
+def organization_update(*, organization: Organization, actor: User | None, **changes: Any) -> Organization:
     """Rename an organization or change its zone: only the fields given are written.
     (The slug names it in commands and URLs; the admin lets only the server's admin change it.)"""
     unknown = set(changes) - ORGANIZATION_EDITABLE
@@ -82,7 +89,7 @@ def organization_update(*, organization: Organization, actor: AbstractBaseUser |
 
 
 @transaction.atomic
-def organization_delete(*, organization: Organization, actor: AbstractBaseUser | None) -> None:
+def organization_delete(*, organization: Organization, actor: User | None) -> None:
     """Delete an organization with everything it holds (the server's admin only).
 
     Its audit log goes with it, so the deletion is written to the server's log instead.
@@ -113,7 +120,7 @@ def member_add(
     first_name: str = "",
     last_name: str = "",
     phone: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Membership:
     """Create the user if new, and give them this role in the organization.
 
@@ -155,7 +162,7 @@ def member_add(
 def _check_member(role: str, phone: str) -> None:
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
-    max_phone = Membership._meta.get_field("phone").max_length
+    max_phone = char_max_length(Membership, "phone")
     if len(phone) > max_phone:
         raise ValidationError({"phone": f"A phone number may be at most {max_phone} characters."})
 
@@ -164,7 +171,7 @@ MEMBER_EDITABLE = frozenset({"role", "is_active", "phone"})
 
 
 @transaction.atomic
-def member_update(*, membership: Membership, actor: AbstractBaseUser | None, **changes: Any) -> Membership:
+def member_update(*, membership: Membership, actor: User | None, **changes: Any) -> Membership:
     """An organizer changes a member's role, active flag or phone: only the fields given are written.
 
     The admin flag follows (team leads and up work in the admin). A member who
@@ -193,7 +200,7 @@ def member_update(*, membership: Membership, actor: AbstractBaseUser | None, **c
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, actor: AbstractBaseUser | None) -> None:
+def member_remove(*, membership: Membership, actor: User | None) -> None:
     """Take a member out of the organization; their login stays, with no membership (and no admin)."""
     audit_log(
         organization=membership.organization,

@@ -18,7 +18,6 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
-from fieldops.access import organization_for
 from fieldops.admin import organization_summary
 from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
@@ -27,6 +26,7 @@ from fieldops.admin_scoping import (
     adopt,
     changes_of,
     inline_save,
+    new_row_organization,
     scope_related,
 )
 from fieldops.models import Organization
@@ -100,7 +100,7 @@ class DistrictLayerAdmin(OrganizationScopedAdmin):
             return
         fields = {name: form.cleaned_data[name] for name in services.LAYER_EDITABLE if name in form.cleaned_data}
         layer = services.district_layer_create(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            organization=new_row_organization(request, obj),
             actor=request.user,
             **fields,
         )
@@ -237,7 +237,7 @@ class DoorAdmin(OrganizationScopedAdmin):
             services.door_update(door=obj, actor=request.user, **changed)
             return
         door = services.door_create(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),  # type: ignore[arg-type]  # the scoped form set it: the member's own, or the operator's choice
+            organization=new_row_organization(request, obj),
             actor=request.user,
             address_key=obj.address_key,
             **{name: getattr(obj, name) for name in form.fields if name in services.DOOR_EDITABLE},

@@ -11,10 +11,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from fieldops.changelog import sync_changes_record
-from fieldops.models import Organization, SyncChange
+from fieldops.models import Organization, SyncChange, char_max_length
 from fieldops.services import audit_log
 from turf.districting import districts_removed, door_placed_by_hand, organization_doors_lock
 from turf.importers.districts import has_nul
@@ -187,12 +187,14 @@ LAYER_EDITABLE = frozenset({"name", "source", "id_field", "name_field"})
 DISTRICT_EDITABLE = frozenset({"external_id", "name", "properties"})
 
 
-def _check_text(values: dict[str, Any], model: type, names: tuple[str, ...], required: tuple[str, ...]) -> None:
+def _check_text(
+    values: dict[str, Any], model: type[models.Model], names: tuple[str, ...], required: tuple[str, ...]
+) -> None:
     for name in names:
         value = values.get(name, "")
         if name in required and not value.strip():
             raise ValidationError({name: "This field is required."})
-        max_length = model._meta.get_field(name).max_length
+        max_length = char_max_length(model, name)
         if len(value) > max_length:
             raise ValidationError({name: f"At most {max_length} characters."})
         if "\x00" in value:
@@ -228,9 +230,7 @@ def _doors_losing_links(organization: Organization, districts: Any) -> list[int]
 
 
 @transaction.atomic
-def district_layer_create(
-    *, organization: Organization, actor: AbstractBaseUser | None, name: str, **fields: Any
-) -> DistrictLayer:
+def district_layer_create(*, organization: Organization, actor: User | None, name: str, **fields: Any) -> DistrictLayer:
     """An empty layer, named by hand; its districts come from a boundary file."""
     _only(LAYER_EDITABLE - {"name"}, fields, "district_layer_create")
     values = {"name": name, "source": "", "id_field": "", "name_field": "", **fields}
@@ -241,7 +241,7 @@ def district_layer_create(
 
 
 @transaction.atomic
-def district_layer_update(*, layer: DistrictLayer, actor: AbstractBaseUser | None, **changes: Any) -> DistrictLayer:
+def district_layer_update(*, layer: DistrictLayer, actor: User | None, **changes: Any) -> DistrictLayer:
     """An organizer renames or describes a layer: only the fields given are written."""
     _only(LAYER_EDITABLE, changes, "district_layer_update")
     if not changes:
@@ -260,7 +260,7 @@ def district_layer_update(*, layer: DistrictLayer, actor: AbstractBaseUser | Non
 
 
 @transaction.atomic
-def district_layer_delete(*, layer: DistrictLayer, actor: AbstractBaseUser | None) -> None:
+def district_layer_delete(*, layer: DistrictLayer, actor: User | None) -> None:
     """Delete a layer with its districts; refused while a campaign targets one of them."""
     districts = District.objects.filter(layer=layer)
     _check_not_targeted(districts, f"A district of {layer.name}")
@@ -292,7 +292,7 @@ def _check_district(layer_id: int, values: dict[str, Any], district_id: int) -> 
 
 
 @transaction.atomic
-def district_update(*, district: District, actor: AbstractBaseUser | None, **changes: Any) -> District:
+def district_update(*, district: District, actor: User | None, **changes: Any) -> District:
     """An organizer renames a district or corrects its id or properties (its
     geometry and layer come from the boundary file): only the fields given are written."""
     _only(DISTRICT_EDITABLE, changes, "district_update")
@@ -310,7 +310,7 @@ def district_update(*, district: District, actor: AbstractBaseUser | None, **cha
 
 
 @transaction.atomic
-def district_delete(*, district: District, actor: AbstractBaseUser | None) -> None:
+def district_delete(*, district: District, actor: User | None) -> None:
     """Delete a district; refused while a campaign targets it. Turfs cut in it keep their doors."""
     districts = District.objects.filter(pk=district.pk)
     _check_not_targeted(districts, str(district))

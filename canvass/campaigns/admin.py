@@ -18,13 +18,13 @@ from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQ
 from canvass.stats.dashboard import CampaignDashboard
 from canvass.turfs.admin import CampaignTurfTools
 from canvass.turfs.models import Turf
-from fieldops.access import organization_for
 from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
     ScopedTabularInline,
     adopt,
     changes_of,
     inline_save,
+    new_row_organization,
     scoped_filter,
 )
 from turf.models import DoorDistrict
@@ -112,7 +112,7 @@ class CampaignAdmin(CampaignDashboard, CampaignTurfTools, OrganizationScopedAdmi
             return
         fields = {name: form.cleaned_data[name] for name in services.CAMPAIGN_EDITABLE if name in form.cleaned_data}
         campaign = services.campaign_create(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            organization=new_row_organization(request, obj),
             actor=request.user,
             **fields,
         )
@@ -243,7 +243,7 @@ class ResultCodeAdmin(OrganizationScopedAdmin):
             return
         fields = {name: form.cleaned_data[name] for name in services.RESULT_CODE_EDITABLE if name in form.cleaned_data}
         code = services.result_code_create(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),
+            organization=new_row_organization(request, obj),
             actor=request.user,
             **fields,
         )

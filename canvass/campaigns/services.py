@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
@@ -83,7 +83,7 @@ def campaign_create_or_update(
     ends_on: dt.date | None = None,
     goal_doors: int = 0,
     description: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Campaign:
     """Create the campaign with this slug, or update it; ensures result codes exist.
 
@@ -145,9 +145,7 @@ CAMPAIGN_EDITABLE = frozenset(
 
 
 @transaction.atomic
-def campaign_create(
-    *, organization: Organization, actor: AbstractBaseUser | None, slug: str, **fields: Any
-) -> Campaign:
+def campaign_create(*, organization: Organization, actor: User | None, slug: str, **fields: Any) -> Campaign:
     """A new campaign (a slug in use is refused); the organization gets the standard result codes."""
     _only(CAMPAIGN_EDITABLE - {"slug"}, fields, "campaign_create")
     districts = list(fields.pop("target_districts", ()))
@@ -165,7 +163,7 @@ def campaign_create(
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, actor: AbstractBaseUser | None, **changes: Any) -> Campaign:
+def campaign_update(*, campaign: Campaign, actor: User | None, **changes: Any) -> Campaign:
     """An organizer edits a campaign: only the fields given are written."""
     _only(CAMPAIGN_EDITABLE, changes, "campaign_update")
     if not changes:
@@ -202,20 +200,18 @@ def campaign_update(*, campaign: Campaign, actor: AbstractBaseUser | None, **cha
 
 
 @transaction.atomic
-def campaign_delete(*, campaign: Campaign, actor: AbstractBaseUser | None) -> None:
+def campaign_delete(*, campaign: Campaign, actor: User | None) -> None:
     """Delete a campaign nobody knocked for, with its turfs, script and stats.
 
     Knocks are kept forever (and would go with their campaign), and a current
     assignment is on a canvasser's phone: both are refused. An ended one goes
     with the campaign (its phones dropped it when it ended).
     """
-    if campaign.attempts.exists():  # type: ignore[attr-defined]  # the reverse relation of canvass.sync's ContactAttempt
+    if campaign.attempts.exists():
         raise ValidationError(
             {"campaign": f"{campaign} has knocks recorded; a campaign with knocks is kept (make it inactive)."}
         )
-    current = campaign.assignments.filter(  # type: ignore[attr-defined]  # canvass.field's Assignment
-        ended_at__isnull=True
-    ).exclude(ends_at__lte=timezone.now())
+    current = campaign.assignments.filter(ended_at__isnull=True).exclude(ends_at__lte=timezone.now())
     if current.exists():
         raise ValidationError({"campaign": f"{campaign} has current assignments; end them first."})
     audit_log(
@@ -289,7 +285,7 @@ def script_replace(
 def _check_answered(campaign: Campaign, what: str) -> None:
     """Knocks store answers as {question id: option id}: once the script was
     answered, its questions and options are deactivated, never deleted."""
-    if campaign.attempts.exclude(answers={}).exists():  # type: ignore[attr-defined]  # canvass.sync's ContactAttempt
+    if campaign.attempts.exclude(answers={}).exists():
         raise ValidationError(f"Canvassers have answered this script; make the {what} inactive instead.")
 
 
@@ -297,7 +293,7 @@ QUESTION_EDITABLE = frozenset({"position", "text", "text_es", "is_active", "van_
 
 
 def _check_question(values: dict[str, Any]) -> None:
-    max_length = SurveyQuestion._meta.get_field("text").max_length
+    max_length = char_max_length(SurveyQuestion, "text")
     problem = _text_problem(values["text"], values["text_es"], max_length=max_length, what="question")
     if problem:
         raise ValidationError({"text": problem})
@@ -306,7 +302,7 @@ def _check_question(values: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def survey_question_create(*, campaign: Campaign, actor: AbstractBaseUser | None, **fields: Any) -> SurveyQuestion:
+def survey_question_create(*, campaign: Campaign, actor: User | None, **fields: Any) -> SurveyQuestion:
     """A question added to the campaign's script; walk lists downloaded from now on carry it."""
     _only(QUESTION_EDITABLE, fields, "survey_question_create")
     values = {"position": 0, "text": "", "text_es": "", "is_active": True, "van_survey_question_id": None, **fields}
@@ -323,9 +319,7 @@ def survey_question_create(*, campaign: Campaign, actor: AbstractBaseUser | None
 
 
 @transaction.atomic
-def survey_question_update(
-    *, question: SurveyQuestion, actor: AbstractBaseUser | None, **changes: Any
-) -> SurveyQuestion:
+def survey_question_update(*, question: SurveyQuestion, actor: User | None, **changes: Any) -> SurveyQuestion:
     """An organizer edits a question: only the fields given are written (its campaign never changes)."""
     _only(QUESTION_EDITABLE, changes, "survey_question_update")
     if not changes:
@@ -345,7 +339,7 @@ def survey_question_update(
 
 
 @transaction.atomic
-def survey_question_delete(*, question: SurveyQuestion, actor: AbstractBaseUser | None) -> None:
+def survey_question_delete(*, question: SurveyQuestion, actor: User | None) -> None:
     """Delete a question of a script nobody answered yet, with its options."""
     campaign = question.campaign
     _check_answered(campaign, "question")
@@ -364,7 +358,7 @@ OPTION_EDITABLE = frozenset({"position", "label", "label_es", "van_survey_respon
 
 
 def _check_option(values: dict[str, Any]) -> None:
-    max_length = SurveyOption._meta.get_field("label").max_length
+    max_length = char_max_length(SurveyOption, "label")
     problem = _text_problem(values["label"], values["label_es"], max_length=max_length, what="option")
     if problem:
         raise ValidationError({"label": problem})
@@ -373,7 +367,7 @@ def _check_option(values: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def survey_option_create(*, question: SurveyQuestion, actor: AbstractBaseUser | None, **fields: Any) -> SurveyOption:
+def survey_option_create(*, question: SurveyQuestion, actor: User | None, **fields: Any) -> SurveyOption:
     """An option added to a question."""
     _only(OPTION_EDITABLE, fields, "survey_option_create")
     values = {"position": 0, "label": "", "label_es": "", "van_survey_response_id": None, **fields}
@@ -390,7 +384,7 @@ def survey_option_create(*, question: SurveyQuestion, actor: AbstractBaseUser | 
 
 
 @transaction.atomic
-def survey_option_update(*, option: SurveyOption, actor: AbstractBaseUser | None, **changes: Any) -> SurveyOption:
+def survey_option_update(*, option: SurveyOption, actor: User | None, **changes: Any) -> SurveyOption:
     """An organizer edits an option: only the fields given are written (its question never changes)."""
     _only(OPTION_EDITABLE, changes, "survey_option_update")
     if not changes:
@@ -410,7 +404,7 @@ def survey_option_update(*, option: SurveyOption, actor: AbstractBaseUser | None
 
 
 @transaction.atomic
-def survey_option_delete(*, option: SurveyOption, actor: AbstractBaseUser | None) -> None:
+def survey_option_delete(*, option: SurveyOption, actor: User | None) -> None:
     """Delete an option of a script nobody answered yet."""
     campaign = option.question.campaign
     _check_answered(campaign, "question")
@@ -437,10 +431,10 @@ def _check_result_code(organization_id: int, values: dict[str, Any], code_id: in
         validate_slug(values["code"])
     except ValidationError:
         raise ValidationError({"code": "A code is letters, numbers, hyphens and underscores."}) from None
-    max_code = ResultCode._meta.get_field("code").max_length
+    max_code = char_max_length(ResultCode, "code")
     if len(values["code"]) > max_code:
         raise ValidationError({"code": f"A code may be at most {max_code} characters."})
-    max_length = ResultCode._meta.get_field("label").max_length
+    max_length = char_max_length(ResultCode, "label")
     problem = _text_problem(values["label"], values["label_es"], max_length=max_length, what="result code label")
     if problem:
         raise ValidationError({"label": problem})
@@ -458,12 +452,12 @@ def _check_code_kept(code: ResultCode, stored: str, what: str) -> None:
     code, or one that knocks used, keeps its code (`stored`) and its row."""
     if stored in STANDARD_CODES:
         raise ValidationError({"code": f"{stored!r} is a standard result code; {what} (make it inactive instead)."})
-    if code.attempts.exists():  # type: ignore[attr-defined]  # canvass.sync's ContactAttempt
+    if code.attempts.exists():
         raise ValidationError({"code": f"Knocks were recorded with {stored!r}; {what} (make it inactive instead)."})
 
 
 @transaction.atomic
-def result_code_create(*, organization: Organization, actor: AbstractBaseUser | None, **fields: Any) -> ResultCode:
+def result_code_create(*, organization: Organization, actor: User | None, **fields: Any) -> ResultCode:
     """An organization's own result code, beside the standard ones."""
     _only(RESULT_CODE_EDITABLE, fields, "result_code_create")
     values = {
@@ -485,7 +479,7 @@ def result_code_create(*, organization: Organization, actor: AbstractBaseUser | 
 
 
 @transaction.atomic
-def result_code_update(*, result_code: ResultCode, actor: AbstractBaseUser | None, **changes: Any) -> ResultCode:
+def result_code_update(*, result_code: ResultCode, actor: User | None, **changes: Any) -> ResultCode:
     """An organizer relabels, orders, maps (VAN id) or deactivates a result code: only the fields given are written."""
     _only(RESULT_CODE_EDITABLE, changes, "result_code_update")
     if not changes:
@@ -511,7 +505,7 @@ def result_code_update(*, result_code: ResultCode, actor: AbstractBaseUser | Non
 
 
 @transaction.atomic
-def result_code_delete(*, result_code: ResultCode, actor: AbstractBaseUser | None) -> None:
+def result_code_delete(*, result_code: ResultCode, actor: User | None) -> None:
     """Delete an organization's own result code that no knock used."""
     _check_code_kept(result_code, result_code.code, "it cannot be deleted")
     audit_log(

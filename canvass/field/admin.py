@@ -14,8 +14,7 @@ from django.db import transaction
 
 from canvass.field import services
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
-from fieldops.access import organization_for
-from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
+from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, new_row_organization, scoped_filter
 
 
 class ShiftSignupInline(ScopedTabularInline):
@@ -61,7 +60,7 @@ class ShiftAdmin(OrganizationScopedAdmin):
             services.shift_update(shift=obj, actor=request.user, **changed)
             return
         shift = services.shift_create(
-            organization=obj.organization if obj.organization_id else organization_for(request.user),  # type: ignore[arg-type]  # the scoped form set it: the member's own, or the operator's choice
+            organization=new_row_organization(request, obj),
             actor=request.user,
             **{name: getattr(obj, name) for name in services.SHIFT_EDITABLE},
         )
@@ -154,7 +153,7 @@ class AssignmentAdmin(OrganizationScopedAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if not change:
             created = services.assignment_create(
-                organization=obj.organization if obj.organization_id else organization_for(request.user),  # type: ignore[arg-type]  # the scoped form set it: the member's own, or the operator's choice
+                organization=new_row_organization(request, obj),
                 actor=request.user,
                 turf=data["turf"],
                 canvassers=users,

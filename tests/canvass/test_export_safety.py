@@ -141,7 +141,7 @@ def test_turf_export_is_safe_to_open(hood, tmp_path: Path):
         format="json",
     )
     assert response.status_code == 201, response.content
-    door = Door.objects.filter(turf_doors__turf__name=HYPERLINK).order_by("pk").first()
+    door = Door.objects.filter(turf_doors__turf__name=HYPERLINK).order_by("pk")[0]
     Door.objects.filter(pk=door.pk).update(street_name="@SUM(A1)", source_id="-2+3", city="+CITY", number="=1")
     out = tmp_path / "turfs.csv"
     call_command("export_turfs", "--campaign", hood.campaign.slug, "--output", str(out), stderr=io.StringIO())
