@@ -15,9 +15,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import F
@@ -146,6 +148,8 @@ def password_check_slot() -> Iterator[None]:
 class ThrottledModelBackend(ModelBackend):
     """Django's password check (the same hash work for unknown names), in one of the slots."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):  # type: ignore[no-untyped-def]
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
         with password_check_slot():
             return super().authenticate(request, username=username, password=password, **kwargs)
