@@ -249,7 +249,7 @@ def export_van_json(
         van_id = int(row.voter_id)  # _rows let only VAN ids through
         body: dict[str, Any]
         if row.result_code_id is not None:
-            body: dict[str, Any] = {
+            body = {
                 "canvassContext": {**context},
                 "resultCodeId": row.result_code_id,
                 "responses": None,

@@ -10,20 +10,23 @@ queued. The trust model: docs/architecture.md, "Trust".
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from canvass.sync.models import ContactAttempt, HeldKnock, Review
 from canvass.sync.services import ReviewResult, attempt_approve, attempt_reject
 from fieldops.access import MANAGER_ROLES
 from fieldops.admin_scoping import OrganizationScopedAdmin, refusal_text, scoped_filter
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices  # the stubs' name for a choice's dict
 
 
 @admin.register(ContactAttempt)
@@ -70,7 +73,7 @@ class ReviewStateFilter(admin.SimpleListFilter):
     def state(self) -> str:
         return self.value() or Review.HELD
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: Any) -> Iterator[_ListFilterChoices]:
         # No "All" of Django's own (it would drop the parameter: back to held).
         for value, label in self.lookup_choices:
             yield {
@@ -224,7 +227,7 @@ class HeldKnockAdmin(OrganizationScopedAdmin):
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(request, list(queryset.select_related("organization")), approve=False)
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         own = [
             path("<path:object_id>/approve/", wrap(self.approve_view), name="canvass_heldknock_approve"),

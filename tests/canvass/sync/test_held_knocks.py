@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -284,7 +285,7 @@ def test_at_a_door_the_canvasser_cannot_see_every_person_id_is_answered_alike(fi
 # --- the grace period ---------------------------------------------------------------
 
 
-def _ended(world, *, hours_ago: float, field: str = "ended_at") -> Assignment:
+def _ended(world, *, hours_ago: float, field: str = "ended_at") -> tuple[Assignment, User]:
     now = timezone.now()
     assignment = f.AssignmentFactory(turf=world.turf, starts_at=now - dt.timedelta(hours=hours_ago + 4))
     setattr(assignment, field, now - dt.timedelta(hours=hours_ago))
