@@ -10,6 +10,7 @@ from __future__ import annotations
 from axe_playwright_python.sync_playwright import Axe
 
 from canvass.models import ContactAttempt, ResultCode
+from tests import factories as f
 from tests.browser.app_steps import (
     download_turf,
     knock,
@@ -242,6 +243,24 @@ def test_a_conflict_and_a_rejected_knock_are_shown_with_the_servers_reason(app_w
 
 
 # ------------------------------------------------------------------ 4. undo
+
+
+def test_a_knock_held_for_review_is_shown_as_saved_and_waiting_for_the_organizer(app_world, phone, api_token):
+    """A knock at a door of the chapter outside the canvasser's turf (issue 14: held, not counted):
+    the phone marks it sent, and the Sync screen says it waits for the organizer, and why."""
+    page = phone.page
+    start(phone, app_world)
+    elsewhere = f.DoorFactory(organization=app_world.org, street_name="Abbot Kinney")
+    put_in_outbox(phone, push_item(app_world, at=elsewhere))
+    sync_now(phone)
+    wait_for_status(phone, "synced")
+    item = page.locator("li.held-knock")
+    item.wait_for()
+    assert "a door outside your turf" in item.inner_text()
+    assert "Waiting for your organizer" in page.locator(".screen-sync").inner_text()
+    stored = ContactAttempt.objects.get(door=elsewhere)
+    assert stored.review == "held"
+    assert_accessible(phone, "sync, a knock held for review")
 
 
 def test_undo_takes_the_knock_back_and_nothing_reaches_the_server(app_world, phone):

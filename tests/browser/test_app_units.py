@@ -245,6 +245,11 @@ def test_apply_receipt(model_page):
     assert accepted["flags"] == ["far_from_door"]
     assert isinstance(accepted["sentAt"], int | float)
     assert accepted["result"] == "not_home"
+    assert accepted["review"] is None and accepted["heldReason"] is None
+    receipt = {"id": "k1", "status": "accepted", "errors": {}, "flags": ["off_list", "held"]}
+    held = applied({**receipt, "review": "held", "held_reason": "off_list"})
+    assert held["state"] == "sent"  # stored on the server: never sent again
+    assert (held["review"], held["heldReason"]) == ("held", "off_list")
     duplicate = applied({"id": "k1", "status": "duplicate", "errors": {}})
     assert duplicate["state"] == "sent"
     assert duplicate["flags"] == []

@@ -85,6 +85,11 @@ const STRINGS = {
     needAttention: "Knocks that need attention",
     attentionHelp:
       "The server did not take these knocks. The stored knock stands; tell your organizer if this one matters, then remove it.",
+    heldTitle: "Waiting for your organizer",
+    heldHelp:
+      "These knocks are saved on the server but do not count yet: your organizer looks at knocks made outside your turf or your assignment's time, and approves them or not. Nothing to do on this phone.",
+    heldOffList: "a door outside your turf",
+    heldOutsideTime: "outside your assignment's time",
     conflict: "Conflict",
     rejected: "Refused",
     conflictReason: "Another knock with the same id is already stored.",
@@ -194,6 +199,11 @@ const STRINGS = {
     needAttention: "Visitas que requieren atención",
     attentionHelp:
       "El servidor no aceptó estas visitas. La visita guardada se mantiene; avisa a tu organizador si esta importa, y luego quítala.",
+    heldTitle: "Esperando a tu organizador",
+    heldHelp:
+      "Estas visitas están guardadas en el servidor pero aún no cuentan: tu organizador revisa las visitas hechas fuera de tu zona o del horario de tu asignación, y las aprueba o no. No hay nada que hacer en este teléfono.",
+    heldOffList: "una puerta fuera de tu zona",
+    heldOutsideTime: "fuera del horario de tu asignación",
     conflict: "Conflicto",
     rejected: "Rechazada",
     conflictReason: "Ya hay otra visita guardada con el mismo identificador.",

@@ -97,7 +97,8 @@ export function batches(knocks, { now, holdMs, force, size }) {
 /** How a push receipt changes a knock: accepted and duplicate are sent; conflict and rejected need a person. */
 export function applyReceipt(knock, receipt) {
   if (receipt.status === "accepted" || receipt.status === "duplicate") {
-    return { ...knock, state: "sent", sentAt: Date.now(), flags: receipt.flags || [] };
+    // review: "held" while an organizer has to look at it (docs/sync-protocol.md, "Held knocks").
+    return { ...knock, state: "sent", sentAt: Date.now(), flags: receipt.flags || [], review: receipt.review || null, heldReason: receipt.held_reason || null };
   }
   if (receipt.status === "conflict" || receipt.status === "rejected") {
     return { ...knock, state: receipt.status, errors: receipt.errors || {} };

@@ -72,6 +72,11 @@ export async function knocksInState(...states) {
   });
 }
 
+/** Sent knocks the server holds for an organizer's review (as the last receipt said). */
+export async function heldKnocks() {
+  return (await knocksInState("sent")).filter((knock) => knock.review === "held");
+}
+
 /** Milliseconds until the oldest pending knock leaves its undo window (0 if one already has), or null if none waits. */
 export async function nextReleaseMs(now = Date.now()) {
   const pending = await knocksInState("pending");

@@ -25,6 +25,15 @@ export async function render(ctx) {
     }),
   );
 
+  // Stored on the server, counted nowhere until the organizer decides: shown, so that nobody wonders.
+  const heldKnocks = await outbox.heldKnocks();
+  const held = h("div.held");
+  if (heldKnocks.length) {
+    const list = h("ul.held-list");
+    for (const knock of heldKnocks) list.append(await heldItem(knock));
+    held.append(h("h2", {}, t("heldTitle")), notice("info", t("heldHelp")), list);
+  }
+
   const attention = h("div.attention");
   if (problems.length) {
     attention.append(h("h2", {}, t("needAttention")), h("p", {}, t("attentionHelp")));
@@ -68,6 +77,7 @@ export async function render(ctx) {
     message,
     h("div.actions", {}, syncButton),
     attention,
+    held,
     h("h2", {}, t("settings")),
     languages,
     persisted === undefined ? null : h("p.muted", {}, persisted ? t("storagePersisted") : t("storageNotPersisted")),
@@ -83,6 +93,12 @@ function syncErrorText(error) {
   if (error instanceof NetworkError) return t("unreachable");
   if (error instanceof ApiError && error.status >= 500) return t("unreachable");
   return t("error", { detail: error.message });
+}
+
+async function heldItem(knock) {
+  const door = await get("doors", knock.door);
+  const why = knock.heldReason === "off_list" ? t("heldOffList") : knock.heldReason === "outside_time" ? t("heldOutsideTime") : "";
+  return h("li.held-knock", { "data-knock": knock.id }, `${door ? door.address : `#${knock.door}`} · ${formatDateTime(knock.recorded_at)}${why ? ` · ${why}` : ""}`);
 }
 
 async function problemItem(ctx, knock, codes) {
