@@ -300,6 +300,8 @@ def populate(world) -> dict:
         result_code=code,
         support_level=2,
         off_list=True,
+        review="held",  # as the push stores a knock off the list: the review queue has a row
+        held_reason="off_list",
     )
     entry = AuditLogEntry.objects.create(organization=world.org, actor=world.organizer, action="export")
     device_token_create(user=world.canvasser, device_id="carlos-phone")
