@@ -147,9 +147,11 @@ def get_scoped_or_404(queryset: QuerySet[M], user: User, **lookup: object) -> M:
 # --- Organizations ---------------------------------------------------------------
 
 
-def organizations_for_user(user: User) -> QuerySet[Organization]:
-    """The organizations the user may see: their own; every one for the operator."""
-    return scope_to_organization(Organization.objects.all(), user, field="pk")
+def organizations_for_user(user: User, organizations: QuerySet[Organization] | None = None) -> QuerySet[Organization]:
+    """The organizations the user may see (of `organizations`, default all): their own; every one for the operator."""
+    if organizations is None:
+        organizations = Organization.objects.all()
+    return scope_to_organization(organizations, user, field="pk")
 
 
 def organization_for_user(user: User, organization_id: Any) -> Organization:

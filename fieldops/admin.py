@@ -17,14 +17,13 @@ from django.db import transaction
 from django.utils.html import format_html_join
 
 from fieldops import services
-from fieldops.access import MANAGER_ROLES
+from fieldops.access import MANAGER_ROLES, is_operator, organizations_for_user
 from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
     ScopedTabularInline,
     adopt,
     changes_of,
     inline_save,
-    is_superuser,
     new_row_organization,
 )
 from fieldops.models import AuditLogEntry, DeviceToken, Membership, Organization, Role
@@ -61,10 +60,10 @@ class MembershipInline(ScopedTabularInline):
     def get_readonly_fields(self, request, obj=None):
         # Members are added on the membership screen (it creates the login);
         # here an organizer changes roles.
-        return () if is_superuser(request) else ("user",)
+        return () if is_operator(request.user) else ("user",)
 
     def has_add_permission(self, request, obj=None):
-        return is_superuser(request)
+        return is_operator(request.user)
 
 
 def memberships_save(request, formset, *, organization: Organization) -> None:
@@ -103,6 +102,7 @@ def memberships_save(request, formset, *, organization: Organization) -> None:
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin):
     organization_field = "pk"
+    access_scope = staticmethod(organizations_for_user)
     list_display = ("name", "slug", "timezone", "member_count", "created_at")
     search_fields = ("name", "slug")
     inlines = [MembershipInline]
@@ -118,7 +118,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The slug names the chapter in commands and URLs; only the server admin renames it.
-        fields = () if is_superuser(request) else ("slug", "created_at")
+        fields = () if is_operator(request.user) else ("slug", "created_at")
         return (*fields, "summary") if obj is not None else fields
 
     @admin.display(description="data")
@@ -126,10 +126,10 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         return format_html_join("", "<p>{}</p>", ((describe(obj),) for describe in _ORGANIZATION_SUMMARIES))
 
     def has_add_permission(self, request):
-        return is_superuser(request)
+        return is_operator(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return is_superuser(request)
+        return is_operator(request.user)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -198,7 +198,7 @@ class MembershipAdmin(OrganizationScopedAdmin):
 
     def get_list_display(self, request):
         fields = super().get_list_display(request)
-        return fields if is_superuser(request) else tuple(f for f in fields if f != "organization")
+        return fields if is_operator(request.user) else tuple(f for f in fields if f != "organization")
 
     @admin.display(description="username", ordering="user__username")
     def username(self, obj: Membership) -> str:

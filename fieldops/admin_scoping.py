@@ -24,7 +24,7 @@ message on the list, never a server error.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
@@ -37,7 +37,15 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 
-from fieldops.access import MANAGER_ROLES, STAFF_ROLES, membership_for, organization_for, scope_to_organization
+from fieldops.access import (
+    MANAGER_ROLES,
+    STAFF_ROLES,
+    User,
+    has_role,
+    is_operator,
+    organization_for,
+    scope_to_organization,
+)
 from fieldops.models import Organization
 
 __all__ = [
@@ -94,36 +102,17 @@ def organization_path(model: type[models.Model], depth: int = 3) -> str | None:
     return None
 
 
-def scope(queryset: QuerySet, user: Any, path: str) -> QuerySet:
-    """scope_to_organization, also for the Organization table itself (path "pk")."""
-    if path != "pk":
-        return scope_to_organization(queryset, user, path)
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return queryset
-    organization = organization_for(user)
-    return queryset.filter(pk=organization.pk) if organization is not None else queryset.none()
-
-
-def is_superuser(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_superuser)
-
-
-def user_role(request: HttpRequest) -> str | None:
-    membership = membership_for(request.user)
-    return membership.role if membership is not None else None
-
-
 def scope_related(request: HttpRequest, queryset: QuerySet) -> QuerySet:
-    """Scope a queryset of any model to the user's organization (superusers: all)."""
+    """Scope a queryset of any model to the user's organization (the operator: all)."""
     path = organization_path(queryset.model)
-    if queryset.model is get_user_model() and not is_superuser(request):
+    operator = is_operator(request.user)
+    if queryset.model is get_user_model() and not operator:
         # People are offered while their membership is active.
         queryset = queryset.filter(membership__is_active=True)
     if path is None:
         # A model we cannot place in an organization is never offered to members.
-        return queryset if is_superuser(request) else queryset.none()
-    return scope(queryset, request.user, path)
+        return queryset if operator else queryset.none()
+    return scope_to_organization(queryset, request.user, path)
 
 
 if TYPE_CHECKING:
@@ -273,6 +262,10 @@ class _ScopedFieldsMixin(_FieldsBase):
     # (labelled "layer: name") one query.
     related_select: dict[str, tuple[str, ...]] = {}
 
+    def _role_in(self, request: HttpRequest, roles: frozenset[str]) -> bool:
+        """Does the (active) user act with one of these roles? The operator does (fieldops/access.py)."""
+        return bool(request.user.is_active) and has_role(request.user, roles)
+
     def scoped_choices(self, request: HttpRequest, db_field: models.ForeignKey | models.ManyToManyField) -> QuerySet:
         queryset = db_field.remote_field.model._default_manager.all()
         extra = self.related_select.get(db_field.name)
@@ -316,6 +309,9 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
 
     # The lookup from this model to its Organization.
     organization_field: str = "organization"
+    # The model's one access check (canvass/access.py, turf/access.py, fieldops/access.py),
+    # as staticmethod(campaigns_for_user); None: the rows of the user's organization.
+    access_scope: Callable[[User, QuerySet], QuerySet] | None = None
     # Who may open the section; who may write in it.
     view_roles: frozenset[str] = STAFF_ROLES
     write_roles: frozenset[str] = MANAGER_ROLES
@@ -327,11 +323,14 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
     # --- rows -------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return scope(super().get_queryset(request), request.user, self.organization_field)
+        queryset = super().get_queryset(request)
+        if self.access_scope is not None:
+            return self.access_scope(request.user, queryset)
+        return scope_to_organization(queryset, request.user, self.organization_field)
 
     def in_scope(self, request: HttpRequest, obj: Any) -> bool:
         """Does this object belong to the user's organization?"""
-        if is_superuser(request):
+        if is_operator(request.user):
             return True
         organization = organization_for(request.user)
         if organization is None:
@@ -347,13 +346,6 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
         return getattr(target, f"{last}_id", None) == organization.pk
 
     # --- permissions --------------------------------------------------------
-
-    def _role_in(self, request: HttpRequest, roles: Collection[str]) -> bool:
-        if not request.user.is_active:
-            return False
-        if is_superuser(request):
-            return True
-        return user_role(request) in roles
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._role_in(request, self.view_roles)
@@ -381,7 +373,7 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None):
         fields = list(super().get_fields(request, obj))
-        if not is_superuser(request) and self.organization_field == "organization":
+        if not is_operator(request.user) and self.organization_field == "organization":
             # Members work in one organization: the field would only offer theirs.
             fields = [f for f in fields if f != "organization"]
         return fields
@@ -475,11 +467,6 @@ class ScopedInlineMixin(_ScopedFieldsMixin, _InlineBase):
     view_roles: frozenset[str] = STAFF_ROLES
     write_roles: frozenset[str] = MANAGER_ROLES
     view_only: bool = False
-
-    def _role_in(self, request: HttpRequest, roles: Collection[str]) -> bool:
-        if not request.user.is_active:
-            return False
-        return is_superuser(request) or user_role(request) in roles
 
     def has_view_permission(self, request, obj=None):
         return self._role_in(request, self.view_roles) or self._role_in(request, self.write_roles)

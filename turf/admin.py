@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
+from fieldops.access import parse_id
 from fieldops.admin import organization_summary
 from fieldops.admin_scoping import (
     OrganizationScopedAdmin,
@@ -27,10 +28,10 @@ from fieldops.admin_scoping import (
     changes_of,
     inline_save,
     new_row_organization,
-    scope_related,
 )
 from fieldops.models import Organization
 from turf import services
+from turf.access import districts_for_user, layers_for_user
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class DistrictLayerAdmin(OrganizationScopedAdmin):
     list_display = ("name", "district_count", "door_count", "source", "updated_at")
     search_fields = ("name",)
     readonly_fields = ("created_at", "updated_at")
+    access_scope = staticmethod(layers_for_user)
 
     def get_queryset(self, request):
         return (
@@ -144,6 +146,7 @@ class DistrictAdmin(OrganizationScopedAdmin):
         "updated_at",
     )
     fields = ("layer", "external_id", "name", "properties", *readonly_fields)
+    access_scope = staticmethod(districts_for_user)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_door_count=Count("door_links"))
@@ -186,16 +189,16 @@ class DistrictFilter(admin.SimpleListFilter):
     parameter_name = "district"
 
     def lookups(self, request, model_admin):
-        districts = scope_related(request, District.objects.select_related("layer")).order_by("layer__name", "name")
+        districts = districts_for_user(request.user, District.objects.select_related("layer"))
+        districts = districts.order_by("layer__name", "name")
         return [(str(d.pk), f"{d.layer.name}: {d.name}") for d in districts]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        try:
-            district_id = int(value)
-        except (TypeError, ValueError):
+        district_id = parse_id(value)
+        if district_id is None:
             return queryset.none()
         # One row per (door, district): the join cannot repeat a door.
         return queryset.filter(district_links__district_id=district_id)

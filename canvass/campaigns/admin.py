@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from canvass.access import campaigns_for_user
 from canvass.campaigns import services
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
 from canvass.stats.dashboard import CampaignDashboard
@@ -78,6 +79,7 @@ class CampaignAdmin(CampaignDashboard, CampaignTurfTools, OrganizationScopedAdmi
     readonly_fields = ("dashboard_link", "universe", "turf_tools", "created_at")
     inlines = [SurveyQuestionInline]
     actions = ["cut_turfs_action"]
+    access_scope = staticmethod(campaigns_for_user)
 
     def get_queryset(self, request):
         # A door in two target districts is one door of the universe.

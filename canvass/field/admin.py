@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 
+from canvass.access import assignments_for_user, shifts_for_user
 from canvass.field import services
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, new_row_organization, scoped_filter
@@ -47,6 +48,7 @@ class ShiftAdmin(OrganizationScopedAdmin):
     date_hierarchy = "starts_at"
     readonly_fields = ("signup_count", "created_at")
     inlines = [ShiftSignupInline]
+    access_scope = staticmethod(shifts_for_user)
 
     @admin.display(description="places left")
     def places_left(self, obj: Shift) -> int:
@@ -126,6 +128,7 @@ class AssignmentAdmin(OrganizationScopedAdmin):
     list_select_related = ("turf", "campaign", "shift")
     inlines = [AssignmentCanvasserInline]
     actions = ["end_now"]
+    access_scope = staticmethod(assignments_for_user)
 
     def get_readonly_fields(self, request, obj=None):
         # A turf or shift is given once: for another, end this and create a new one.

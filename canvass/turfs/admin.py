@@ -25,13 +25,15 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from shapely.geometry import shape
 
+from canvass.access import turf_cut_jobs_for_user, turfs_for_user
 from canvass.campaigns.models import Campaign, ResultCode
 from canvass.turfs import services as turf_services
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
-from fieldops.access import organization_for
+from fieldops.access import User, organization_for, parse_id
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
 from fieldops.request_types import AuthenticatedHttpRequest
 from fieldops.services import audit_log
+from turf.access import layers_for_user
 from turf.models import DistrictLayer
 from turf.svgmap import PALETTE, Dot, Shape, svg_map
 
@@ -54,9 +56,9 @@ class CutTurfsForm(forms.Form):
         help_text="Archive the campaign's active turfs that nobody is assigned to, and cut their doors again.",
     )
 
-    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, campaign: Campaign, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["layer"]).queryset = DistrictLayer.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["layer"]).queryset = layers_for_user(user).filter(
             organization_id=campaign.organization_id
         )
 
@@ -171,7 +173,7 @@ class CampaignTurfTools(_CampaignAdminBase):
 
     def cut_turfs_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id, write=True)
-        form = CutTurfsForm(request.POST if request.method == "POST" else None, campaign=campaign)
+        form = CutTurfsForm(request.POST if request.method == "POST" else None, campaign=campaign, user=request.user)
         if request.method == "POST" and form.is_valid():
             try:
                 job = turf_services.turf_cut_job_start(
@@ -289,10 +291,10 @@ class TurfTools(_TurfAdminBase):
     def walk_sheets_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        try:
-            ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()][:200]
-        except ValueError:
-            raise Http404("Turf ids are numbers, e.g. ?ids=3,4") from None
+        parsed = [parse_id(part.strip()) for part in request.GET.get("ids", "").split(",") if part.strip()][:200]
+        ids = [pk for pk in parsed if pk is not None]
+        if len(ids) != len(parsed):
+            raise Http404("Turf ids are numbers, e.g. ?ids=3,4")
         turfs = list(
             self.get_queryset(request).filter(pk__in=ids).select_related("campaign", "district").order_by("name")
         )
@@ -376,6 +378,7 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
     actions = ["print_walk_sheets", "archive"]
     # Turfs come from the cutter or a drawn polygon (the campaign's turf tools), not from an empty form.
     addable = False
+    access_scope = staticmethod(turfs_for_user)
 
     def get_readonly_fields(self, request, obj=None):
         # Archived by the action (which refuses a turf somebody is assigned to), never deleted:
@@ -406,6 +409,7 @@ class TurfCutJobAdmin(OrganizationScopedAdmin):
     """Cuts started from a campaign's "Cut turfs…": their progress and summary. Read-only."""
 
     view_only = True
+    access_scope = staticmethod(turf_cut_jobs_for_user)
     list_display = ("campaign", "target_doors", "status", "progress", "message", "created_by", "created_at")
     list_filter = (scoped_filter("campaign"), "status")
     list_select_related = ("campaign", "created_by")

@@ -7,11 +7,16 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from canvass.models import TurfCutJob
+from canvass import access as canvass_access
+from canvass.models import Assignment, Campaign, Shift, Turf, TurfCutJob
+from fieldops import access as fieldops_access
+from fieldops.admin_scoping import OrganizationScopedAdmin
 from fieldops.models import AuditLogEntry, Membership, Organization, Role
 from fieldops.services import device_token_create
 from tests import factories as f
 from tests.factories import admin_client, populate
+from turf import access as turf_access
+from turf.models import District, DistrictLayer
 
 OUR_APPS = ("fieldops", "turf", "canvass")
 
@@ -253,3 +258,29 @@ def test_changing_a_role_in_the_organization_page_keeps_the_staff_flag_in_step(w
     world.canvasser.refresh_from_db()
     assert Membership.objects.get(user=world.canvasser).role == Role.TEAM_LEAD
     assert world.canvasser.is_staff
+
+
+def test_each_screen_finds_its_rows_through_the_access_check_of_its_type():
+    expected = {
+        Organization: fieldops_access.organizations_for_user,
+        Campaign: canvass_access.campaigns_for_user,
+        Shift: canvass_access.shifts_for_user,
+        Assignment: canvass_access.assignments_for_user,
+        Turf: canvass_access.turfs_for_user,
+        TurfCutJob: canvass_access.turf_cut_jobs_for_user,
+        DistrictLayer: turf_access.layers_for_user,
+        District: turf_access.districts_for_user,
+    }
+    for model, scoper in expected.items():
+        model_admin = admin.site._registry[model]
+        assert isinstance(model_admin, OrganizationScopedAdmin) and model_admin.access_scope is scoper, model
+
+
+@pytest.mark.django_db
+def test_the_operator_sees_every_organizations_campaigns_and_districts(world):
+    populate(world)
+    operator = get_user_model().objects.create_superuser("operator", "op@example.org", "pw")
+    client = admin_client(operator)
+    for model, name in (("canvass.Campaign", "Secret elsewhere campaign"), ("turf.District", "Far district")):
+        page = client.get(reverse(f"admin:{model.lower().replace('.', '_')}_changelist"))
+        assert page.status_code == 200 and name in page.content.decode(), model

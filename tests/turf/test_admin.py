@@ -108,6 +108,10 @@ def test_district_filter_offers_own_districts_grouped_by_layer_and_filters(world
     # Another organization's district id finds nothing, it does not widen the list.
     foreign = client.get(f"/admin/turf/door/?district={objects['other_district'].pk}")
     assert list(foreign.context["cl"].result_list) == []
+    # An id beyond 64 bits, or no number, finds nothing like a foreign one: no server error.
+    for value in (str(2**70), "7a", "-1"):
+        response = client.get(f"/admin/turf/door/?district={value}")
+        assert response.status_code == 200 and list(response.context["cl"].result_list) == []
 
 
 @pytest.mark.django_db

@@ -153,6 +153,9 @@ def test_walk_sheets_print_people_and_result_boxes_and_are_audited(hood, django_
     entry = AuditLogEntry.objects.get(action="walk_sheets.print")
     assert entry.actor == hood.organizer and entry.detail["doors"] == 132
     assert client.get("/admin/canvass/turf/walk-sheets/?ids=abc").status_code == 404
+    # An id beyond 64 bits is no id (parse_id): a 404, not a server error, alone or among good ones.
+    assert client.get(f"/admin/canvass/turf/walk-sheets/?ids={2**70}").status_code == 404
+    assert client.get(f"/admin/canvass/turf/walk-sheets/?ids={turfs[0].pk},{2**70}").status_code == 404
     # The changelist action leads to the same page.
     response = client.post(
         "/admin/canvass/turf/", {"action": "print_walk_sheets", "_selected_action": [t.pk for t in turfs[:2]]}
