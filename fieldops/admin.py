@@ -161,7 +161,10 @@ class OrganizationAdmin(OrganizationScopedAdmin):
 class MemberAddForm(forms.ModelForm):
     """Adding a member creates their login, like `manage.py add_member`."""
 
-    username = forms.CharField(max_length=150)
+    username = forms.CharField(
+        max_length=100,
+        help_text="The login is your chapter's name, a hyphen and this: maria in venice logs in as venice-maria.",
+    )
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(required=False)
@@ -176,12 +179,19 @@ class MemberAddForm(forms.ModelForm):
         fields = ("organization", "role", "phone")
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if get_user_model().objects.filter(username=username).exists():
-            # Attaching an existing login would let one chapter take another's
-            # volunteer (or the server admin's account): only new logins here.
-            raise ValidationError("This username is taken; choose another.")
-        return username
+        organization = self.cleaned_data.get("organization")  # an operator's choice, cleaned before the name
+        if organization is None and self.instance.organization_id is not None:
+            organization = self.instance.organization  # the organizer's own
+        name = self.cleaned_data["username"].strip()
+        if organization is None:
+            return name  # the organization field says what to fix
+        login = services.member_login_name(organization, name)
+        if get_user_model().objects.filter(username=login).exists():
+            # Only new logins here (attaching an existing one would let a chapter take another's
+            # volunteer), and only in the chapter's own prefix: the refusal names a login of this
+            # chapter, never tells whether another chapter has one.
+            raise ValidationError(f"The login {login} exists already; choose another name.")
+        return login
 
     def _get_validation_exclusions(self) -> set[str]:
         # The user is created on save; nothing to validate about it yet.

@@ -109,6 +109,16 @@ def organization_delete(*, organization: Organization, actor: User | None) -> No
             user.save(update_fields=["is_staff"])
 
 
+def member_login_name(organization: Organization, name: str) -> str:
+    """The login an organizer's new member gets: the chapter's slug, a hyphen, the name they typed
+    ("maria" in venice is "venice-maria"). Logins are one namespace across the server, so a name
+    typed bare could only be refused by telling the chapter that another chapter uses it; in its
+    own prefix a chapter meets only its own logins."""
+    name = name.strip()
+    prefix = f"{organization.slug}-"
+    return name if name.startswith(prefix) else prefix + name
+
+
 @transaction.atomic
 def member_add(
     *,

@@ -345,7 +345,7 @@ def test_members_added_on_the_screen_are_audited_as_by_the_command(world):
     data = {"username": "dana", "role": Role.TEAM_LEAD, "phone": "555-0100"}
     response = f.admin_client(world.organizer).post("/admin/fieldops/membership/add/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
-    dana = Membership.objects.select_related("user").get(user__username="dana")
+    dana = Membership.objects.select_related("user").get(user__username="venice-dana")
     assert (dana.organization_id, dana.phone, dana.user.is_staff) == (world.org.pk, "555-0100", True)
     core.member_add(organization=world.org, username="eli", role=Role.CANVASSER)  # manage.py add_member
     (by_admin,) = AuditLogEntry.objects.filter(action="member.add", actor=world.organizer)

@@ -152,7 +152,7 @@ def test_organizer_adds_a_member_to_their_own_organization(world):
         {"username": "tom", "first_name": "Tom", "role": Role.TEAM_LEAD, "phone": "555", "password": "x-long-pw"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    membership = Membership.objects.get(user__username="tom")
+    membership = Membership.objects.get(user__username="venice-tom")  # the chapter's prefix
     assert membership.organization == world.org
     assert membership.role == Role.TEAM_LEAD
     assert membership.phone == "555"
@@ -160,12 +160,20 @@ def test_organizer_adds_a_member_to_their_own_organization(world):
 
 
 @pytest.mark.django_db
-def test_adding_a_member_refuses_an_existing_login(world):
+def test_adding_a_member_never_tells_whether_another_chapter_has_the_name(world):
+    """Issue 14: the form said "This username is taken" for oscar, another chapter's organizer.
+    Now the login is made in the chapter's own prefix, whatever other chapters hold."""
     client = admin_client(world.organizer)
-    response = client.post(url(Membership, "add"), {"username": "oscar", "role": Role.CANVASSER})
-    assert response.status_code == 200
-    assert "This username is taken" in response.content.decode()
+    for name in ("oscar", "nobody-anywhere"):
+        response = client.post(url(Membership, "add"), {"username": name, "role": Role.CANVASSER})
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert Membership.objects.get(user__username=f"venice-{name}").organization == world.org
     assert Membership.objects.get(user__username="oscar").organization == world.other_org
+    # A login of one's own chapter is refused by its full name: nothing about elsewhere.
+    again = client.post(url(Membership, "add"), {"username": "oscar", "role": Role.CANVASSER})
+    assert "The login venice-oscar exists already" in again.content.decode()
+    typed_in_full = client.post(url(Membership, "add"), {"username": "venice-oscar", "role": Role.CANVASSER})
+    assert "The login venice-oscar exists already" in typed_in_full.content.decode()
 
 
 @pytest.mark.django_db
