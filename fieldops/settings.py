@@ -6,6 +6,7 @@ django-q2 ORM broker, DEBUG off. See docs/operations.md for production values.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import secrets
 from pathlib import Path
@@ -181,6 +182,12 @@ STORAGES = {
         )
     },
 }
+# django-leaflet ships Leaflet and Leaflet.draw for the admin's turf map. Only its static files are
+# used: as an app its admin module needs GDAL (django.contrib.gis), which fieldops does not use.
+_LEAFLET = importlib.util.find_spec("leaflet")
+if _LEAFLET is None or not _LEAFLET.submodule_search_locations:
+    raise ImproperlyConfigured("django-leaflet is not installed: pip install -r requirements.txt")
+STATICFILES_DIRS = [Path(next(iter(_LEAFLET.submodule_search_locations))) / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 
@@ -363,3 +370,19 @@ SYNC_PULL_PAGE_SIZE = env_int("SYNC_PULL_PAGE_SIZE", 200)  # change entries (or 
 FIELDOPS_KNOCK_GRACE_HOURS = env_int("FIELDOPS_KNOCK_GRACE_HOURS", 24)
 if FIELDOPS_KNOCK_GRACE_HOURS < 0:
     raise ImproperlyConfigured("FIELDOPS_KNOCK_GRACE_HOURS must be 0 or more.")
+
+# The admin's turf map (docs/turfs.md, "The turf map"): background tiles from this URL template
+# ({z}/{x}/{y}, optionally {s}), shown with this attribution; its host is allowed in img-src on
+# that page only. Empty: no tiles (districts, turfs and doors still show). The default is
+# OpenStreetMap's own tile servers, whose policy asks for the attribution and light use; a
+# chapter with many organizers sets its own (or a paid provider's) URL.
+FIELDOPS_MAP_TILES_URL = env_str("FIELDOPS_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png").strip()
+FIELDOPS_MAP_TILES_ATTRIBUTION = env_str(
+    "FIELDOPS_MAP_TILES_ATTRIBUTION", "&copy; OpenStreetMap contributors" if FIELDOPS_MAP_TILES_URL else ""
+).strip()
+if FIELDOPS_MAP_TILES_URL and not (
+    FIELDOPS_MAP_TILES_URL.startswith(("https://", "http://")) and "{z}" in FIELDOPS_MAP_TILES_URL
+):
+    raise ImproperlyConfigured(
+        "FIELDOPS_MAP_TILES_URL must be an http(s) URL template with {z}, {x} and {y}, or empty for no tiles."
+    )

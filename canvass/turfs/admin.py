@@ -1,6 +1,6 @@
 """The organizer's turf screens in the admin: the turfs and the cutting runs, and
-the turf tools: cut (a background job), draw from GeoJSON, the campaign's turf
-map, and printable walk sheets.
+the turf tools: cut (a background job), draw from GeoJSON, the campaign's
+interactive turf map (admin_map.py), and printable walk sheets.
 
 The tools are mixed into CampaignAdmin (canvass/campaigns/admin.py) and
 TurfAdmin (below). Every view looks its objects up through the admin's scoped
@@ -28,6 +28,7 @@ from shapely.geometry import shape
 from canvass.access import turf_cut_jobs_for_user, turfs_for_user
 from canvass.campaigns.models import Campaign, ResultCode
 from canvass.turfs import services as turf_services
+from canvass.turfs.admin_map import CampaignMapTools
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
 from fieldops.access import User, organization_for, parse_id
 from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
@@ -35,7 +36,7 @@ from fieldops.request_types import AuthenticatedHttpRequest
 from fieldops.services import audit_log
 from turf.access import layers_for_user
 from turf.models import DistrictLayer
-from turf.svgmap import PALETTE, Dot, Shape, svg_map
+from turf.svgmap import Dot, Shape, svg_map
 
 MAX_GEOJSON_BYTES = 2_000_000
 
@@ -118,17 +119,16 @@ else:
     _CampaignAdminBase = _TurfAdminBase = object
 
 
-class CampaignTurfTools(_CampaignAdminBase):
-    """URLs and views on a campaign: cut, draw, map."""
+class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
+    """URLs and views on a campaign: cut, draw, and the map (canvass/turfs/admin_map.py)."""
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         own = [
             path("<path:object_id>/cut-turfs/", wrap(self.cut_turfs_view), name="canvass_campaign_cut_turfs"),
             path("<path:object_id>/draw-turf/", wrap(self.draw_turf_view), name="canvass_campaign_draw_turf"),
-            path("<path:object_id>/turf-map/", wrap(self.turf_map_view), name="canvass_campaign_turf_map"),
         ]
-        return own + super().get_urls()
+        return own + self.map_urls() + super().get_urls()
 
     def _campaign(self, request: HttpRequest, object_id: str, write: bool) -> Campaign:
         campaign = self.get_object(request, object_id)
@@ -226,38 +226,6 @@ class CampaignTurfTools(_CampaignAdminBase):
             request,
             "admin/canvass/campaign/draw_turf.html",
             self._context(request, campaign, f"Draw a turf: {campaign}", form=form),
-        )
-
-    def turf_map_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        campaign = self._campaign(request, object_id, write=False)
-        turfs = list(
-            Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
-            .select_related("district")
-            .order_by("district_id", "name")
-        )
-        shapes = []
-        for index, turf in enumerate(turfs):
-            if not turf.polygon:
-                continue
-            shapes.append(
-                Shape(
-                    geometry=shape(turf.polygon),
-                    fill=PALETTE[index % len(PALETTE)],
-                    label=turf.name,
-                    href=reverse("admin:canvass_turf_change", args=[turf.pk]),
-                    title=f"{turf.name}: {turf.door_count} doors, {turf.walk_minutes or 0:.0f} min",
-                )
-            )
-        return render(
-            request,
-            "admin/canvass/campaign/turf_map.html",
-            self._context(
-                request,
-                campaign,
-                f"Turfs of {campaign}",
-                svg=mark_safe(svg_map(shapes)),  # noqa: S308 - built from escaped parts in turf/svgmap.py
-                turfs=turfs,
-            ),
         )
 
 

@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.ops
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -650,3 +651,175 @@ def turf_update(*, turf: Turf, actor: User | None = None, **changes: object) -> 
             organization_id=turf.organization_id, kind=SyncChange.Kind.TURF, object_id=turf.pk, turf_id=turf.pk
         )
     return turf
+
+
+# ---------------------------------------------------------------- drawn on the map
+
+
+def _checked_polygon(geojson: object) -> BaseGeometry:
+    """A drawn polygon, refused (never repaired) when it crosses itself."""
+    try:
+        checked = polygon_from_geojson(geojson)
+    except GeometryError as exc:
+        raise ValidationError({"polygon": str(exc)}) from None
+    if checked.repaired:
+        raise ValidationError(
+            {"polygon": f"The polygon is not valid ({checked.problem}); draw it again without crossing edges."}
+        )
+    return checked.geometry
+
+
+@dataclass
+class DoorsInPolygon:
+    doors: int  # universe doors inside the polygon
+    free: int  # of them, not in another active turf (a drawn turf would get these)
+    in_turfs: int  # of them, in another active turf (they would stay there)
+
+
+def doors_in_polygon(*, campaign: Campaign, geojson: object, ignore_turf: Turf | None = None) -> DoorsInPolygon:
+    """What a turf drawn here would get: the count the admin map shows while the organizer draws.
+    A read (no lock): the figure is a preview; the write checks again. `ignore_turf`: the turf
+    being reshaped, whose doors count as free."""
+    polygon = _checked_polygon(geojson)
+    min_x, min_y, max_x, max_y = polygon.bounds
+    candidates = door_arrays(
+        campaign_universe(campaign=campaign).filter(lng__gte=min_x, lng__lte=max_x, lat__gte=min_y, lat__lte=max_y)
+    )
+    inside, _ = points_in_polygons(candidates.lng, candidates.lat, [polygon])
+    ids = candidates.id[np.unique(inside)].tolist()
+    taken = doors_in_active_turfs(campaign=campaign).filter(door_id__in=ids)
+    if ignore_turf is not None:
+        taken = taken.exclude(turf=ignore_turf)
+    in_turfs = taken.values("door_id").distinct().count() if ids else 0
+    return DoorsInPolygon(doors=len(ids), free=len(ids) - in_turfs, in_turfs=in_turfs)
+
+
+def turf_reshape(*, turf: Turf, geojson: object, actor: User | None = None) -> DrawnTurf:
+    """Redraw a turf's polygon: a new turf of the doors inside it (its own, and free doors of the
+    universe), the old one archived (a turf's doors are never edited in place). Doors of other
+    active turfs inside the new polygon stay where they are and are reported; doors of the old
+    turf outside it become free."""
+    polygon = _checked_polygon(geojson)
+    with transaction.atomic():
+        turf = Turf.objects.select_for_update().select_related("campaign__organization").get(pk=turf.pk)
+        campaign = turf.campaign
+        _lock_campaign(campaign)
+        _check_changeable([turf])
+        min_x, min_y, max_x, max_y = polygon.bounds
+        box = {"lng__gte": min_x, "lng__lte": max_x, "lat__gte": min_y, "lat__lte": max_y}
+        own = set(turf.doors.values_list("pk", flat=True))
+        candidates = door_arrays(Door.objects.filter(_universe_or_own(campaign, own), **box))
+        inside, _ = points_in_polygons(candidates.lng, candidates.lat, [polygon])
+        doors = candidates.take(np.unique(inside))
+        taken = dict(
+            doors_in_active_turfs(campaign=campaign)
+            .exclude(turf=turf)
+            .filter(door_id__in=doors.id.tolist())
+            .values_list("door_id", "turf__name")
+        )
+        if taken:
+            doors = doors.take(np.array([i not in taken for i in doors.id.tolist()], dtype=bool))
+        if len(doors) == 0:
+            raise ValidationError({"polygon": "The new shape holds no doors that could be in this turf."})
+        turf.status = Turf.Status.ARCHIVED
+        turf.save(update_fields=["status", "updated_at"])
+        (new,) = _turfs_write(
+            campaign=campaign,
+            new=[_NewTurf(_TurfNamer(campaign).next(f"{turf.name} ~"), turf.district, polygon, doors)],
+            people=person_counts(doors.id.tolist()),
+        )
+        audit_log(
+            organization=campaign.organization,
+            actor=actor,
+            action="turf.reshape",
+            obj=new,
+            reshaped=turf.name,
+            doors=len(doors),
+            already_in_turfs=len(taken),
+        )
+        stats_enqueue_turfs(turf_ids=[new.pk])
+    return DrawnTurf(turf=new, already_in_turfs=taken)
+
+
+def _universe_or_own(campaign: Campaign, own: set[int]) -> Q:
+    """Doors of the campaign's universe, or of the turf being reshaped (a drawn turf may hold
+    doors that are no longer in the targets)."""
+    return Q(pk__in=campaign_universe(campaign=campaign).values("pk")) | Q(pk__in=own)
+
+
+def turf_split_by_line(*, turf: Turf, line: object, actor: User | None = None) -> list[Turf]:
+    """Split a turf along a line drawn across it: one new turf per side that holds doors, the
+    original archived. Its located doors are shared out, none added; a building stays whole."""
+    if not isinstance(line, dict) or line.get("type") != "LineString":
+        raise ValidationError({"line": "Draw a line (a LineString) across the turf."})
+    try:
+        cut = shapely.geometry.shape(line)
+    except Exception:  # shapely raises several types for bad coordinates
+        raise ValidationError({"line": "The line's coordinates cannot be read."}) from None
+    coords = np.asarray(cut.coords, dtype=float) if not cut.is_empty else np.empty((0, 2))
+    if len(coords) < 2 or not np.isfinite(coords).all() or len(coords) > 10_000:
+        raise ValidationError({"line": "Draw a line of 2 to 10,000 points across the turf."})
+    min_x, min_y, max_x, max_y = cut.bounds
+    if not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90):
+        raise ValidationError({"line": "The line's coordinates are outside the world."})
+    with transaction.atomic():
+        turf = Turf.objects.select_for_update().select_related("campaign__organization").get(pk=turf.pk)
+        _check_changeable([turf])
+        doors = door_arrays(turf.doors.all())
+        points = shapely.MultiPoint(np.column_stack([doors.lng, doors.lat])) if len(doors) else None
+        outline = shapely.geometry.shape(turf.polygon) if turf.polygon else None
+        if outline is None or outline.is_empty:
+            outline = points.convex_hull.buffer(1e-5) if points is not None else None
+        if outline is None:
+            raise ValidationError({"line": f"{turf.name} has no located doors to split."})
+        # Cut a little more than the turf's outline, so that doors on its edge fall on a side.
+        pieces = [
+            p
+            for p in shapely.ops.split(outline.buffer(1e-6), cut).geoms
+            if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty
+        ]
+        if len(pieces) < 2:
+            raise ValidationError({"line": "The line does not cross the turf from one side to the other."})
+        # Each door goes to the first piece holding it (a door on the line goes to one side only).
+        side = np.full(len(doors), -1, dtype=np.int64)
+        for point_index, piece_index in zip(*points_in_polygons(doors.lng, doors.lat, pieces), strict=True):
+            if side[point_index] < 0:
+                side[point_index] = piece_index
+        # Buildings stay whole: every unit of a building goes where most of its doors went.
+        for building in np.unique(doors.building):
+            members = doors.building == building
+            sides = side[members]
+            sides = sides[sides >= 0]
+            if len(sides):
+                side[members] = np.bincount(sides).argmax()
+        if (side < 0).any():
+            raise ValidationError({"line": "Some doors of the turf are on no side of the line; redraw it."})
+        used = [k for k in range(len(pieces)) if (side == k).any()]
+        if len(used) < 2:
+            raise ValidationError({"line": "All the turf's doors are on one side of the line."})
+        turf.status = Turf.Status.ARCHIVED
+        turf.save(update_fields=["status", "updated_at"])
+        namer = _TurfNamer(turf.campaign)
+        new = _turfs_write(
+            campaign=turf.campaign,
+            new=[
+                _NewTurf(
+                    namer.next(f"{turf.name} /"),
+                    turf.district,
+                    pieces[k].intersection(outline) if turf.polygon else pieces[k],
+                    doors.take(np.flatnonzero(side == k)),
+                )
+                for k in used
+            ],
+            people=person_counts(doors.id.tolist()),
+        )
+        audit_log(
+            organization=turf.campaign.organization,
+            actor=actor,
+            action="turf.split",
+            obj=turf,
+            into=[t.name for t in new],
+            by="line",
+        )
+        stats_enqueue_turfs(turf_ids=[t.pk for t in new])
+    return new
