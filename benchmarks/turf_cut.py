@@ -16,6 +16,9 @@ target, in the same run:
 - scikit-learn KMeans with that many clusters (n_init=1);
 - k-means-constrained (size bounds target ±17 %, n_init=1).
 
+Also the walk order of each turf (turf/walk_order.py plan_walk: block face by
+block face), metres a door and how much longer than the nearest-neighbour tour.
+
 For each it prints the time, the turf sizes (min / mean / max, coefficient of
 variation), the share of block faces split over two or more turfs, the
 buildings split, the mean nearest-neighbour tour length per door (metres,
@@ -56,6 +59,7 @@ sys.path.insert(0, str(ROOT))
 from turf.cutting import CutDoors, _region, _turf_polygons, block_face_codes, cut_universe  # noqa: E402
 from turf.projection import LocalProjection, polsby_popper  # noqa: E402
 from turf.sample_doors import load_doors  # noqa: E402
+from turf.walk_order import WalkDoors, plan_walk  # noqa: E402
 
 
 def recursive_bisection(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -103,7 +107,7 @@ def pieces_on_the_map(labels: np.ndarray, x: np.ndarray, y: np.ndarray) -> int:
     return sum(1 for p in polygons if p.geom_type == "MultiPolygon")
 
 
-def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, building: np.ndarray) -> dict:
+def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, building: np.ndarray, d: dict) -> dict:
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=k)
     sizes = sizes[sizes > 0]
@@ -116,12 +120,23 @@ def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, 
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(k + 1))
     tour = 0.0
+    walk = 0.0
     scores = []
     for t in range(k):
         mine = order[bounds[t] : bounds[t + 1]]
         if len(mine) == 0:
             continue
         tour += nn_tour_length(x[mine], y[mine])
+        walk += plan_walk(
+            WalkDoors(
+                lat=d["lat"][mine],
+                lng=d["lng"][mine],
+                street=d["street"][mine],
+                number=d["number"][mine],
+                unit=d["unit"][mine],
+                building=d["building"][mine],
+            )
+        ).distance_m
         if len(mine) >= 3:
             scores.append(polsby_popper(shapely.MultiPoint(np.column_stack((x[mine], y[mine]))), projected=True))
     return {
@@ -133,6 +148,7 @@ def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, 
         "faces_split": split_faces / max(len(faces), 1),
         "buildings_split": split_buildings,
         "tour_m_per_door": tour / len(labels),
+        "walk_m_per_door": walk / len(labels),
         "polsby_popper": float(np.mean(scores)) if scores else 0.0,
         "in_pieces": pieces_on_the_map(labels, x, y),
     }
@@ -177,15 +193,15 @@ def venice(target: int, skip_constrained: bool) -> None:
     rows: list[tuple[str, dict | str, float]] = []
     labels, seconds = timed(ours)
     k = int(labels.max()) + 1
-    rows.append(("ours (cut_universe)", measure(labels, x, y, face, d["building"]), seconds))
+    rows.append(("ours (cut_universe)", measure(labels, x, y, face, d["building"], d), seconds))
     labels, seconds = timed(lambda: recursive_bisection(x, y, k))
-    rows.append(("recursive coordinate bisection", measure(labels, x, y, face, d["building"]), seconds))
+    rows.append(("recursive coordinate bisection", measure(labels, x, y, face, d["building"], d), seconds))
     xy = np.column_stack((x, y))
     try:
         from sklearn.cluster import KMeans
 
         labels, seconds = timed(lambda: KMeans(n_clusters=k, n_init=1, random_state=0).fit_predict(xy))
-        rows.append(("scikit-learn KMeans (n_init=1)", measure(labels, x, y, face, d["building"]), seconds))
+        rows.append(("scikit-learn KMeans (n_init=1)", measure(labels, x, y, face, d["building"], d), seconds))
     except ImportError as exc:
         rows.append(("scikit-learn KMeans", f"not run: {exc} (install requirements-bench.txt)", 0.0))
     if skip_constrained:
@@ -202,7 +218,11 @@ def venice(target: int, skip_constrained: bool) -> None:
 
             labels, seconds = timed(constrained)
             rows.append(
-                (f"k-means-constrained ({low}..{high}, n_init=1)", measure(labels, x, y, face, d["building"]), seconds)
+                (
+                    f"k-means-constrained ({low}..{high}, n_init=1)",
+                    measure(labels, x, y, face, d["building"], d),
+                    seconds,
+                )
             )
         except ImportError as exc:
             rows.append(("k-means-constrained", f"not run: cannot be imported here ({exc})", 0.0))
@@ -210,16 +230,17 @@ def venice(target: int, skip_constrained: bool) -> None:
     print()
     print(
         "| method | time | turfs | size min / mean / max | CV | block faces split | buildings split "
-        "| NN tour m/door | hull Polsby-Popper | turfs in pieces on the map |"
+        "| NN tour m/door | walk order m/door (vs NN tour) | hull Polsby-Popper | turfs in pieces on the map |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m, seconds in rows:
         if isinstance(m, str):
-            print(f"| {name} | {m} | | | | | | | | |")
+            print(f"| {name} | {m} | | | | | | | | | |")
             continue
         print(
             f"| {name} | {seconds:.2f} s | {m['turfs']} | {m['min']} / {m['mean']:.1f} / {m['max']} | {m['cv']:.3f} "
             f"| {100 * m['faces_split']:.1f} % | {m['buildings_split']} | {m['tour_m_per_door']:.1f} "
+            f"| {m['walk_m_per_door']:.1f} ({m['walk_m_per_door'] / m['tour_m_per_door'] - 1:+.0%}) "
             f"| {m['polsby_popper']:.3f} | {m['in_pieces']} |"
         )
     print(f"(ours includes {polygon_seconds[-1]:.2f} s for the turf polygons, which the baselines do not draw)")

@@ -64,23 +64,22 @@ AXIS_PENALTY = 0.15
 # mean ± SIZE_BAND but for a light pull to the mean (BALANCE_PULL); beyond the band
 # each door costs BALANCE_WEIGHT quadratically. COMPACTNESS_WEIGHT weighs squared
 # distances to turf centres. At most MAX_REFINE_ROUNDS rounds of moves per phase.
-SIZE_BAND = 0.08
+SIZE_BAND = 0.15
 BALANCE_PULL = 0.05
 BALANCE_WEIGHT = 100.0
-COMPACTNESS_WEIGHT = 4.0
+COMPACTNESS_WEIGHT = 2.0
 MAX_REFINE_ROUNDS = 200
 # The lot phase works on the turfs outside the band and this many rings of neighbours.
-LOT_MOVE_RINGS = 2
-# Contiguity: pieces of a turf cut off from its main part (in the Delaunay graph of
-# the doors, i.e. on the map) are given to a neighbour: pieces of whole atoms first
-# (ATOM_REPAIR_ROUNDS rounds, each followed by atom refinement), then, in LOT_ROUNDS
-# rounds of (lot moves for balance, then pieces of at most FRAGMENT_SHARE of the mean
-# size), then lot moves once more. This trades whole block faces for turfs in one
-# piece: on Venice at target 60, without it (both rounds 0) 6.5 % of block faces
-# are split and 81 of 257 turfs are in pieces; with these settings 13 % and 18.
-ATOM_REPAIR_ROUNDS = 3
-LOT_ROUNDS = 1
-FRAGMENT_SHARE = 0.25
+LOT_MOVE_RINGS = 3
+# Contiguity: after the bisection, pieces of a turf cut off from its main part (in
+# the Delaunay graph of the doors, i.e. on the map) are given to a neighbour, at most
+# REPAIR_ROUNDS times; from then on no move may cut a turf in two. A move refused for
+# that waits REFUSED_WAIT rounds before it is tried again.
+REPAIR_ROUNDS = 10
+REFUSED_WAIT = 10
+IDLE_ROUNDS = 8
+# Cost (in the units of the refinement's objective) of each extra turf a block face is in.
+SPLIT_COST = 100.0
 
 
 @dataclass(frozen=True)
@@ -409,29 +408,19 @@ def _neighbours(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate((a, b)), np.concatenate((b, a))
 
 
-def _rings(
-    px: np.ndarray, py: np.ndarray, src: np.ndarray, dst: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The edges sorted by source and angle, and for each the previous edge of the
-    same source in cyclic order (the ring of neighbours around each point)."""
-    if len(src) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    angle = np.arctan2(py[dst] - py[src], px[dst] - px[src])
-    order = np.lexsort((angle, src))
-    s, d = src[order], dst[order]
-    start = np.r_[True, s[1:] != s[:-1]]
-    first = np.flatnonzero(start)
-    group_last = np.repeat(np.r_[first[1:], len(s)] - 1, np.diff(np.r_[first, len(s)]))
-    prev = np.arange(len(s)) - 1
-    prev[start] = group_last[start]
-    return s, d, prev
-
-
 def _size_penalty(size: np.ndarray, mean: float, band: float) -> np.ndarray:
     """Cost of a turf's size: squared doors beyond mean ± band, plus a light pull to the mean."""
     excess = np.maximum(np.abs(size - mean) - band, 0.0)
     return BALANCE_WEIGHT * excess**2 + BALANCE_PULL * (size - mean) ** 2
+
+
+def _pieces_per_turf(labels: np.ndarray, k: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """How many pieces each turf is in: connected components of the unit graph over
+    edges between units of one turf."""
+    same = labels[src] == labels[dst]
+    comp = _edge_components(len(labels), src[same], dst[same])
+    root = comp == np.arange(len(labels))
+    return np.bincount(labels[root], minlength=k)
 
 
 def _refine(
@@ -447,42 +436,59 @@ def _refine(
     band: float,
     balance_only: bool = False,
     mean: float | None = None,
-    rings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    group: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Move border pieces (atoms or lots) between neighbouring turfs.
+    """Move border pieces between neighbouring turfs.
 
-    Minimizes Σ_turfs P(size) + μ · Σ_pieces w·d², where P is _size_penalty
+    The units (`px`, `py`, `pw`; adjacency `src`, `dst`: the map's) belong to groups
+    (`group`: block faces; default: each unit alone), and what moves is a *part*:
+    all units of one group in one turf, so a block face moves whole, or its part in
+    one turf joins the rest of it in another. Minimizes Σ_turfs P(size) + μ ·
+    Σ_parts w·d² + SPLIT_COST · (extra turfs per group), where P is _size_penalty
     (free within mean ± band but for a light pull, quadratic beyond), d the
-    distance of a piece to its turf's centre and μ = COMPACTNESS_WEIGHT /
-    spread² (spread²: the mean squared distance of a door to its turf's centre
-    after bisection), centres held fixed during a round. Each round applies,
-    in parallel, the best improving move of each turf (each turf gives or takes
-    at most once a round). With `balance_only`, a move must reduce the size
-    penalty (used for lots: a lot is moved only to fix sizes, as moving it
-    splits a block face).
+    distance of a part to its turf's centre and μ = COMPACTNESS_WEIGHT / spread²
+    (spread²: the mean squared distance of a door to its turf's centre after
+    bisection), centres held fixed during a round. Each round applies, in parallel,
+    the best improving move of each turf (a turf gives or takes at most once a
+    round, never both), and only moves that leave both turfs in one piece in the
+    unit graph: an exact test on the whole graph each round; a refused part waits
+    REFUSED_WAIT rounds. With `balance_only`, a move must reduce the size penalty
+    (used for lots: a lot moves only to fix sizes, as moving it splits a block face).
     """
     labels = labels.copy()
+    n = len(labels)
+    if group is None:
+        group = np.arange(n, dtype=np.int64)
     mu = COMPACTNESS_WEIGHT / max(spread, 1.0) ** 2
     if mean is None:
         mean = float(pw.sum() / k)
-    ring_src, ring_dst, ring_prev = rings if rings is not None else _rings(px, py, src, dst)
-    for _ in range(MAX_REFINE_ROUNDS):
-        # a piece whose same-turf neighbours form one arc of its ring can leave
-        # without cutting its turf in two (Delaunay: ring neighbours are adjacent)
-        same = labels[ring_dst] == labels[ring_src]
-        arcs = np.bincount(ring_src, same & ~same[ring_prev], minlength=len(labels))
+    blocked_until = np.zeros(n, dtype=np.int64)
+    idle = 0
+    for round_ in range(MAX_REFINE_ROUNDS):
         size = np.bincount(labels, pw, minlength=k)
-        pieces = np.bincount(labels, minlength=k)
+        units_in = np.bincount(labels, minlength=k)
         cx = np.bincount(labels, pw * px, minlength=k) / np.maximum(size, 1)
         cy = np.bincount(labels, pw * py, minlength=k) / np.maximum(size, 1)
+        # parts: (group, turf)
+        key = group * k + labels
+        keys, part_of = np.unique(key, return_inverse=True)
+        part_w = np.bincount(part_of, pw)
+        part_x = np.bincount(part_of, pw * px) / part_w
+        part_y = np.bincount(part_of, pw * py) / part_w
+        part_units = np.bincount(part_of)
         la, lb = labels[src], labels[dst]
-        border = la != lb
-        a, A, B = src[border], la[border], lb[border]
+        border = (la != lb) & (blocked_until[src] <= round_)
+        if not border.any():
+            break
+        cand = _unique_pairs(part_of[src[border]], lb[border])
+        p, B = cand[:, 0], cand[:, 1]
+        A = keys[p] % k
+        g = keys[p] // k
         if balance_only:
             off = np.abs(size - mean) > band
             keep = off[A] | off[B]
-            a, A, B = a[keep], A[keep], B[keep]
-        w = pw[a]
+            p, A, B, g = p[keep], A[keep], B[keep], g[keep]
+        w = part_w[p]
         sA, sB = size[A], size[B]
         balance = (
             _size_penalty(sA, mean, band)
@@ -490,27 +496,49 @@ def _refine(
             - _size_penalty(sA - w, mean, band)
             - _size_penalty(sB + w, mean, band)
         )
-        d_a = (px[a] - cx[A]) ** 2 + (py[a] - cy[A]) ** 2
-        d_b = (px[a] - cx[B]) ** 2 + (py[a] - cy[B]) ** 2
+        d_a = (part_x[p] - cx[A]) ** 2 + (part_y[p] - cy[A]) ** 2
+        d_b = (part_x[p] - cx[B]) ** 2 + (part_y[p] - cy[B]) ** 2
         gain = balance - mu * w * (d_b - d_a)
-        ok = (gain > 1e-9) & (pieces[A] > 1) & (arcs[a] <= 1)
+        pos_b = np.minimum(np.searchsorted(keys, g * k + B), len(keys) - 1)
+        joins = keys[pos_b] == g * k + B
+        gain += SPLIT_COST * joins  # leaving A and joining the rest of the face in B
+        ok = (gain > 1e-9) & (units_in[A] > part_units[p])
         if balance_only:
             ok &= balance > 1e-9
         if not ok.any():
             break
-        a, A, B, gain = a[ok], A[ok], B[ok], gain[ok]
+        p, A, B, gain = p[ok], A[ok], B[ok], gain[ok]
         order = np.argsort(-gain, kind="stable")
-        a, A, B, gain = a[order], A[order], B[order], gain[order]
+        p, A, B = p[order], A[order], B[order]
         # best move per giving turf, then per taking turf, then no turf both gives and takes
         _, first = np.unique(A, return_index=True)
         first.sort()
-        a, A, B = a[first], A[first], B[first]
+        p, A, B = p[first], A[first], B[first]
         _, first = np.unique(B, return_index=True)
         first.sort()
-        a, A, B = a[first], A[first], B[first]
+        p, A, B = p[first], A[first], B[first]
         keep = ~np.isin(A, B)
-        keep[0] = True  # the best move of the round always goes
-        labels[a[keep]] = B[keep]
+        if not keep.any():
+            keep[0] = True
+        p, A, B = p[keep], A[keep], B[keep]
+        # apply, then undo the moves that leave the giving or the taking turf in pieces
+        dest = np.full(len(keys), -1, dtype=np.int64)
+        dest[p] = B
+        moving = dest[part_of] >= 0
+        trial = labels.copy()
+        trial[moving] = dest[part_of[moving]]
+        pieces = _pieces_per_turf(trial, k, src, dst)
+        whole = (pieces[A] <= 1) & (pieces[B] <= 1)
+        refused = np.zeros(len(keys), dtype=bool)
+        refused[p[~whole]] = True
+        undo = refused[part_of]
+        trial[undo] = labels[undo]
+        blocked_until[undo] = round_ + REFUSED_WAIT
+        labels = trial
+        # only refused moves left: stop rather than try them again and again
+        idle = 0 if whole.any() else idle + 1
+        if idle > IDLE_ROUNDS:
+            break
     return labels
 
 
@@ -593,53 +621,88 @@ def _cut_district(
     in_big = big_label[atoms.atom] >= 0
     labels[in_big] = big_label[atoms.atom[in_big]]
     k = len(big)
-    rest = np.flatnonzero(atoms.weight <= target)
-    if len(rest):
-        rest_weight = int(atoms.weight[rest].sum())
-        k_rest = _turf_count(rest_weight, target, len(rest))
-        ax, ay, aw = atoms.x[rest], atoms.y[rest], atoms.weight[rest].astype(np.float64)
-        sub = _bisect(ax, ay, aw, k_rest)
-        doors = np.flatnonzero(~in_big)
-        local = np.full(len(atoms.weight), -1, dtype=np.int64)
-        local[rest] = np.arange(len(rest))
-        door_atom = local[atoms.atom[doors]]
+    doors = np.flatnonzero(~in_big)
+    if len(doors):
+        rest_weight = len(doors)
+        dx, dy = x[doors], y[doors]
+        lot = np.unique(atoms.lot[doors], return_inverse=True)[1].astype(np.int64)
+        door_src, door_dst = _neighbours(dx, dy)
+        units = _Units.build(atoms.atom[doors], lot, dx, dy, door_src, door_dst)
+        k_rest = _turf_count(rest_weight, target, int(units.atom.max()) + 1)
+        atom_w = np.bincount(units.atom, units.weight)
+        atom_label = _bisect(
+            np.bincount(units.atom, units.weight * units.x) / atom_w,
+            np.bincount(units.atom, units.weight * units.y) / atom_w,
+            atom_w,
+            k_rest,
+        )
+        door_label = atom_label[units.atom[units.of_door]]
         if k_rest > 1:
             # door-level spread after bisection: the scale of compactness in the refinement
-            spread = _spread(x[doors], y[doors], sub[door_atom], k_rest)
-            src, dst = _neighbours(ax, ay)
-            rings = _rings(ax, ay, src, dst)
-            band = SIZE_BAND * rest_weight / k_rest
-            sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread, band=band, rings=rings)
-        door_label = sub[door_atom]
-        if k_rest > 1:
-            lot, dx, dy = atoms.lot[doors], x[doors], y[doors]
-            door_src, door_dst = _neighbours(dx, dy)
-            lots = _LotGraph.build(lot, dx, dy, door_src, door_dst)
+            spread = _spread(dx, dy, door_label, k_rest)
             mean = rest_weight / k_rest
-            # pieces of whole atoms cut off from their turf: to a neighbour, then refine again
-            for _ in range(ATOM_REPAIR_ROUNDS):
-                door_label, moved = _make_contiguous(door_label, k_rest, door_atom, door_src, door_dst)
+            band = SIZE_BAND * mean
+            # pieces cut off by the bisection: to a neighbouring turf, until every turf is
+            # one piece in the unit graph (units are whole on the map, so turfs are too)
+            for _ in range(REPAIR_ROUNDS):
+                door_label, moved = _make_contiguous(door_label, k_rest, units.of_door, door_src, door_dst)
                 if not moved:
                     break
-                sub = np.zeros(len(rest), dtype=np.int64)
-                sub[door_atom] = door_label
-                sub = _refine(sub, k_rest, ax, ay, aw, src, dst, spread, band=band, rings=rings)
-                door_label = sub[door_atom]
-            pairs = (sub[src], sub[dst])
-            for last in [False] * LOT_ROUNDS + [True]:
-                if np.abs(np.bincount(door_label, minlength=k_rest) - mean).max() > band:
-                    door_label = _refine_lots(door_label, k_rest, lots, spread, band, pairs)
-                if last:
-                    break
-                # small pieces cut off by the lot moves: to a neighbour
-                door_label, moved = _make_contiguous(
-                    door_label, k_rest, lot, door_src, door_dst, max_weight=FRAGMENT_SHARE * mean
-                )
-                if not moved:
-                    break
+            sub = np.zeros(len(units.weight), dtype=np.int64)
+            sub[units.of_door] = door_label
+            sub = _refine(
+                sub, k_rest, units.x, units.y, units.weight, units.src, units.dst, spread, band=band, group=units.atom
+            )
+            door_label = sub[units.of_door]
+            if np.abs(np.bincount(door_label, minlength=k_rest) - mean).max() > band:
+                lots = _LotGraph.build(lot, dx, dy, door_src, door_dst)
+                pairs = (sub[units.src], sub[units.dst])
+                door_label = _refine_lots(door_label, k_rest, lots, spread, band, pairs)
         labels[doors] = door_label + k
         k += k_rest
     return _DistrictCut(labels=labels, k=k, own_turf_lots=[int(w) for w in atoms.weight[big]])
+
+
+@dataclass
+class _Units:
+    """The units that turfs are made of: atoms (whole block faces) split into their
+    pieces on the map (doors joined by Delaunay edges inside the atom, and by lot),
+    with their weight, mean position and adjacency (Delaunay edges between units)."""
+
+    of_door: np.ndarray
+    weight: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    atom: np.ndarray  # per unit: its atom (dense ids)
+
+    @classmethod
+    def build(
+        cls, atom: np.ndarray, lot: np.ndarray, x: np.ndarray, y: np.ndarray, door_src: np.ndarray, door_dst: np.ndarray
+    ) -> _Units:
+        n = len(atom)
+        inside = atom[door_src] == atom[door_dst]
+        first_of_lot = np.full(int(lot.max()) + 1, n, dtype=np.int64)
+        np.minimum.at(first_of_lot, lot, np.arange(n))
+        a = np.concatenate((door_src[inside], np.arange(n)))
+        b = np.concatenate((door_dst[inside], first_of_lot[lot]))
+        of_door = np.unique(_edge_components(n, a, b), return_inverse=True)[1].astype(np.int64)
+        weight = np.bincount(of_door).astype(np.float64)
+        unit_atom = np.zeros(len(weight), dtype=np.int64)
+        unit_atom[of_door] = np.unique(atom, return_inverse=True)[1]
+        us, ud = of_door[door_src], of_door[door_dst]
+        keep = us != ud
+        pairs = _unique_pairs(us[keep], ud[keep]) if keep.any() else np.zeros((0, 2), dtype=np.int64)
+        return cls(
+            of_door=of_door,
+            weight=weight,
+            x=np.bincount(of_door, x) / weight,
+            y=np.bincount(of_door, y) / weight,
+            src=pairs[:, 0],
+            dst=pairs[:, 1],
+            atom=unit_atom,
+        )
 
 
 def _edge_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
