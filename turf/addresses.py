@@ -390,3 +390,63 @@ def _parse_one_line(original: str) -> NormalizedAddress:
     if not parts.get("street_name"):
         raise ValueError(f"cannot read the address {original!r}: no street name")
     return normalize_address(**parts)
+
+
+# --- street-name aliases: route designations and their local names --------------------
+
+# A street name that designates a route rather than naming a street: "1",
+# "SR-1", "PCH", "SR-187", "HWY 1", "US-101", "I-10". The LA address points
+# list an address on a state route under its local name and under these
+# (every Lincoln Blvd address also as PCH, SR-1 and 1); walk lists show the
+# local name. A deployment can replace the pattern (settings.DOOR_ROUTE_STREET_NAMES).
+ROUTE_NAME_PATTERN = (
+    r"\d+[A-Z]?"
+    r"|(?:SR|CA|US|I|HWY|HIGHWAY|STATE ROUTE|STATE HIGHWAY|STATE HWY|ROUTE|RTE|RT)[- ]?\d+[A-Z]?"
+    r"|PCH|PACIFIC COAST(?: HWY| HIGHWAY)?"
+)
+# Street types that make any name a highway: "PACIFIC COAST HWY".
+ROUTE_STREET_TYPES = frozenset({"HWY", "FWY", "EXPY"})
+_ROUTE_NUMBER = re.compile(r"^(?:SR|CA|HWY|HIGHWAY|STATE ROUTE|STATE HIGHWAY|STATE HWY|ROUTE|RTE|RT)[- ]?(\d+[A-Z]?)$")
+
+
+@lru_cache(maxsize=8)
+def route_name_regex(pattern: str | None = None) -> re.Pattern[str]:
+    return re.compile(f"^(?:{pattern or ROUTE_NAME_PATTERN})$")
+
+
+def is_route_name(street_name: str, street_type: str = "", pattern: str | None = None) -> bool:
+    """Does this normalized street name designate a route ("SR-1", "PCH", "1")?"""
+    return street_type in ROUTE_STREET_TYPES or route_name_regex(pattern).match(street_name) is not None
+
+
+def route_canonical_street(street_name: str, street_type: str) -> tuple[str, str] | None:
+    """One spelling for the ways a state route is written, or None for a plain street.
+
+    "STATE ROUTE 1", "HWY 1", "CA-1", "SR 1" -> "SR-1"; "PACIFIC COAST HWY" ->
+    "PCH" (the LA points' spelling). Used to find a door by an alias written
+    another way, never to rename a door.
+    """
+    if street_name in {"PACIFIC COAST", "PACIFIC COAST HWY", "PACIFIC COAST HIGHWAY"} and street_type in (
+        "",
+        "HWY",
+    ):
+        return "PCH", ""
+    match = _ROUTE_NUMBER.match(street_name)
+    if match and not street_type:
+        return f"SR-{match.group(1)}", ""
+    if street_name == "PCH" or (street_name.startswith("SR-") and not street_type):
+        return street_name, ""
+    return None
+
+
+def route_canonical_key(address_key: str) -> str | None:
+    """The address key with its route name in one spelling (see route_canonical_street),
+    or None when the key's street is not a route."""
+    parts = address_key.split("|")
+    if len(parts) != 8:
+        return None
+    canonical = route_canonical_street(parts[3], parts[4])
+    if canonical is None:
+        return None
+    parts[3], parts[4] = canonical
+    return "|".join(parts)

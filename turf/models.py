@@ -156,6 +156,44 @@ class Door(models.Model):
         return f"{number} {street}{unit}".strip()
 
 
+class DoorAlias(models.Model):
+    """Another spelling of a door's address: the same point, house number,
+    fraction and unit under another street name.
+
+    The LA address points list every Lincoln Blvd address also as "PCH",
+    "SR-1" and "1" (Lincoln is State Route 1 there), every Venice Blvd one
+    also as "SR-187" and "187", and a few canal-side points under two walk
+    names: 654 Venice points carry 1,784 extra spellings. One door, whose own
+    columns hold the spelling shown in walk lists and exports (the local
+    street name, see turf/addresses.py display_rank); the others are kept
+    here so that imports and voter files written with them find the door.
+    The door's own spelling is not repeated here (a million plain doors add
+    no rows). An alias key is unique per organization, like a door's, and
+    never equal to a door's address key (the importer keeps it so).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="aliases")
+    # The alias's normalized address, built as Door.address_key.
+    address_key = models.CharField(max_length=255)
+    pre_dir = models.CharField(max_length=8, blank=True)
+    street_name = models.CharField(max_length=120)
+    street_type = models.CharField(max_length=16, blank=True)
+    post_dir = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["door", "street_name"]
+        verbose_name_plural = "door aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "address_key"], name="door_alias_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        street = " ".join(p for p in (self.pre_dir, self.street_name, self.street_type, self.post_dir) if p)
+        return f"{street} (door {self.door_id})"
+
+
 class DoorDistrict(models.Model):
     """A door lies in a district. Computed on import by point-in-polygon.
 

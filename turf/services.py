@@ -7,18 +7,20 @@ are importers/.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from fieldops.changelog import sync_changes_record
+from fieldops.changelog import Change, sync_changes_record, sync_changes_record_many
 from fieldops.models import Organization, SyncChange, char_max_length
 from fieldops.services import audit_log
 from turf.districting import districts_removed, door_placed_by_hand, organization_doors_lock
 from turf.importers.districts import has_nul
-from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
+from turf.models import District, DistrictLayer, Door, DoorAlias, DoorDistrict, Person
 
 # What an organizer may type on a door. The address key (its identity) is set
 # when a door is added and never changed; the source fields come from the import.
@@ -328,3 +330,147 @@ def district_delete(*, district: District, actor: User | None) -> None:
     organization_id = district.organization_id
     district.delete()
     districts_removed(organization_id=organization_id, door_ids=door_ids)
+
+
+# --- merging doors that are one physical door (street-name aliases) -------------------
+
+# Door ids per IN (...) query: SQLite allows 999 parameters.
+_IDS_CHUNK = 500
+
+# Called inside the merge's transaction, before the merged doors are deleted,
+# with (organization_id, {survivor id: [merged ids]}); returns the change-log
+# entries of what it moved. canvass registers the one that moves knocks and
+# turf memberships (turf must not import canvass): canvass/door_merges.py.
+DoorsMergedListener = Callable[[int, Mapping[int, Sequence[int]]], list[Change]]
+_MERGED: list[DoorsMergedListener] = []
+
+
+def on_doors_merged(listener: DoorsMergedListener) -> DoorsMergedListener:
+    """Register a function that moves what points at doors being merged; see _MERGED."""
+    if listener not in _MERGED:
+        _MERGED.append(listener)
+    return listener
+
+
+@dataclass
+class DoorsMerged:
+    doors_merged: int = 0
+    people_moved: int = 0
+    changes: list[Change] = field(default_factory=list)
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[i : i + _IDS_CHUNK] for i in range(0, len(ids), _IDS_CHUNK)]
+
+
+@transaction.atomic
+def doors_merge(
+    *, organization: Organization, merges: Mapping[int, Sequence[int]], actor: User | None = None, reason: str = ""
+) -> DoorsMerged:
+    """Merge doors into a surviving door each: {survivor id: [ids merged into it]}.
+
+    Everything that points at a merged door moves to its survivor: its people
+    here, its knocks and turf memberships through the on_doors_merged listeners
+    (canvass), its aliases; its own spelling becomes an alias of the survivor.
+    Then the merged door is deleted (its district links with it: the survivor
+    is at the same point). Audited per survivor; the change log gets the
+    survivor (an update), each merged door (gone: phones drop it, the turfs
+    that listed it are logged by the listener), and each moved person.
+    """
+    merges = {int(s): sorted({int(m) for m in ms} - {int(s)}) for s, ms in merges.items()}
+    merges = {s: ms for s, ms in merges.items() if ms}
+    result = DoorsMerged()
+    if not merges:
+        return result
+    organization_doors_lock(organization=organization)
+    merged_ids = sorted(m for ms in merges.values() for m in ms)
+    if len(set(merged_ids)) != len(merged_ids) or set(merged_ids) & set(merges):
+        raise ValueError("a door is merged twice, or merged and surviving")
+    everyone = sorted([*merges, *merged_ids])
+    spellings: dict[int, tuple[str, str, str, str, str]] = {}
+    for chunk in _chunks(everyone):
+        for pk, key, pre, name, type_, post in Door.objects.filter(organization=organization, pk__in=chunk).values_list(
+            "pk", "address_key", "pre_dir", "street_name", "street_type", "post_dir"
+        ):
+            spellings[pk] = (key, pre, name, type_, post)
+    if len(spellings) != len(everyone):
+        raise ValueError("every door merged must exist and belong to the organization")
+
+    changes: list[Change] = []
+    for survivor, merged in merges.items():
+        moved = list(Person.objects.filter(door_id__in=merged).values_list("pk", flat=True))
+        if moved:
+            Person.objects.filter(pk__in=moved).update(door_id=survivor)
+        result.people_moved += len(moved)
+        changes += [Change(kind=SyncChange.Kind.PERSON, object_id=pk, door_id=survivor) for pk in moved]
+        DoorAlias.objects.filter(door_id__in=merged).update(door_id=survivor)
+    for listener in _MERGED:
+        changes += listener(organization.pk, merges)
+    aliases = [
+        DoorAlias(
+            organization=organization,
+            door_id=survivor,
+            address_key=spellings[m][0],
+            pre_dir=spellings[m][1],
+            street_name=spellings[m][2],
+            street_type=spellings[m][3],
+            post_dir=spellings[m][4],
+        )
+        for survivor, merged in merges.items()
+        for m in merged
+    ]
+    for chunk in _chunks(merged_ids):
+        # The merged doors' keys become the survivors' aliases once the doors are gone.
+        DoorAlias.objects.filter(organization=organization, address_key__in=[spellings[m][0] for m in chunk]).delete()
+        Door.objects.filter(pk__in=chunk).delete()
+    DoorAlias.objects.bulk_create(aliases)
+    for survivor, merged in merges.items():
+        audit_log(
+            organization=organization,
+            actor=actor,
+            action="doors.merge",
+            obj=None,
+            door=survivor,
+            address_key=spellings[survivor][0],
+            merged={str(m): spellings[m][0] for m in merged},
+            reason=reason,
+        )
+        changes.append(Change(kind=SyncChange.Kind.DOOR, object_id=survivor, door_id=survivor))
+        changes += [Change(kind=SyncChange.Kind.DOOR, object_id=m, door_id=m) for m in merged]
+    result.doors_merged = len(merged_ids)
+    result.changes = changes
+    # Last: the change log's counter lock is held from here to commit.
+    sync_changes_record_many(organization_id=organization.pk, changes=changes)
+    return result
+
+
+@transaction.atomic
+def door_display_spelling_set(*, door: Door, alias: DoorAlias, actor: User | None) -> Door:
+    """Show the door under one of its aliases (an organizer's choice over the
+    rule of turf/addresses.py is_route_name): the two spellings swap, and the
+    choice is pinned (extra["display_pinned"]) so that re-imports keep it."""
+    if alias.door_id != door.pk:
+        raise ValidationError({"alias": "This spelling is not an alias of the door."})
+    organization_doors_lock(organization=door.organization)
+    old = (door.address_key, door.pre_dir, door.street_name, door.street_type, door.post_dir)
+    new = (alias.address_key, alias.pre_dir, alias.street_name, alias.street_type, alias.post_dir)
+    extra = {**(door.extra or {}), "display_pinned": True}
+    DoorAlias.objects.filter(pk=alias.pk).delete()
+    fields = dict(
+        zip(("address_key", "pre_dir", "street_name", "street_type", "post_dir"), new, strict=True), extra=extra
+    )
+    Door.objects.filter(pk=door.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(door, name, value)
+    DoorAlias.objects.create(
+        organization_id=door.organization_id,
+        door=door,
+        address_key=old[0],
+        pre_dir=old[1],
+        street_name=old[2],
+        street_type=old[3],
+        post_dir=old[4],
+    )
+    audit_log(organization=door.organization, actor=actor, action="door.spelling", obj=door, shown=new[0], alias=old[0])
+    _log_door(door)
+    return door

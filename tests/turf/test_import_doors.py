@@ -15,7 +15,7 @@ from turf.importers.base import ImportAborted
 from turf.importers.districts import import_districts
 from turf.importers.door_columns import ColumnMapping
 from turf.importers.doors import import_doors
-from turf.models import District, Door, DoorDistrict, GeocodeQuality, Person
+from turf.models import District, Door, DoorAlias, DoorDistrict, GeocodeQuality, Person
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "doors"
 LA = Path(__file__).resolve().parents[2] / "data" / "la"
@@ -82,26 +82,30 @@ def test_venice_file_imports_with_districts_and_reimports_idempotently(org):
     report = import_doors(organization=org, source=LA / "venice_addresses.csv")
 
     assert report.rows_read == 16_159
-    # 15,413 distinct keys, less one: the last two rows (ids 2849481/2849482) are
+    # 15,413 distinct spellings, less one: the last two rows (ids 2849481/2849482) are
     # house number 0 with no street at all, refused as "street name is empty".
     assert [str(p) for p in report.problems] == [
         "line 16159: the street name is empty",
         "line 16160: the street name is empty",
     ]
-    assert report.created == Door.objects.filter(organization=org).count() == 15_412
+    # 15,412 spellings, 13,648 doors: 1,764 spellings are street-name aliases of
+    # another door at the same point (Lincoln Blvd also as PCH, SR-1 and 1;
+    # Venice Blvd also as SR-187 and 187; a few canal walks under two names).
+    assert report.created == Door.objects.filter(organization=org).count() == 13_648
+    assert report.counts["spellings kept as aliases"] == DoorAlias.objects.filter(organization=org).count() == 1_764
     assert report.counts["rows merged as duplicates"] == 16_159 - 2 - 15_412
     assert report.counts["buildings in file"] == 11_907
     assert "buildings created" not in report.counts
     buildings = building_sizes(org)
     assert len(buildings) == 11_907
-    assert sum(buildings.values()) == 15_412  # every door has a key
+    assert sum(buildings.values()) == 13_648  # every door has a key
     council = DoorDistrict.objects.filter(district__layer__name="City Council")
-    assert council.count() == 15_412
+    assert council.count() == 13_648
     assert set(council.values_list("district__external_id", flat=True)) == {"11"}
     assembly = DoorDistrict.objects.filter(district__layer__name="Assembly")
-    assert assembly.filter(district__external_id="61").count() == 15_057
-    assert assembly.filter(district__external_id="55").count() == 355
-    assert assembly.count() == 15_412
+    assert assembly.filter(district__external_id="61").count() == 13_498
+    assert assembly.filter(district__external_id="55").count() == 150
+    assert assembly.count() == 13_648
     door = Door.objects.get(organization=org, source_id="930707")
     assert door.display_address == "201 DIMMICK AVE"
     assert door.geocode_quality == GeocodeQuality.SOURCE
@@ -111,11 +115,11 @@ def test_venice_file_imports_with_districts_and_reimports_idempotently(org):
     pks = dict(Door.objects.filter(organization=org).values_list("address_key", "id"))
     keys = dict(Door.objects.filter(organization=org).values_list("address_key", "building_key"))
     again = import_doors(organization=org, source=LA / "venice_addresses.csv")
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 15_412)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 13_648)
     assert again.counts["buildings in file"] == 11_907
     assert dict(Door.objects.filter(organization=org).values_list("address_key", "id")) == pks
     assert dict(Door.objects.filter(organization=org).values_list("address_key", "building_key")) == keys
-    assert DoorDistrict.objects.filter(door__organization=org).count() == 2 * 15_412
+    assert DoorDistrict.objects.filter(door__organization=org).count() == 2 * 13_648
 
 
 # --- merging, buildings, re-import -------------------------------------------------------

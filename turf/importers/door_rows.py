@@ -55,6 +55,7 @@ class DoorRow:
         "source_ids",
         "extra",
         "building_key",
+        "aliases",
     )
 
     def __init__(
@@ -78,6 +79,9 @@ class DoorRow:
         self.source_ids: list[str] = [source_id] if source_id else []
         self.extra = extra
         self.building_key = ""
+        # Other spellings of this door in the file (street-name aliases, see
+        # door_aliases.py): (address key, (pre_dir, street_name, street_type, post_dir)).
+        self.aliases: list[tuple[str, tuple[str, str, str, str]]] | None = None
 
     @property
     def address(self) -> addr.NormalizedAddress:

@@ -17,6 +17,12 @@ loaded and the rows of this file). A door that cannot be placed is imported
 with geocode_quality "none" and listed in the notes: it can still be knocked
 from a paper list, but it lies in no district and no turf.
 
+One point, house number, fraction and unit under several street names (every
+Lincoln Blvd address is also listed as PCH, SR-1 and 1) is one door, shown
+under its local street name, the other spellings kept as aliases that later
+rows and voter files are matched through; an organization loaded before this
+has its alias doors merged by the re-import (door_aliases.py).
+
 Re-importing updates doors in place, matched on the normalized address, so
 their primary keys (and every knock recorded at them) survive. A door absent
 from the new file is kept and counted, never deleted: canvass history PROTECTs
@@ -45,6 +51,15 @@ from fieldops.services import audit_log
 from turf.districting import door_districts_assign, door_districts_link_new, organization_doors_lock
 from turf.importers.base import ImportAborted, ImportReport, ProgressCallback, no_progress
 from turf.importers.decoding import open_binary
+from turf.importers.door_aliases import (
+    AliasResult,
+    group_spellings,
+    known_aliases,
+    match_by_alias,
+    merge_alias_doors,
+    pinned_keys,
+    write_aliases,
+)
 from turf.importers.door_columns import ColumnMapping
 from turf.importers.door_placing import place_doors
 from turf.importers.door_rows import MAX_LENGTH, FarCheck, read_rows
@@ -98,9 +113,16 @@ def import_doors(
         write_started = time.monotonic()
         organization_doors_lock(organization=organization)
         existing = existing_doors(organization)
+        aliases = known_aliases(organization)
+        spelled = AliasResult()
+        group_spellings(doors, people, pinned_keys(existing), spelled)
+        if merge_alias_doors(organization, doors, existing, aliases, spelled):
+            existing, aliases = existing_doors(organization), known_aliases(organization)
+        matched = match_by_alias(doors, people, existing, aliases, spelled)
         geocoded, unplaced = place_doors(organization, doors, existing, geocoder)
         buildings = assign_building_keys(doors)
         created, updated, unchanged, moved, new_doors = write_doors(organization, doors, existing, progress)
+        alias_rows = write_aliases(organization, doors)
         people_created, people_updated = write_people(organization, people, existing)
         timings["write"] = time.monotonic() - write_started
 
@@ -116,12 +138,16 @@ def import_doors(
             links += door_districts_assign(organization=organization, door_ids=moved, progress=progress)
         timings["district assignment"] = time.monotonic() - districts_started
 
-        absent = len(existing.keys() - doors.keys())
+        absent = len(existing.keys() - doors.keys() - matched)
         report.created, report.updated, report.unchanged = created, updated, unchanged
         report.counts.update(
             {
                 "doors in file": len(doors),
                 "rows merged as duplicates": merged,
+                "spellings kept as aliases": spelled.aliases,
+                "aliases written": alias_rows,
+                "rows matched by an alias": spelled.matched_by_alias,
+                "alias doors merged": spelled.merged.doors_merged,
                 "buildings in file": buildings,
                 "geocoded": geocoded,
                 "without location": len(unplaced),
@@ -154,6 +180,8 @@ def import_doors(
             updated=updated,
             unchanged=unchanged,
             skipped=report.skipped,
+            aliases=spelled.aliases,
+            alias_doors_merged=spelled.merged.doors_merged,
         )
     # Phase timings for benchmarks/import_doors.py, in milliseconds (counts are ints).
     report.counts.update({f"{name} ms": round(value * 1000) for name, value in timings.items()})
