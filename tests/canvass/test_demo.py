@@ -8,7 +8,7 @@ from django.test import Client
 
 from canvass.models import Assignment, Campaign, ResultCode, Shift, SurveyOption, Turf, TurfDoor
 from fieldops.models import Membership, Organization
-from turf.models import District, DistrictLayer, Door, DoorDistrict
+from turf.models import District, DistrictLayer, Door, DoorAlias, DoorDistrict
 
 
 def _doors_per_district(org, layer_name):
@@ -30,11 +30,14 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     # 16,159 rows hold 15,413 distinct address keys, but one of those keys is
     # the empty address of two rows with house number 0 and no street (lines
     # 16159-16160, two different points): they are reported and skipped, so
-    # 15,412 knockable doors in 11,907 buildings.
-    assert Door.objects.filter(organization=org).count() == 15_412
+    # 15,412 spellings in 11,907 buildings; 1,764 of them are street-name
+    # aliases (Lincoln Blvd also as PCH, SR-1 and 1; Venice Blvd also as SR-187
+    # and 187) of another door: 13,648 physical doors.
+    assert Door.objects.filter(organization=org).count() == 13_648
+    assert DoorAlias.objects.filter(organization=org).count() == 1_764
     doors = Door.objects.filter(organization=org)
     assert doors.exclude(building_key="").values("building_key").distinct().count() == 11_907
-    assert "15,412 doors in 11,907 buildings" in out
+    assert "13,648 doors in 11,907 buildings" in out
     assert "line 16159: the street name is empty" in out
     # It says where the volunteers' app is and who to log in as.
     assert "volunteers in the app at /app/" in out
@@ -46,11 +49,11 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
         "Neighborhood Council": 99,
     }
     # Every door is in Council District 11; Assembly splits 61 / 55.
-    assert _doors_per_district(org, "City Council") == {"11": 15_412}
+    assert _doors_per_district(org, "City Council") == {"11": 13_648}
     assembly = _doors_per_district(org, "Assembly")
     assert set(assembly) == {"61", "55"}
-    assert sum(assembly.values()) == 15_412
-    assert assembly["61"] > assembly["55"] > 300
+    assert sum(assembly.values()) == 13_648
+    assert assembly["61"] > assembly["55"] > 100
 
     campaign = Campaign.objects.get(organization=org, slug="venice-canvass")
     assert campaign.name == "Venice canvass"
@@ -67,7 +70,7 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     # The campaign is cut into turfs of about 60 doors, every door in one turf.
     turfs = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
     assert 200 <= turfs.count() <= 320
-    assert TurfDoor.objects.filter(turf__in=turfs).values("door").distinct().count() == 15_412
+    assert TurfDoor.objects.filter(turf__in=turfs).values("door").distinct().count() == 13_648
     assert "turfs of" in out
     # Two demo canvassers share the first turf, so the phone API has work to show.
     pair = Assignment.objects.get(campaign=campaign, ended_at__isnull=True)
@@ -80,11 +83,11 @@ def test_demo_loads_venice_and_is_idempotent(capsys):
     client = Client()
     client.force_login(get_user_model().objects.get(username="organizer"))
     page = client.get(f"/admin/fieldops/organization/{org.pk}/change/")
-    assert "15,412 doors in 11,907 buildings" in page.content.decode()
+    assert "13,648 doors in 11,907 buildings" in page.content.decode()
 
     # A second run creates nothing twice.
     call_command("demo", quiet_progress=True)
-    assert Door.objects.filter(organization=org).count() == 15_412
+    assert Door.objects.filter(organization=org).count() == 13_648
     assert District.objects.filter(organization=org).count() == 132
     assert Campaign.objects.filter(organization=org).count() == 1
     assert Shift.objects.filter(organization=org).count() == shifts.count()
