@@ -64,8 +64,8 @@ AXIS_PENALTY = 0.15
 # mean ± SIZE_BAND but for a light pull to the mean (BALANCE_PULL); beyond the band
 # each door costs BALANCE_WEIGHT quadratically. COMPACTNESS_WEIGHT weighs squared
 # distances to turf centres. At most MAX_REFINE_ROUNDS rounds of moves per phase.
-SIZE_BAND = 0.15
-BALANCE_PULL = 0.05
+SIZE_BAND = 0.22
+BALANCE_PULL = 0.2
 BALANCE_WEIGHT = 100.0
 COMPACTNESS_WEIGHT = 2.0
 MAX_REFINE_ROUNDS = 200
