@@ -107,8 +107,40 @@ def pieces_on_the_map(labels: np.ndarray, x: np.ndarray, y: np.ndarray) -> int:
     return sum(1 for p in polygons if p.geom_type == "MultiPolygon")
 
 
-def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, building: np.ndarray, d: dict) -> dict:
+def physical_doors(d: dict) -> np.ndarray:
+    """One door per physical door: the file gives a door under several street names
+    (Lincoln Blvd also as PCH, SR-1 and 1; issue 15, point 1). Doors with the same
+    location, house number and unit are one; the spelling kept is the smallest
+    street name, so that all doors of one block face keep the same spelling."""
+    keep: dict[tuple, int] = {}
+    streets = d["street"].tolist()
+    rows = zip(d["lat"].tolist(), d["lng"].tolist(), d["number"].tolist(), d["unit"].tolist(), streets, strict=True)
+    for i, (lat, lng, number, unit, street) in enumerate(rows):
+        key = (lat, lng, number, unit)
+        if key not in keep or street < streets[keep[key]]:
+            keep[key] = i
+    return np.array(sorted(keep.values()), dtype=np.int64)
+
+
+def faces_split(face: np.ndarray, labels: np.ndarray) -> tuple[int, int]:
+    """Block faces with doors in two or more turfs, and block faces."""
+    known = face >= 0
+    pairs = np.unique(np.column_stack((face[known], labels[known])), axis=0)
+    return int(np.count_nonzero(np.bincount(pairs[:, 0]) > 1)), len(np.unique(face[known]))
+
+
+def measure(
+    labels: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    face: np.ndarray,
+    building: np.ndarray,
+    d: dict,
+    physical: tuple[np.ndarray, np.ndarray],
+) -> dict:
     k = int(labels.max()) + 1
+    kept, kept_face = physical
+    physical_split, physical_faces = faces_split(kept_face, labels[kept])
     sizes = np.bincount(labels, minlength=k)
     sizes = sizes[sizes > 0]
     known = face >= 0
@@ -146,6 +178,9 @@ def measure(labels: np.ndarray, x: np.ndarray, y: np.ndarray, face: np.ndarray, 
         "max": int(sizes.max()),
         "cv": float(sizes.std() / sizes.mean()),
         "faces_split": split_faces / max(len(faces), 1),
+        "faces_split_n": split_faces,
+        "physical_faces_split": physical_split / max(physical_faces, 1),
+        "physical_faces_split_n": physical_split,
         "buildings_split": split_buildings,
         "tour_m_per_door": tour / len(labels),
         "walk_m_per_door": walk / len(labels),
@@ -174,9 +209,13 @@ def venice(target: int, skip_constrained: bool) -> None:
         number=d["number"],
         district=np.full(n, 11, dtype=np.int64),
     )
+    kept = physical_doors(d)
+    physical = (kept, block_face_codes(d["street"][kept], d["number"][kept]))
     print(
         f"Venice: {n:,} doors, {len(np.unique(d['building'])):,} buildings, "
-        f"{len(np.unique(face[face >= 0])):,} block faces; target {target}"
+        f"{len(np.unique(face[face >= 0])):,} block faces; target {target}; "
+        f"one door per physical door (aliases as one): {len(kept):,} doors, "
+        f"{len(np.unique(physical[1][physical[1] >= 0])):,} block faces"
     )
 
     polygon_seconds: list[float] = []
@@ -193,15 +232,17 @@ def venice(target: int, skip_constrained: bool) -> None:
     rows: list[tuple[str, dict | str, float]] = []
     labels, seconds = timed(ours)
     k = int(labels.max()) + 1
-    rows.append(("ours (cut_universe)", measure(labels, x, y, face, d["building"], d), seconds))
+    rows.append(("ours (cut_universe)", measure(labels, x, y, face, d["building"], d, physical), seconds))
     labels, seconds = timed(lambda: recursive_bisection(x, y, k))
-    rows.append(("recursive coordinate bisection", measure(labels, x, y, face, d["building"], d), seconds))
+    rows.append(("recursive coordinate bisection", measure(labels, x, y, face, d["building"], d, physical), seconds))
     xy = np.column_stack((x, y))
     try:
         from sklearn.cluster import KMeans
 
         labels, seconds = timed(lambda: KMeans(n_clusters=k, n_init=1, random_state=0).fit_predict(xy))
-        rows.append(("scikit-learn KMeans (n_init=1)", measure(labels, x, y, face, d["building"], d), seconds))
+        rows.append(
+            ("scikit-learn KMeans (n_init=1)", measure(labels, x, y, face, d["building"], d, physical), seconds)
+        )
     except ImportError as exc:
         rows.append(("scikit-learn KMeans", f"not run: {exc} (install requirements-bench.txt)", 0.0))
     if skip_constrained:
@@ -220,7 +261,7 @@ def venice(target: int, skip_constrained: bool) -> None:
             rows.append(
                 (
                     f"k-means-constrained ({low}..{high}, n_init=1)",
-                    measure(labels, x, y, face, d["building"], d),
+                    measure(labels, x, y, face, d["building"], d, physical),
                     seconds,
                 )
             )
@@ -229,7 +270,7 @@ def venice(target: int, skip_constrained: bool) -> None:
 
     print()
     print(
-        "| method | time | turfs | size min / mean / max | CV | block faces split | buildings split "
+        "| method | time | turfs | size min / mean / max | CV | block faces split (aliases as one) | buildings split "
         "| NN tour m/door | walk order m/door (vs NN tour) | hull Polsby-Popper | turfs in pieces on the map |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -239,7 +280,8 @@ def venice(target: int, skip_constrained: bool) -> None:
             continue
         print(
             f"| {name} | {seconds:.2f} s | {m['turfs']} | {m['min']} / {m['mean']:.1f} / {m['max']} | {m['cv']:.3f} "
-            f"| {100 * m['faces_split']:.1f} % | {m['buildings_split']} | {m['tour_m_per_door']:.1f} "
+            f"| {100 * m['faces_split']:.1f} % ({m['faces_split_n']}) ({100 * m['physical_faces_split']:.1f} % "
+            f"({m['physical_faces_split_n']})) | {m['buildings_split']} | {m['tour_m_per_door']:.1f} "
             f"| {m['walk_m_per_door']:.1f} ({m['walk_m_per_door'] / m['tour_m_per_door'] - 1:+.0%}) "
             f"| {m['polsby_popper']:.3f} | {m['in_pieces']} |"
         )
