@@ -1,10 +1,11 @@
 """Every page an organizer opens works under the Content-Security-Policy (issue 14, item 5).
 
 The organizer logs in at /admin/login/ in Chromium and opens the admin, the campaign's tools
-(dashboard, turf map, cutting, drawing, the VAN export page), walk sheets and the API's two
-documentation page. On each, the page records every `securitypolicyviolation` event from its
-first script on: none may fire, and what the page exists to show must be there (a policy that
-blocked a page's own script would leave it blank, with no error on the server).
+(dashboard, the interactive turf map with its tiles, cutting, drawing, the VAN export page),
+walk sheets and the API's two documentation page. On each, the page records every
+`securitypolicyviolation` event from its first script on: none may fire, and what the page
+exists to show must be there (a policy that blocked a page's own script would leave it blank,
+with no error on the server).
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ def organizer_page(make_phone, world, base_url):
     return page
 
 
-def test_the_organizers_pages_and_the_api_docs_work_under_the_policy(app_world, make_phone, base_url):
+def test_the_organizers_pages_and_the_api_docs_work_under_the_policy(app_world, make_phone, base_url, settings):
+    # The turf map's tiles from another origin (the live server by its IP, serving an image of
+    # Leaflet's): the map page's policy must allow that host, and only that page's.
+    port = base_url.rsplit(":", 1)[1]
+    settings.FIELDOPS_MAP_TILES_URL = f"http://127.0.0.1:{port}/static/leaflet/images/layers.png?{{z}}/{{x}}/{{y}}"
     page = organizer_page(make_phone, app_world, base_url)
     campaign, turf = app_world.campaign.pk, app_world.turf.pk
     pages = [
@@ -42,7 +47,10 @@ def test_the_organizers_pages_and_the_api_docs_work_under_the_policy(app_world, 
         (reverse("admin:canvass_campaign_changelist"), "#result_list"),
         (reverse("admin:canvass_campaign_change", args=[campaign]), "#campaign_form"),
         (reverse("admin:canvass_campaign_dashboard", args=[campaign]), ".fo-dash, #content"),
-        (reverse("admin:canvass_campaign_turf_map", args=[campaign]), "svg"),
+        (
+            reverse("admin:canvass_campaign_turf_map", args=[campaign]),
+            "#fo-turf-map-app[data-loaded] .leaflet-tile-loaded",
+        ),
         (reverse("admin:canvass_campaign_cut_turfs", args=[campaign]), "form"),
         (reverse("admin:canvass_campaign_draw_turf", args=[campaign]), "form"),
         (reverse("admin:canvass_campaign_export_van", args=[campaign]), "form"),

@@ -25,7 +25,10 @@
 
   const map = L.map("fo-turf-map", { preferCanvas: true, zoomSnap: 0.25 });
   document.getElementById("fo-turf-map").foMap = map; // for the browser tests
-  const doorsRenderer = L.canvas({ padding: 0.5 });
+  // Doors on their own canvas above the turfs, which lets clicks through to the turfs below.
+  map.createPane("fo-doors");
+  map.getPane("fo-doors").classList.add("fo-doors-pane");
+  const doorsRenderer = L.canvas({ padding: 0.5, pane: "fo-doors" });
   if (data.tilesUrl) {
     L.tileLayer(data.tilesUrl, { attribution: data.tilesAttribution || "", maxZoom: 19 }).addTo(map);
   }
@@ -265,9 +268,11 @@
     } else if (tool === "split" && !selected.length) {
       selected = [layer];
       highlight(layer, true);
-      say(`Draw a line across ${layer.feature.properties.name}: click points, click the last one again to finish.`);
+      say(`Draw a line across ${layer.feature.properties.name}: click points, then Save (or click the last one again).`);
       handler = new L.Draw.Polyline(map, { shapeOptions: { color: "#b00020", weight: 3 } });
       handler.enable();
+      pending = { kind: "split-open" };
+      showForm(false);
     } else if (tool === "merge") {
       const at = selected.indexOf(layer);
       if (at >= 0) {
@@ -312,6 +317,9 @@
       } else {
         say("Place at least three corners first.", true);
       }
+    } else if (pending.kind === "split-open" && handler) {
+      if (handler._markers && handler._markers.length >= 2) handler.completeShape();
+      else say("Click at least two points across the turf first.", true);
     } else if (pending.kind === "draw") {
       submit(data.drawUrl, { polygon: pending.polygon, name: nameEl.value });
     } else if (pending.kind === "reshape" && selected.length === 1) {
