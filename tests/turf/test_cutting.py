@@ -128,8 +128,8 @@ def test_venice_block_faces_mostly_whole(venice):
     split = int((np.unique(pairs[:, 0], return_counts=True)[1] > 1).sum())
     faces = len(np.unique(face[known]))
     # recursive coordinate bisection splits about half of them, k-means over a third;
-    # we split about 6.5 % (mostly faces that are not in one piece on the map themselves)
-    assert split / faces < 0.08, split / faces
+    # we split about 4.5 % here (4.8 % unclipped, benchmarks/turf_cut.py): the goal is 5 %
+    assert split / faces <= 0.05, split / faces
     # the result counts the same (per district: faces crossing 55/61 count once per district)
     assert abs(result.block_faces_split - split) <= 5
 
@@ -154,7 +154,9 @@ def test_venice_turfs_mostly_in_one_piece(venice):
     _, _, result, _ = venice
     pieces = [len(shapely.get_parts(t.polygon)) for t in result.turfs]
     assert result.turfs_in_pieces == sum(1 for p in pieces if p > 1)
-    # 2 of 257 unclipped (benchmarks/turf_cut.py); clipped to the drawn Assembly boundaries, about 10
+    # 2 of 257 unclipped (benchmarks/turf_cut.py); clipped to the drawn Assembly boundaries, 9: not
+    # forced by the district (each has all its doors in one piece of its district), the clip cuts
+    # their Voronoi cells (docs/turf-cutting.md); the goal of 1 % is not met there yet
     assert result.turfs_in_pieces <= 0.05 * len(result.turfs)
 
 
