@@ -366,8 +366,9 @@ def parse_one_line(text: str) -> NormalizedAddress:
 def _parse_one_line(original: str) -> NormalizedAddress:
     if not original:
         raise ValueError("the address is empty")
+    text, fraction = split_leading_fraction(original)
     try:
-        tagged, kind = usaddress.tag(original)
+        tagged, kind = usaddress.tag(text)
     except usaddress.RepeatedLabelError as exc:
         labels = sorted({label for _, label in exc.parsed_string if label})
         raise ValueError(
@@ -389,6 +390,10 @@ def _parse_one_line(original: str) -> NormalizedAddress:
         raise ValueError(f"cannot read the address {original!r}: no house number")
     if not parts.get("street_name"):
         raise ValueError(f"cannot read the address {original!r}: no street name")
+    if fraction:
+        if parts.get("number_suffix"):
+            raise ValueError(f"cannot read the address {original!r}: two number suffixes")
+        parts["number_suffix"] = fraction
     return normalize_address(**parts)
 
 
@@ -450,3 +455,134 @@ def route_canonical_key(address_key: str) -> str | None:
         return None
     parts[3], parts[4] = canonical
     return "|".join(parts)
+
+
+# --- loose matching: a single-line address against the loaded doors -------------------
+
+_LEADING_FRACTION = re.compile(r"^\s*(\d+[A-Z]?)\s*(?:-\s*)?(\d+/\d+)\s+(\S.*)$", re.IGNORECASE)
+_TOKEN_SPLIT = re.compile(r"[\s,]+")
+_LOOSE_NUMBER = re.compile(r"^(\d+[A-Z]?)(?:-?(\d+/\d+))?$")
+_UNIT_TOKENS = frozenset({k for k in UNIT_TYPES if " " not in k} - {"REAR", "FRONT", "FRNT", "NO", "NUMBER"})
+_STREET_TYPES = frozenset(SUFFIXES.values())
+_DIRECTION_ABBREVIATIONS = frozenset(DIRECTIONALS.values())
+
+
+def split_leading_fraction(text: str) -> tuple[str, str]:
+    """ "17 1/2 26th Pl" -> ("17 26th Pl", "1/2"): usaddress reads a fraction after the
+    house number as a directional ("1/2 26TH") or as part of the street name ("3/4
+    WASHINGTON"), so it is taken off before parsing and put back as the number suffix."""
+    match = _LEADING_FRACTION.match(text)
+    if not match:
+        return text, ""
+    return f"{match.group(1)} {match.group(3)}", match.group(2)
+
+
+def match_token(token: str) -> str:
+    """One word of a street in the form loose matching compares: directionals and
+    street types in their USPS abbreviation, route names in one spelling."""
+    token = DIRECTIONALS.get(token, token)
+    return SUFFIXES.get(token, token)
+
+
+def street_tokens(pre_dir: str, street_name: str, street_type: str, post_dir: str) -> tuple[str, ...]:
+    """The words of a normalized street, route names in one spelling ("PACIFIC COAST HWY" -> "PCH")."""
+    route = route_canonical_street(street_name, street_type)
+    if route is not None:
+        street_name, street_type = route
+    words = [pre_dir, *street_name.split(), street_type, post_dir]
+    return tuple(match_token(w) for w in words if w)
+
+
+@dataclass(frozen=True)
+class LooseAddress:
+    """What can be read from a single-line address that usaddress could not split:
+    the house number (and fraction), the street's words, the unit."""
+
+    number: str
+    number_suffix: str
+    street: tuple[str, ...]
+    unit: str
+
+
+def loose_read(text: str) -> LooseAddress | None:
+    """Read "825 1/2 Pch", "817 1/2 Sr-1 # 2" by words: a house number first, an optional
+    fraction, the street's words, an optional unit designator and unit at the end.
+    None when the text does not start with a house number (a PO box, a name)."""
+    words = [w for w in _TOKEN_SPLIT.split(clean(text)) if w]
+    if len(words) < 2:
+        return None
+    match = _LOOSE_NUMBER.match(words[0])
+    if not match:
+        return None
+    number, suffix = match.group(1), match.group(2) or ""
+    rest = words[1:]
+    if not suffix and rest and _FRACTION.match(rest[0]):
+        suffix, rest = rest[0], rest[1:]
+    unit = ""
+    for i, word in enumerate(rest):
+        if i == 0:
+            continue
+        if word.startswith("#") or (word in _UNIT_TOKENS and i + 1 < len(rest)):
+            unit = normalize_unit(" ".join(rest[i + 1 :]) if word in _UNIT_TOKENS else " ".join(rest[i:]))
+            rest = rest[:i]
+            break
+    if not rest:
+        return None
+    name = " ".join(rest)
+    route = route_canonical_street(name, "")
+    if route is None and len(rest) > 1:
+        route = route_canonical_street(" ".join(rest[:-1]), match_token(rest[-1]))
+    street = (route[0],) if route is not None else tuple(match_token(w) for w in rest)
+    return LooseAddress(number=number, number_suffix=suffix, street=street, unit=unit)
+
+
+def street_fit(
+    row: tuple[str, ...], pre_dir: str, name: tuple[str, ...], street_type: str, post_dir: str
+) -> list[str] | None:
+    """Does a row's street (words from street_tokens or loose_read) fit a loaded street?
+
+    The loaded street's name words must appear whole; before them at most a
+    directional, after them at most a street type and a directional. Each of
+    these may be missing on one side (a voter file that writes "3719 Esplanade"
+    for "3719 ESPLANADE WEST"), never different ("PARK PL" is not "PARK AVE").
+    Returns the differences ([] for none), or None when the street does not fit.
+    """
+    n = len(name)
+    for start in (0, 1):
+        if tuple(row[start : start + n]) != name:
+            continue
+        prefix, rest = row[:start], row[start + n :]
+        if prefix and prefix[0] not in _DIRECTION_ABBREVIATIONS:
+            continue
+        row_pre = prefix[0] if prefix else ""
+        row_type = row_post = ""
+        if len(rest) == 1:
+            if rest[0] in _DIRECTION_ABBREVIATIONS:
+                row_post = rest[0]
+            elif rest[0] in _STREET_TYPES:
+                row_type = rest[0]
+            else:
+                continue
+        elif len(rest) == 2:
+            if rest[0] in _STREET_TYPES and rest[1] in _DIRECTION_ABBREVIATIONS:
+                row_type, row_post = rest
+            else:
+                continue
+        elif len(rest) > 2:
+            continue
+        differences: list[str] = []
+        fits = True
+        for what, mine, theirs in (
+            ("pre-directional", row_pre, pre_dir),
+            ("street type", row_type, street_type),
+            ("post-directional", row_post, post_dir),
+        ):
+            if mine == theirs:
+                continue
+            if mine and theirs:
+                fits = False
+                break
+            differences.append(f"{what} {theirs} missing" if theirs else f"extra {what} {mine}")
+        if fits:
+            return differences
+    return None

@@ -59,6 +59,8 @@ class ImportReport:
     skipped: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Rows imported but not matched to a door exactly: how they were matched, or why not.
+    matches: list[ImportProblem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -69,6 +71,11 @@ class ImportReport:
         ]
         out += [f"{name}: {value}" for name, value in self.counts.items()]
         out += [f"note: {note}" for note in self.notes]
+        if self.matches:
+            out.append(f"{len(self.matches)} address(es) not matched exactly, imported as said:")
+            out += [f"  {m}" for m in self.matches[:200]]
+            if len(self.matches) > 200:
+                out.append(f"  … and {len(self.matches) - 200} more")
         if self.problems:
             out.append(f"{len(self.problems)} problem(s), rows skipped:")
             out += [f"  {p}" for p in self.problems[:200]]

@@ -57,6 +57,9 @@ class AliasResult:
     groups: int = 0  # doors with more than one spelling in the file
     aliases: int = 0  # spellings folded into another door
     matched_by_alias: int = 0  # rows that named a known door by an alias
+    # Rows matched through a route written another way ("PACIFIC COAST HWY" for
+    # "PCH"): (the row, the key of the door it landed on), reported by door_matching.
+    route_matches: list[tuple[DoorRow, str]] = field(default_factory=list)
     merged: DoorsMerged = field(default_factory=DoorsMerged)
 
 
@@ -143,6 +146,8 @@ def match_by_alias(
             if len(found) != 1:
                 continue
             target = next(iter(found))
+            if target in existing:
+                result.route_matches.append((door, target))
         if target not in existing:
             continue
         del doors[key]

@@ -56,6 +56,7 @@ class DoorRow:
         "extra",
         "building_key",
         "aliases",
+        "unread",
     )
 
     def __init__(
@@ -82,6 +83,10 @@ class DoorRow:
         # Other spellings of this door in the file (street-name aliases, see
         # door_aliases.py): (address key, (pre_dir, street_name, street_type, post_dir)).
         self.aliases: list[tuple[str, tuple[str, str, str, str]]] | None = None
+        # Why usaddress could not read the row's single-line address, when it was read
+        # word by word instead (addresses.loose_read): such a row only lands on a loaded
+        # door (door_matching.py), it never makes one.
+        self.unread = ""
 
     @property
     def address(self) -> addr.NormalizedAddress:
@@ -212,12 +217,23 @@ def read_rows(
                 continue
             row.append("")
             messages: list[str] = []
+            unread = ""
             if single_line is not None:
                 try:
                     parsed = addr.parse_one_line(row[single_line])
                 except ValueError as exc:
-                    problems.append(ImportProblem(f"line {line}", str(exc)))
-                    continue
+                    loose = addr.loose_read(row[single_line])
+                    if loose is None:
+                        problems.append(ImportProblem(f"line {line}", str(exc)))
+                        continue
+                    unread = str(exc)
+                    parsed = addr.NormalizedAddress(
+                        number=loose.number,
+                        number_suffix=loose.number_suffix,
+                        street_name=" ".join(loose.street),
+                        unit_type="#" if loose.unit else "",
+                        unit=loose.unit,
+                    )
                 # Columns beside the single line (city, zip) fill what it lacks.
                 fill = {
                     name: row[at[name]]
@@ -313,8 +329,12 @@ def read_rows(
                     source_id,
                     extra,
                 )
+                if unread:
+                    doors[key].unread = unread
             else:
                 merged += 1
+                if door.unread and not unread:
+                    door.unread = ""  # a row that usaddress read gives the same address
                 # The first row wins; later rows only fill what it lacked.
                 if door.lat is None and lat is not None:
                     door.lat, door.lng = lat, lng

@@ -61,6 +61,7 @@ from turf.importers.door_aliases import (
     write_aliases,
 )
 from turf.importers.door_columns import ColumnMapping
+from turf.importers.door_matching import match_loosely
 from turf.importers.door_placing import place_doors
 from turf.importers.door_rows import MAX_LENGTH, FarCheck, read_rows
 from turf.importers.door_writing import assign_building_keys, existing_doors, write_doors, write_people
@@ -119,6 +120,16 @@ def import_doors(
         if merge_alias_doors(organization, doors, existing, aliases, spelled):
             existing, aliases = existing_doors(organization), known_aliases(organization)
         matched = match_by_alias(doors, people, existing, aliases, spelled)
+        loose = match_loosely(doors, people, existing, aliases, spelled, report)
+        matched |= loose.matched_keys
+        report.skipped = len({p.where for p in report.problems})
+        if strict and report.problems:
+            raise ImportAborted(
+                f"strict mode: {len(report.problems)} problem(s) in {report.skipped} row(s); nothing was written",
+                report.problems,
+            )
+        if not doors and not matched:
+            raise ImportAborted("no row could be imported; nothing was written", report.problems)
         geocoded, unplaced = place_doors(organization, doors, existing, geocoder)
         buildings = assign_building_keys(doors)
         created, updated, unchanged, moved, new_doors = write_doors(organization, doors, existing, progress)
@@ -147,6 +158,10 @@ def import_doors(
                 "spellings kept as aliases": spelled.aliases,
                 "aliases written": alias_rows,
                 "rows matched by an alias": spelled.matched_by_alias,
+                "rows matched loosely (see below)": loose.loose,
+                "rows ambiguous (not placed)": loose.ambiguous,
+                "rows unreadable and unmatched": loose.unreadable,
+                "rows not among the loaded doors (new doors)": loose.not_found,
                 "alias doors merged": spelled.merged.doors_merged,
                 "buildings in file": buildings,
                 "geocoded": geocoded,
