@@ -22,8 +22,13 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from turf import addresses as addr
+
+if TYPE_CHECKING:
+    from fieldops.models import Organization
+    from turf.importers.base import ImportReport
 
 LA = Path(__file__).resolve().parents[2] / "data" / "la"
 HEADER = ["VANID", "FirstName", "LastName", "Address", "City", "State", "Zip5"]
@@ -183,7 +188,9 @@ class Placement:
         return self.right / self.valid if self.valid else 0.0
 
 
-def placement(organization: object, truth: dict[str, str | None], loaded_ids: set[int], report: object) -> Placement:
+def placement(
+    organization: Organization, truth: dict[str, str | None], loaded_ids: set[int], report: ImportReport
+) -> Placement:
     """Compare the people of an import with the truth (needs Django and the database).
 
     `loaded_ids` are the door ids before the voter import; `report` its ImportReport.
@@ -198,7 +205,7 @@ def placement(organization: object, truth: dict[str, str | None], loaded_ids: se
         )
     )
     ambiguous_lines: set[int] = set()
-    for problem in getattr(report, "problems", ()):
+    for problem in report.problems:
         if "ambiguous" in problem.message:
             numbers = problem.where.replace("lines", "").replace("line", "").split("(")[0]
             ambiguous_lines.update(int(n) for n in numbers.split(",") if n.strip().isdigit())
