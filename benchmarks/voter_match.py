@@ -70,6 +70,9 @@ def main() -> None:
     print(f"ambiguous (report):  {share(p.ambiguous)}")
     print(f"not found (new door):{share(p.new_door)}")
     print(f"skipped otherwise:   {share(p.skipped)}")
+    rows = data.decode().splitlines()
+    for line in p.wrong_lines:
+        print(f"  placed wrongly: line {line}: {rows[line - 1]}")
     for name, value in report.counts.items():
         if name.startswith("rows"):
             print(f"  report: {name}: {value:,}")

@@ -20,7 +20,7 @@ import csv
 import io
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,6 +143,12 @@ def voter_export(
     rng = random.Random(seed)
     chosen = points if doors is None or doors >= len(points) else rng.sample(points, doors)
     known = {w for p in points for s in p.spellings for w in s[1].split()}
+    # Spellings of every point by house number: a voter row that leaves out a part
+    # must not spell another point's address exactly (that row names the other door;
+    # no importer could tell), so such a row is written in full.
+    others: dict[tuple[str, str], set[tuple[str, str, str, str]]] = defaultdict(set)
+    for p in points:
+        others[(p.number, p.number_suffix)].update(p.spellings)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
@@ -152,6 +158,19 @@ def voter_export(
         for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
             van_id += 1
             street = _street_text(rng, point)
+            if others[(point.number, point.number_suffix)] - set(point.spellings):
+                try:
+                    written = addr.parse_one_line(f"{point.number} {street}")
+                except ValueError:
+                    written = None
+                spelled = written and (written.pre_dir, written.street_name, written.street_type, written.post_dir)
+                if (
+                    spelled
+                    and spelled not in point.spellings
+                    and spelled in others[(point.number, point.number_suffix)]
+                ):
+                    pre, name, type_, post = point.local
+                    street = " ".join(_title(w) for w in (pre, *name.split(), type_, post) if w)
             true_key: str | None = point.key
             if rng.random() < typo_share:
                 typo = _typo(rng, street, known)
@@ -182,6 +201,7 @@ class Placement:
     skipped: int = 0  # reported and skipped for another reason
     typos: int = 0  # rows with a typo (no true door)
     typos_on_loaded_door: int = 0  # typo rows placed on a loaded door: must be 0
+    wrong_lines: list[int] = field(default_factory=list)  # file lines placed wrongly
 
     @property
     def right_share(self) -> float:
@@ -215,6 +235,8 @@ def placement(
         if key is None:
             result.typos += 1
             result.typos_on_loaded_door += door in loaded_ids
+            if door in loaded_ids:
+                result.wrong_lines.append(line)
             continue
         result.valid += 1
         if door is None:
@@ -226,6 +248,7 @@ def placement(
             result.right += 1
         elif door in loaded_ids:
             result.wrong += 1
+            result.wrong_lines.append(line)
         else:
             result.new_door += 1
     return result
