@@ -118,14 +118,35 @@ function doorList(ctx, assignment, doors, codes) {
   const empty = h("p.empty", {}, view.filter === "remaining" ? t("noDoorsLeft") : "—");
   const groups = groupByBuilding(doors);
   const groupOf = new Map();
-  const chunks = [];
-  for (let i = 0; i < groups.length; i += CHUNK) chunks.push(h("ol.chunk"));
-  const items = groups.map((group, index) => {
+  groups.forEach((group, index) => {
     for (const door of group.doors) groupOf.set(door.id, index);
-    return building(ctx, assignment, group, codes);
   });
-  items.forEach((item, index) => item && chunks[Math.floor(index / CHUNK)].append(item));
-  element.append(...chunks);
+  // The whole list as markup, parsed by the browser in one go (one parse per building was a
+  // large part of showing a 1,000-door list on a slow phone); the items are then found in order.
+  const shownIds = groups.map((group) => shownKey(group)); // what each building's item shows ("" for none)
+  let markup = "";
+  for (let i = 0; i < groups.length; i += CHUNK) {
+    markup += '<ol class="chunk">';
+    for (let index = i; index < Math.min(i + CHUNK, groups.length); index += 1) {
+      if (shownIds[index]) markup += buildingMarkup(assignment, groups[index], index, codes);
+    }
+    markup += "</ol>";
+  }
+  element.innerHTML = markup;
+  const chunks = [...element.children];
+  const items = groups.map(() => null);
+  let found = 0;
+  const drawn = element.querySelectorAll("li.building");
+  shownIds.forEach((key, index) => {
+    if (key) items[index] = drawn[found++];
+  });
+  // "Nobody home at all N" of every building, by delegation: the button names its building.
+  element.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-nobody-home]");
+    if (!button) return;
+    const group = groups[Number(button.dataset.nobodyHome)];
+    nobodyHome(ctx, assignment, group.doors.filter((door) => !isDone(door)), codes, button);
+  });
   const showEmpty = () => {
     const any = items.some(Boolean);
     if (!any && !empty.isConnected) element.append(empty);
@@ -142,13 +163,15 @@ function doorList(ctx, assignment, doors, codes) {
         const group = groups[index];
         group.doors = group.doors.map((door) => current.get(door.id) || door);
         const old = items[index];
+        const key = shownKey(group);
         // The same rows shown (a knock under "All", or at a door already done): change the rows' text,
         // not the building, so that the browser lays out and paints a few words, not a new building.
-        if (old && sameRows(old, group)) {
-          updateBuilding(ctx, assignment, old, group, codes, current);
+        if (old && key === shownIds[index]) {
+          updateBuilding(assignment, old, group, index, codes, current);
           continue;
         }
-        const item = building(ctx, assignment, group, codes);
+        shownIds[index] = key;
+        const item = key ? fromMarkup(buildingMarkup(assignment, group, index, codes)) : null;
         if (old && item) old.replaceWith(item);
         else if (old) old.remove();
         else if (item) {
@@ -163,38 +186,42 @@ function doorList(ctx, assignment, doors, codes) {
   };
 }
 
-/** One building's item, or null when the filter leaves none of its doors. */
-function building(ctx, assignment, group, codes) {
-  const shown = filterDoors(group.doors, view.filter);
-  if (!shown.length) return null;
-  const item = h("li.building", { "data-building": group.key });
-  item.shownIds = shown.map((door) => door.id).join(",");
-  if (group.isMultiUnit) {
-    const remaining = group.doors.filter((door) => !isDone(door));
-    const header = h(
-      "div.building-head",
-      {},
-      h("h2", {}, buildingAddress(group.doors[0])),
-      h("span.muted", {}, t("unitsInBuilding", { n: group.doors.length })),
-    );
-    if (remaining.length > 1) header.append(nobodyHomeButton(ctx, assignment, remaining, codes));
-    item.append(header);
-  }
-  const doorsList = h("ul.doors");
-  // Rows as markup, parsed by the browser in one go: building a thousand rows node by node
-  // was the largest part of showing a 1,000-door list on a slow phone.
-  doorsList.innerHTML = shown.map((door) => doorRow(assignment, door, codes, group.isMultiUnit)).join("");
-  item.append(doorsList);
-  return item;
+/** The ids of the doors of a building the filter shows, as one string ("" when it shows none). */
+function shownKey(group) {
+  return filterDoors(group.doors, view.filter).map((door) => door.id).join(",");
 }
 
-/** Whether a building's item shows the doors the filter now shows (then its rows can be changed in place). */
-function sameRows(item, group) {
-  return item.shownIds === filterDoors(group.doors, view.filter).map((door) => door.id).join(",");
+function fromMarkup(markup) {
+  const template = document.createElement("template");
+  template.innerHTML = markup;
+  return template.content.firstElementChild;
+}
+
+/** One building's item as markup (every value escaped); `index` is its place in the walk. */
+function buildingMarkup(assignment, group, index, codes) {
+  const shown = filterDoors(group.doors, view.filter);
+  let head = "";
+  if (group.isMultiUnit) {
+    head =
+      `<div class="building-head"><h2>${escape(buildingAddress(group.doors[0]))}</h2>` +
+      `<span class="muted">${escape(t("unitsInBuilding", { n: group.doors.length }))}</span>` +
+      nobodyHomeMarkup(group, index) +
+      "</div>";
+  }
+  // Rows as markup: building a thousand rows node by node was the largest part of showing the list.
+  const rows = shown.map((door) => doorRow(assignment, door, codes, group.isMultiUnit)).join("");
+  return `<li class="building" data-building="${escape(group.key)}">${head}<ul class="doors">${rows}</ul></li>`;
+}
+
+/** The building's "Nobody home at all N" button, when more than one of its doors is not done. */
+function nobodyHomeMarkup(group, index) {
+  const remaining = group.doors.filter((door) => !isDone(door)).length;
+  if (remaining < 2) return "";
+  return `<button type="button" class="secondary" data-nobody-home="${index}">${escape(t("nobodyHomeAll", { n: remaining }))}</button>`;
 }
 
 /** Change a building's rows in place: the changed doors' mark and last result, and its "nobody home" button. */
-function updateBuilding(ctx, assignment, item, group, codes, changed) {
+function updateBuilding(assignment, item, group, index, codes, changed) {
   for (const door of changed.values()) {
     const row = item.querySelector(`a.door-row[data-door="${Number(door.id)}"]`);
     if (!row) continue;
@@ -207,9 +234,9 @@ function updateBuilding(ctx, assignment, item, group, codes, changed) {
   }
   if (!group.isMultiUnit) return;
   const header = item.querySelector(".building-head");
-  const remaining = group.doors.filter((door) => !isDone(door));
   header.querySelector("button")?.remove();
-  if (remaining.length > 1) header.append(nobodyHomeButton(ctx, assignment, remaining, codes));
+  const button = nobodyHomeMarkup(group, index);
+  if (button) header.append(fromMarkup(button));
 }
 
 /** A door's last result as its row says it. */
@@ -240,30 +267,27 @@ function doorRow(assignment, door, codes, inBuilding) {
   );
 }
 
-function nobodyHomeButton(ctx, assignment, doors, codes) {
+/** "Nobody home" at every door of a building not done yet, in one tap; Undo takes them all back. */
+function nobodyHome(ctx, assignment, doors, codes, button) {
   const notHome = codes.get("not_home") || [...codes.values()].find((code) => !code.is_contact);
-  const button = h("button.secondary", { type: "button" }, t("nobodyHomeAll", { n: doors.length }));
-  button.addEventListener("click", () =>
-    busy(button, async () => {
-      const position = geo.current();
-      const knocks = await outbox.recordKnocks(
-        doors.map((door) => ({ door: door.id, assignment: assignment.id, person: null, result: notHome.code, answers: {}, notes: "", support_level: null, ...(position || {}) })),
-      );
-      sync.knockRecorded(knocks.length);
-      ctx.doorsChanged(doors.map((door) => door.id));
-      toast(t("nobodyHomeSaved", { n: knocks.length }), {
-        ms: outbox.UNDO_MS,
-        action: {
-          label: t("undo"),
-          run: async () => {
-            await outbox.undoKnocks(knocks.map((k) => k.id));
-            await sync.refreshCounts();
-            toast(t("undone"));
-            ctx.doorsChanged(doors.map((door) => door.id));
-          },
+  return busy(button, async () => {
+    const position = geo.current();
+    const knocks = await outbox.recordKnocks(
+      doors.map((door) => ({ door: door.id, assignment: assignment.id, person: null, result: notHome.code, answers: {}, notes: "", support_level: null, ...(position || {}) })),
+    );
+    sync.knockRecorded(knocks.length);
+    ctx.doorsChanged(doors.map((door) => door.id));
+    toast(t("nobodyHomeSaved", { n: knocks.length }), {
+      ms: outbox.UNDO_MS,
+      action: {
+        label: t("undo"),
+        run: async () => {
+          await outbox.undoKnocks(knocks.map((k) => k.id));
+          await sync.refreshCounts();
+          toast(t("undone"));
+          ctx.doorsChanged(doors.map((door) => door.id));
         },
-      });
-    }),
-  );
-  return button;
+      },
+    });
+  });
 }
