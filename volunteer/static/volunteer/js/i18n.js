@@ -291,8 +291,21 @@ function formatter(kind) {
   return formatters.get(key);
 }
 
+// Times shown to the minute, so one formatting per minute: a walk list of 500 doors done in an
+// evening formats a few dozen distinct minutes, not 500 dates (0.1 ms each on a slow phone).
+const minuteTexts = new Map();
+
 export function formatTime(iso) {
-  return iso ? formatter("time").format(new Date(iso)) : "";
+  if (!iso) return "";
+  const ms = Date.parse(iso);
+  const key = `${current}|${zone}|${Math.floor(ms / 60000)}`;
+  let text = minuteTexts.get(key);
+  if (text === undefined) {
+    if (minuteTexts.size > 5000) minuteTexts.clear();
+    text = formatter("time").format(new Date(ms));
+    minuteTexts.set(key, text);
+  }
+  return text;
 }
 
 export function formatDateTime(iso) {
