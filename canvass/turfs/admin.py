@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 from shapely.geometry import shape
 
 from canvass.access import turf_cut_jobs_for_user, turfs_for_user
-from canvass.campaigns.models import Campaign, ResultCode
+from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
 from canvass.turfs import services as turf_services
 from canvass.turfs.admin_map import CampaignMapTools
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
@@ -97,6 +97,31 @@ class DrawTurfForm(forms.Form):
             ) from None
         cleaned["polygon"] = geometry_of(obj)
         return cleaned
+
+
+def short_labels(labels: list[str]) -> list[str]:
+    """Column heads for the walk sheet's result boxes: the initials of each label
+    ("Not home" → "NH"), lengthened until no two are alike; the sheet's legend spells them out."""
+    words = [label.split() or ["?"] for label in labels]
+    heads = ["".join(w[0] for w in ws).upper() for ws in words]
+    for _ in range(3):
+        seen: dict[str, int] = {}
+        for head in heads:
+            seen[head] = seen.get(head, 0) + 1
+        if all(n == 1 for n in seen.values()):
+            break
+        # A clash ("Moved", "Maybe"): add the next letter of the last word.
+        heads = [
+            head + (ws[-1][len(head) - len(ws) + 1 : len(head) - len(ws) + 2].lower() if seen[head] > 1 else "")
+            for head, ws in zip(heads, words, strict=True)
+        ]
+    # Still alike after three letters: number them.
+    counts: dict[str, int] = {}
+    unique = []
+    for head in heads:
+        counts[head] = counts.get(head, 0) + 1
+        unique.append(head if heads.count(head) == 1 else f"{head}{counts[head]}")
+    return unique
 
 
 def geometry_of(obj: object) -> object:
@@ -281,6 +306,20 @@ class TurfTools(_TurfAdminBase):
         codes = list(
             ResultCode.objects.filter(organization_id=turfs[0].organization_id, is_active=True).order_by("position")
         )
+        # Each campaign's script, once per sheet as a legend; a door's cell has a box per option.
+        questions = SurveyQuestion.objects.filter(
+            campaign_id__in={t.campaign_id for t in turfs}, is_active=True
+        ).prefetch_related(Prefetch("options", queryset=SurveyOption.objects.order_by("position", "id")))
+        script: dict[int, list[dict[str, Any]]] = {}
+        for question in questions:
+            options = [
+                {"letter": chr(ord("a") + i) if i < 26 else str(i + 1), "label": option.label}
+                for i, option in enumerate(question.options.all())
+            ]
+            script.setdefault(question.campaign_id, []).append({"text": question.text, "options": options})
+        for entries in script.values():
+            for number, entry in enumerate(entries, start=1):
+                entry["number"] = number
         audit_log(
             organization=organization,
             actor=request.user,
@@ -294,8 +333,8 @@ class TurfTools(_TurfAdminBase):
             request,
             "admin/canvass/turf/walk_sheets.html",
             {
-                "sheets": [(turf, by_turf.get(turf.pk, [])) for turf in turfs],
-                "codes": codes,
+                "sheets": [(turf, by_turf.get(turf.pk, []), script.get(turf.campaign_id, [])) for turf in turfs],
+                "codes": list(zip(codes, short_labels([code.label for code in codes]), strict=True)),
                 "printed": printed,
                 "organization": organization,
             },

@@ -8,8 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_q.conf import Conf
 
+from canvass.campaigns.result_codes import STANDARD_RESULT_CODES
 from canvass.models import Turf, TurfCutJob
 from canvass.turfs import services as turf_services
+from canvass.turfs.admin import short_labels
 from fieldops.models import AuditLogEntry
 from tests import factories as f
 from tests.factories import admin_client, populate
@@ -140,15 +142,28 @@ def test_walk_sheets_print_people_and_result_boxes_and_are_audited(hood, django_
     door = turfs[0].turf_doors.order_by("position")[0].door
     f.PersonFactory(organization=hood.org, door=door, first_name="Rosa", last_name="Parks")
     f.ResultCodeFactory(organization=hood.org, code="not_home", label="Not home")
+    f.ResultCodeFactory(organization=hood.org, code="literature_dropped", label="Literature dropped")
+    question = f.SurveyQuestionFactory(campaign=hood.campaign, text="Will you vote yes on Measure V?")
+    for position, label in enumerate(["Yes", "No", "Undecided"]):
+        f.SurveyOptionFactory(question=question, position=position, label=label)
+    f.SurveyQuestionFactory(campaign=hood.campaign, text="A retired question", is_active=False)
     client = admin_client(hood.organizer)
     ids = ",".join(str(t.pk) for t in turfs)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         page = client.get(f"/admin/canvass/turf/walk-sheets/?ids={ids}")
     text = page.content.decode()
     assert page.status_code == 200
     assert text.count('class="sheet"') == len(turfs)
     assert "Rosa Parks" in text
-    assert "not_home" in text and "Not home" in text
+    # Result boxes are headed by short labels that the legend spells out; no raw codes.
+    assert "not_home" not in text and "literature_dropped" not in text
+    assert "<b>NH</b> Not home" in text and "<b>LD</b> Literature dropped" in text
+    assert '<th scope="col" class="box" title="Not home">NH</th>' in text
+    # The script once per sheet, with a box per option, and a box per option in each door's cell.
+    assert text.count("Will you vote yes on Measure V?") == len(turfs)
+    assert "A retired question" not in text
+    assert '<span class="tick">☐</span>c Undecided' in text
+    assert text.count('<span class="answer">1 <span class="tick">☐</span>a') == 132
     assert door.display_address in text
     entry = AuditLogEntry.objects.get(action="walk_sheets.print")
     assert entry.actor == hood.organizer and entry.detail["doors"] == 132
@@ -169,3 +184,11 @@ def test_turf_campaign_filter_offers_only_own_campaigns(world):
     html = admin_client(world.organizer).get("/admin/canvass/turf/").content.decode()
     assert "Venice canvass" in html
     assert "Secret elsewhere campaign" not in html
+
+
+def test_short_labels_head_the_result_boxes_and_never_clash():
+    standard = [code.label for code in STANDARD_RESULT_CODES]
+    assert short_labels(standard) == ["C", "NH", "CB", "R", "LD", "LB", "I", "M", "D", "H"]
+    assert short_labels(["Moved", "Maybe", "Not home", "No help", ""]) == ["Mo", "Ma", "NHo", "NHe", "?"]
+    heads = short_labels(["Moved", "Moved"])
+    assert len(set(heads)) == 2

@@ -1,0 +1,51 @@
+"""The admin index leads with the organizer's campaigns and the way into each one's screens."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import factories as f
+from tests.factories import admin_client
+
+
+@pytest.mark.django_db
+def test_index_lists_own_active_campaigns_with_working_links(world, django_assert_max_num_queries):
+    code = f.ResultCodeFactory(organization=world.org)
+    for review in ("held", "held", "trusted"):
+        f.ContactAttemptFactory(
+            door=world.doors[0], campaign=world.campaign, canvasser=world.canvasser, result_code=code, review=review
+        )
+    f.CampaignFactory(organization=world.org, slug="old", name="Old campaign", is_active=False)
+    f.CampaignFactory(organization=world.other_org, slug="secret", name="Secret elsewhere campaign", goal_doors=12345)
+    client = admin_client(world.organizer)
+    with django_assert_max_num_queries(12):
+        page = client.get("/admin/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    lead = text[text.index('id="campaigns"') : text.index("fieldops-intro")]
+    assert "Venice canvass" in lead and "Old campaign" not in lead
+    assert "Secret elsewhere campaign" not in text
+    assert "2 held" in lead
+    pk = world.campaign.pk
+    links = set(re.findall(r'href="([^"]+)"', lead))
+    assert f"/admin/canvass/campaign/{pk}/dashboard/" in links
+    assert f"/admin/canvass/campaign/{pk}/turf-map/" in links
+    assert f"/admin/canvass/campaign/{pk}/cut-turfs/" in links
+    for link in links:
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+    # The campaign's turfs and its held knocks are what those links list.
+    turfs = client.get(f"/admin/canvass/turf/?campaign__id__exact={pk}&status__exact=active")
+    assert turfs.context["cl"].result_count == 1
+    held = client.get(f"/admin/canvass/heldknock/?campaign__id__exact={pk}")
+    assert held.context["cl"].result_count == 2
+
+
+@pytest.mark.django_db
+def test_index_shows_the_outsider_only_their_own_campaigns(world):
+    f.CampaignFactory(organization=world.other_org, slug="theirs", name="Their campaign", goal_doors=12345)
+    text = admin_client(world.outsider).get("/admin/").content.decode()
+    assert "Their campaign" in text and "12,345 doors" in text
+    assert "Venice canvass" not in text
