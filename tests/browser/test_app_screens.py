@@ -418,9 +418,15 @@ def test_the_map_works_offline_with_no_tiles_and_nothing_leaves_the_origin(app_w
         doors[0].display_address if len(doors) == 1 else f"{doors[0].display_address} ({len(doors)})"
         for doors in buildings.values()
     )
-    # Tapping a door's mark opens it.
+    # Tapping a door's mark opens it; saving it goes back to the map, the mark now done.
     page.locator("svg.turf-map circle.door-todo").first.dispatch_event("click")
     screen(phone, "door")
+    page.click('button.result[data-code="not_home"]')
+    screen(phone, "walk")
+    page.wait_for_function("(hash) => location.hash === hash", arg=f"#/walk/{app_world.assignment.pk}")
+    page.wait_for_timeout(300)  # the URL's change lands after the screen: the screen must stay
+    assert page.get_attribute("#screen", "data-screen") == "walk"
+    assert page.locator("svg.turf-map rect.door-done").count() == 2
     assert requests
     foreign = [url for url in requests if not url.startswith(phone.base_url + "/")]
     assert not foreign, foreign

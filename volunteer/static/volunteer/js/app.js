@@ -224,7 +224,8 @@ function onlyKept() {
 async function refreshKept() {
   const changed = [...changedDoors.entries()];
   changedDoors.clear();
-  if (!(await kept.refresh(changed))) await render({ keepScroll: true }); // the map: drawn again whole
+  // The map: drawn again whole, at the walk list's address (after a save, history.back() may not have landed yet).
+  if (!(await kept.refresh(changed))) await render({ keepScroll: true, hash: shownHash });
 }
 
 let tabsDrawn = "";
