@@ -14,6 +14,7 @@ worker is killed with SIGKILL and the PostgreSQL server is restarted.
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
 import random
@@ -104,7 +105,9 @@ class Phone:
                 with urllib.request.urlopen(request, timeout=30) as response:
                     if response.status == 200:
                         return json.loads(response.read())["results"]
-            except (OSError, urllib.error.HTTPError, json.JSONDecodeError, ValueError):
+            # A body cut right after the headers is http.client.IncompleteRead (an HTTPException, not
+            # an OSError): like any lost answer, the phone sends the batch again.
+            except (OSError, http.client.HTTPException, json.JSONDecodeError, ValueError):
                 pass
             time.sleep(random.uniform(0.05, 0.3))
         raise AssertionError("a batch never got through")
