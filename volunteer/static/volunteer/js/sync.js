@@ -172,10 +172,13 @@ export async function downloadedAssignments() {
 
 /** An assignment and its doors in walk order, from this phone. */
 export async function walkFromPhone(id) {
-  const assignment = await get("assignments", Number(id));
+  // Both reads asked at once, in one transaction. One read of the doors store beats a thousand gets
+  // (the store holds only downloaded turfs).
+  const [assignment, doors] = await tx(["assignments", "doors"], "readonly", (s) =>
+    Promise.all([req(s.assignments.get(Number(id))), req(s.doors.getAll())]),
+  );
   if (!assignment) return null;
-  // One read of the store beats a thousand gets (the store holds only downloaded turfs).
-  const byId = new Map((await all("doors")).map((door) => [door.id, door]));
+  const byId = new Map(doors.map((door) => [door.id, door]));
   return { assignment, doors: assignment.doorIds.map((doorId) => byId.get(doorId)).filter(Boolean) };
 }
 
