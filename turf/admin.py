@@ -227,11 +227,20 @@ class DoorAdmin(OrganizationScopedAdmin):
     list_display = ("display_address", "unit", "building_key", "zip", "geocode_quality", "source_id")
     list_filter = ("geocode_quality", "street_type", DistrictFilter)
     # Building keys are searched whole ("b:060372733001-160"): the doors of one building.
-    search_fields = ("street_name", "=number", "=source_id", "address_key", "=building_key")
+    # A street name also finds the doors it is another spelling of ("SR-1" finds Lincoln Blvd's).
+    search_fields = (
+        "street_name",
+        "=number",
+        "=source_id",
+        "address_key",
+        "=building_key",
+        "aliases__street_name",
+        "aliases__address_key",
+    )
     # A count of a million rows on every page is the slowest query of the page.
     show_full_result_count = False
     inlines = [PersonInline]
-    readonly_fields = ("district_list", "source", "source_id", "extra", "created_at", "updated_at")
+    readonly_fields = ("district_list", "alias_list", "source", "source_id", "extra", "created_at", "updated_at")
 
     def save_model(self, request, obj, form, change):
         # The form has put its values on obj; the service writes them.
@@ -286,6 +295,16 @@ class DoorAdmin(OrganizationScopedAdmin):
         return format_html(
             "<ul>{}</ul>",
             format_html_join("", "<li>{}: {}</li>", ((ln.district.layer.name, ln.district.name) for ln in links)),
+        )
+
+    @admin.display(description="other spellings")
+    def alias_list(self, obj: Door) -> str:
+        """The spellings that name this door too (imports and voter files written with them find it)."""
+        aliases = list(obj.aliases.order_by("street_name"))
+        if not aliases:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(a).rsplit(" (", 1)[0],) for a in aliases))
         )
 
 

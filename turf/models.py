@@ -180,6 +180,10 @@ class DoorAlias(models.Model):
     street_name = models.CharField(max_length=120)
     street_type = models.CharField(max_length=16, blank=True)
     post_dir = models.CharField(max_length=8, blank=True)
+    # The id this spelling had as a door of its own, when it was merged into
+    # `door` (turf.services.doors_merge): a phone that went offline before the
+    # merge still names that id, and its knocks land on `door` (canvass push).
+    merged_door_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -415,6 +415,7 @@ def doors_merge(
             street_name=spellings[m][2],
             street_type=spellings[m][3],
             post_dir=spellings[m][4],
+            merged_door_id=m,
         )
         for survivor, merged in merges.items()
         for m in merged

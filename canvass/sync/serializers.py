@@ -115,6 +115,9 @@ class AttemptItem:
     lat: float | None
     lng: float | None
     accuracy_m: float | None
+    # The door id the phone sent, when that door was merged into `door` since
+    # (canvass push); the hash stays that of what the phone sent.
+    merged_from: int | None = None
 
     @property
     def content_hash(self) -> str:
@@ -126,7 +129,7 @@ class AttemptItem:
         """
         canonical = {
             "id": self.id,
-            "door": self.door,
+            "door": self.door if self.merged_from is None else self.merged_from,
             "assignment": self.assignment,
             "person": self.person,
             "result": self.result,

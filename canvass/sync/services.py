@@ -20,6 +20,7 @@ The protocol is described in docs/sync-protocol.md; the rules that matter here:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -109,6 +110,7 @@ class PushContext:
     visible_doors: set[int]  # doors in the turfs of the canvasser's current assignments
     people: dict[int, int]  # person id -> door id, this organization's
     options: dict[int, tuple[int, int]]  # option id -> (question id, campaign id)
+    merged: dict[int, int]  # a door id of the batch merged into another door since -> that door
 
 
 class StoredAttempt(NamedTuple):
@@ -198,7 +200,7 @@ def _context_sql(*, org_id: int, user_id: int, door_ids: set[int], assignment_id
     from canvass.campaigns.models import ResultCode
     from canvass.field.models import Assignment, AssignmentCanvasser
     from canvass.turfs.models import TurfDoor
-    from turf.models import Door
+    from turf.models import Door, DoorAlias
 
     doors_in, door_params = _in(door_ids)
     assignments_in, assignment_params = _in(assignment_ids)
@@ -219,9 +221,15 @@ def _context_sql(*, org_id: int, user_id: int, door_ids: set[int], assignment_id
         f"UNION ALL SELECT 'd', id, NULL, lat, lng, NULL, NULL, NULL FROM {Door._meta.db_table} "
         f"WHERE organization_id = %s AND id IN {doors_in} "
         f"UNION ALL SELECT 'a', x.id, NULL, x.campaign_id, x.turf_id, NULL, NULL, NULL FROM ({mine}) x "
-        f"WHERE x.id IN {assignments_in}"
+        f"WHERE x.id IN {assignments_in} "
+        # A door id that is now another door's alias (merged since the phone downloaded it).
+        f"UNION ALL SELECT 'm', merged_door_id, NULL, door_id, NULL, NULL, NULL, NULL FROM {DoorAlias._meta.db_table} "
+        f"WHERE organization_id = %s AND merged_door_id IN {doors_in}"
     )
-    params = [org_id, user_id, *door_params, org_id, org_id, *door_params, org_id, user_id, *assignment_params]
+    params = [
+        *(org_id, user_id, *door_params, org_id, org_id, *door_params),
+        *(org_id, user_id, *assignment_params, org_id, *door_params),
+    ]
     return sql, params
 
 
@@ -250,6 +258,7 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem], now: 
     assignments: dict[int, tuple[int, int]] = {}
     spans: dict[int, list[Span]] = {}
     visible_doors: set[int] = set()
+    merged: dict[int, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for tag, pk, code, a, b, starts_at, ends_at, ended_at in cursor.fetchall():
@@ -259,6 +268,8 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem], now: 
                 doors[pk] = (a, b)
             elif tag == "a":
                 assignments[pk] = (int(a), int(b))
+            elif tag == "m":
+                merged[int(pk)] = int(a)
             else:
                 ends = [_as_aware(t) for t in (ends_at, ended_at) if t is not None]
                 end = min(ends) if ends else None
@@ -282,7 +293,14 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem], now: 
         if option_ids
         else {}
     )
-    return PushContext(result_codes, doors, assignments, spans, visible_doors, people, options)
+    return PushContext(result_codes, doors, assignments, spans, visible_doors, people, options, merged)
+
+
+def _to_survivor(item: AttemptItem, merged: dict[int, int]) -> AttemptItem:
+    survivor = merged.get(item.door)
+    if survivor is None:
+        return item
+    return dataclasses.replace(item, door=survivor, merged_from=item.door)
 
 
 def _review(
@@ -421,6 +439,11 @@ def attempts_push(
 
     with transaction.atomic():
         ctx = _load_context(membership=membership, items=[item for _, item in valid], now=received_at)
+        if ctx.merged:
+            # Knocks at doors merged into another since the phone downloaded them land on
+            # the surviving door (rare: read everything again for the batch as it now is).
+            valid = [(index, _to_survivor(item, ctx.merged)) for index, item in valid]
+            ctx = _load_context(membership=membership, items=[item for _, item in valid], now=received_at)
         to_store: dict[str, tuple[int, AttemptItem]] = {}
         authorized: list[tuple[int, AttemptItem]] = []
         unauthorized: list[tuple[int, AttemptItem]] = []

@@ -198,3 +198,19 @@ def test_reimport_over_old_alias_doors_merges_them_keeping_history(org, monkeypa
     voters = f"voter_id,first_name,last_name,address,zip\nV9,Ana,Lee,{survivor.number} SR-1,{survivor.zip}\n"
     import_doors(organization=org, source=io.BytesIO(voters.encode()))
     assert Person.objects.get(external_voter_id="V9").door_id == survivor.pk
+
+
+def test_the_admin_finds_a_door_by_any_of_its_spellings_and_lists_them(world):
+    from tests.factories import admin_client
+
+    door = f.DoorFactory(organization=world.org, number=2500, street_name="LINCOLN", street_type="BLVD")
+    DoorAlias.objects.create(
+        organization=world.org, door=door, address_key="2500|SR-1|90291", street_name="SR-1", merged_door_id=None
+    )
+    hidden = f.DoorFactory(organization=world.other_org, number=2500, street_name="SR-1")
+    client = admin_client(world.organizer)
+    page = client.get("/admin/turf/door/", {"q": "2500 SR-1"}).content.decode()
+    assert f"/admin/turf/door/{door.pk}/change/" in page
+    assert f"/admin/turf/door/{hidden.pk}/change/" not in page  # another chapter's door never shows
+    detail = client.get(f"/admin/turf/door/{door.pk}/change/").content.decode()
+    assert "Other spellings" in detail and "SR-1" in detail
