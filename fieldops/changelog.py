@@ -10,10 +10,14 @@ sequence order.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from fieldops.models import SyncChange, SyncCounter
@@ -186,3 +190,47 @@ def changes_for_assignment(
         for u in user_ids
     ]
     return changes
+
+
+PRUNE_ROWS_PER_DELETE = 5000
+
+
+def sync_changes_prune(*, now: dt.datetime | None = None, keep_days: int | None = None) -> int:
+    """Delete change-log entries older than the horizon (SYNC_LOG_KEEP_DAYS); returns how many.
+
+    Per organization, everything up to the last entry older than the horizon
+    goes, and the counter's `pruned_seq` says so: a pull whose cursor is below
+    it is told to start over with a snapshot (canvass/sync/selectors.py).
+    `pruned_seq` is raised before any row is deleted (and each delete is its
+    own short transaction, never holding the counter lock that pushes wait
+    for), so a pull never reads a log with a hole it is not told of.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=keep_days if keep_days is not None else settings.SYNC_LOG_KEEP_DAYS)
+    floors = dict(
+        SyncChange.objects.filter(created_at__lt=cutoff)
+        .order_by()
+        .values("organization_id")
+        .annotate(last=Max("seq"))
+        .values_list("organization_id", "last")
+    )
+    deleted = 0
+    for organization_id, floor in sorted(floors.items()):
+        SyncCounter.objects.filter(organization_id=organization_id).update(pruned_seq=Greatest(F("pruned_seq"), floor))
+        while True:
+            ids = list(
+                SyncChange.objects.filter(organization_id=organization_id, seq__lte=floor)
+                .order_by("seq")
+                .values_list("pk", flat=True)[:PRUNE_ROWS_PER_DELETE]
+            )
+            if not ids:
+                break
+            deleted += SyncChange.objects.filter(pk__in=ids).delete()[0]
+    return deleted
+
+
+def pruned_below(organization_id: int) -> int:
+    """The organization's `pruned_seq`: a cursor below it has missed pruned entries."""
+    return (
+        SyncCounter.objects.filter(organization_id=organization_id).values_list("pruned_seq", flat=True).first() or 0
+    )

@@ -188,6 +188,9 @@ class SyncCounter(models.Model):
         Organization, primary_key=True, on_delete=models.CASCADE, related_name="sync_counter"
     )
     last_seq = models.BigIntegerField(default=0)
+    # Entries up to this number were pruned (fieldops.changelog.sync_changes_prune):
+    # a cursor below it has missed changes the log no longer holds.
+    pruned_seq = models.BigIntegerField(default=0)
 
     class Meta:
         # Made by the canvass app before the change log moved here: same table, no data migration.

@@ -363,6 +363,11 @@ SYNC_MIN_SPEED_DISTANCE_M = env_int("SYNC_MIN_SPEED_DISTANCE_M", 50)
 # … and the previous knock is at most this much earlier (a longer gap is a break).
 SYNC_SPEED_WINDOW_SECONDS = env_int("SYNC_SPEED_WINDOW_SECONDS", 3600)
 SYNC_PULL_PAGE_SIZE = env_int("SYNC_PULL_PAGE_SIZE", 200)  # change entries (or snapshot doors) per pull page
+# The change log keeps this many days (fieldops.changelog.sync_changes_prune, daily): a phone
+# whose cursor is older starts over with a snapshot (docs/sync-protocol.md, "Pruning").
+SYNC_LOG_KEEP_DAYS = env_int("SYNC_LOG_KEEP_DAYS", 30)
+if SYNC_LOG_KEEP_DAYS < 1:
+    raise ImproperlyConfigured("SYNC_LOG_KEEP_DAYS must be at least 1 (days of change log kept for phones).")
 # Trust (docs/architecture.md): a knock counts when it is at a door of an assignment its canvasser
 # held at the knock's time. An assignment is held from this many hours before it starts until this
 # many hours after it ended (ended_at or ends_at), and a knock must also reach the server within

@@ -20,7 +20,7 @@ from canvass.sync.selectors import BadCursor, Cursor, sync_pull
 from canvass.sync.serializers import PushEnvelopeError, parse_attempt, parse_push_envelope
 from canvass.sync.services import REJECTED, Receipt, attempts_push
 from fieldops.access import membership_for
-from fieldops.models import Membership
+from fieldops.models import DeviceToken, Membership
 from fieldops.request_types import AuthenticatedRequest
 
 
@@ -104,7 +104,9 @@ class SyncPullApi(APIView):
                 raise exceptions.ValidationError({"cursor": str(exc)})
         held = _held_assignments(request.query_params.get("assignments") or "")
         try:
-            page = sync_pull(membership=membership, cursor=cursor, held_assignments=held)
+            # The phone that asks, from its token: the canvasser's knocks from their other phones reach it.
+            device = request.auth.device_id if isinstance(request.auth, DeviceToken) else None
+            page = sync_pull(membership=membership, cursor=cursor, held_assignments=held, device_id=device)
         except BadCursor as exc:
             raise exceptions.ValidationError({"cursor": str(exc)})
         return Response(page)

@@ -191,8 +191,13 @@ def sync_pull(
     now: dt.datetime | None = None,
     page_size: int | None = None,
     held_assignments: frozenset[int] = frozenset(),
+    device_id: str | None = None,
 ) -> dict:
     """One page of what changed for this canvasser since `cursor` (None: a snapshot).
+
+    `device_id` is the phone that asks (its token's): an incremental pull then
+    also sends the canvasser's own knocks made on their other phones. Without
+    it (a browser session), the canvasser's own knocks are never echoed.
 
     `held_assignments` (optional) are the assignment ids the phone holds: any
     that is not a current assignment of the canvasser is tombstoned, whether
@@ -214,7 +219,12 @@ def sync_pull(
     if cursor.snapshot_after is not None:
         return _snapshot_page(membership=membership, cursor=cursor, now=now, page_size=page_size)
     return _incremental_page(
-        membership=membership, cursor=cursor, now=now, page_size=page_size, held_assignments=held_assignments
+        membership=membership,
+        cursor=cursor,
+        now=now,
+        page_size=page_size,
+        held_assignments=held_assignments,
+        device_id=device_id,
     )
 
 
@@ -271,11 +281,19 @@ def _incremental_page(
     now: dt.datetime,
     page_size: int,
     held_assignments: frozenset[int] = frozenset(),
+    device_id: str | None = None,
 ) -> dict:
     user_id, org_id = membership.user_id, membership.organization_id
-    head = _head_seq(org_id)
+    head, pruned = (
+        SyncCounter.objects.filter(organization_id=org_id).values_list("last_seq", "pruned_seq").first() or (0, 0)
+    )
     if cursor.seq > head:
         raise BadCursor("This cursor is ahead of the server; pull without a cursor to start over.")
+    if cursor.seq < pruned:
+        raise BadCursor(
+            f"This cursor is older than the {settings.SYNC_LOG_KEEP_DAYS} days of changes the server keeps; "
+            "pull without a cursor to start over."
+        )
 
     # One read of the canvasser's assignments: the current ones, and those that
     # ran out (ends_at passed) since the cursor's mark; no write marks that
@@ -297,8 +315,13 @@ def _incremental_page(
     visible_q = TurfDoor.objects.filter(turf_id__in=current_turfs).values("door_id")
     member_of = AssignmentCanvasser.objects.filter(user_id=user_id).values("assignment_id")
     K = SyncChange.Kind
+    # Knocks at the turfs' doors: others', and with a device known the canvasser's own
+    # from their other phones (this phone's own are dropped when the knocks are read).
+    attempts_q = Q(kind=K.ATTEMPT, door_id__in=visible_q)
+    if device_id is None:
+        attempts_q &= ~Q(user_id=user_id)
     relevant = (
-        (Q(kind=K.ATTEMPT, door_id__in=visible_q) & ~Q(user_id=user_id))
+        attempts_q
         | (Q(kind=K.ASSIGNMENT) & (Q(assignment_id__in=member_of) | Q(user_id=user_id)))
         | Q(kind=K.TURF, turf_id__in=current_turfs)
         | Q(kind__in=[K.DOOR, K.PERSON], door_id__in=visible_q)
@@ -354,8 +377,13 @@ def _incremental_page(
 
     page["doors"] = _doors_out(doors_to_send)
     attempt_ids = [e["object_id"] for e in entries if e["kind"] == K.ATTEMPT]
-    # Others' knocks that count; a held one is logged again when it is approved.
-    others = ContactAttempt.objects.counted().filter(organization_id=org_id).exclude(canvasser_id=user_id)
+    # Others' knocks that count, and the canvasser's own from another phone; a held
+    # one is logged again when it is approved.
+    others = ContactAttempt.objects.counted().filter(organization_id=org_id)
+    if device_id is None:
+        others = others.exclude(canvasser_id=user_id)
+    else:
+        others = others.exclude(canvasser_id=user_id, device_id=device_id)
     whole_turf_doors = doors_to_send - edited_doors
     if attempt_ids or whole_turf_doors:
         page["attempts"] = _attempts_out(

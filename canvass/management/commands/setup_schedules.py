@@ -5,6 +5,9 @@
 stats-aggregate: every minute, sweep recently received knocks into the
 dirty buckets and recompute them: the safety net behind the coalesced task
 each push queues (docs/stats.md).
+
+sync-log-prune: daily, drop change-log entries older than SYNC_LOG_KEEP_DAYS
+(docs/sync-protocol.md, "Pruning").
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        "name": "sync-log-prune",
+        "func": "fieldops.tasks.sync_log_prune",
+        "kwargs": "{}",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
 ]
 
 
@@ -37,4 +47,5 @@ class Command(BaseCommand):
             extra = Schedule.objects.filter(name=name).order_by("pk").values_list("pk", flat=True)[1:]
             Schedule.objects.filter(pk__in=list(extra)).delete()
             schedule, created = Schedule.objects.update_or_create(name=name, defaults=defaults)
-            self.stdout.write(f"{'Created' if created else 'Checked'} schedule {name}: {schedule.func} every minute")
+            every = "every minute" if spec["schedule_type"] == Schedule.MINUTES else "daily"
+            self.stdout.write(f"{'Created' if created else 'Checked'} schedule {name}: {schedule.func} {every}")
