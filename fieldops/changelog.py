@@ -231,6 +231,4 @@ def sync_changes_prune(*, now: dt.datetime | None = None, keep_days: int | None 
 
 def pruned_below(organization_id: int) -> int:
     """The organization's `pruned_seq`: a cursor below it has missed pruned entries."""
-    return (
-        SyncCounter.objects.filter(organization_id=organization_id).values_list("pruned_seq", flat=True).first() or 0
-    )
+    return SyncCounter.objects.filter(organization_id=organization_id).values_list("pruned_seq", flat=True).first() or 0

@@ -284,8 +284,9 @@ def _incremental_page(
     device_id: str | None = None,
 ) -> dict:
     user_id, org_id = membership.user_id, membership.organization_id
-    head, pruned = (
-        SyncCounter.objects.filter(organization_id=org_id).values_list("last_seq", "pruned_seq").first() or (0, 0)
+    head, pruned = SyncCounter.objects.filter(organization_id=org_id).values_list("last_seq", "pruned_seq").first() or (
+        0,
+        0,
     )
     if cursor.seq > head:
         raise BadCursor("This cursor is ahead of the server; pull without a cursor to start over.")
