@@ -214,3 +214,35 @@ def test_the_admin_finds_a_door_by_any_of_its_spellings_and_lists_them(world):
     assert f"/admin/turf/door/{hidden.pk}/change/" not in page  # another chapter's door never shows
     detail = client.get(f"/admin/turf/door/{door.pk}/change/").content.decode()
     assert "Other spellings" in detail and "SR-1" in detail
+
+
+def test_a_reimport_that_changes_a_door_or_its_people_reaches_the_phones(world):
+    """A voter file re-imported: a new voter at a door of carlos' turf arrives on his phone by incremental pull."""
+    from tests.factories import PULL, client_for
+
+    door = world.doors[0]
+    # Keyed as the importer keys it (number|fraction|pre|street|type|post|unit|zip).
+    door.address_key = "|".join((door.number, "", "", door.street_name, door.street_type, "", "", door.zip))
+    door.save(update_fields=["address_key"])
+    client = client_for(world.canvasser)
+    cursor = None
+    while True:
+        page = client.get(PULL, {"cursor": cursor} if cursor else {}).json()
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    voters = (
+        "voter_id,first_name,last_name,address,zip,lat,lng\n"
+        f"V77,Rosa,Parks,{door.number} {door.street_name} {door.street_type},{door.zip},{door.lat},{door.lng}\n"
+    )
+    report = import_doors(organization=world.org, source=io.BytesIO(voters.encode()))
+    assert report.counts["people created"] == 1, report.counts
+    page = client.get(PULL, {"cursor": cursor}).json()
+    [sent] = [d for d in page["doors"] if d["id"] == door.pk]
+    assert [p["first_name"] for p in sent["people"]] == ["Rosa"]
+    # The outsider's phone hears nothing of it.
+    assert client_for(world.outsider).get(PULL).json()["doors"] == []
+    # The same file again changes nothing, and logs nothing.
+    before = SyncChange.objects.filter(organization=world.org).count()
+    import_doors(organization=world.org, source=io.BytesIO(voters.encode()))
+    assert SyncChange.objects.filter(organization=world.org).count() == before

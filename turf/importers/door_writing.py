@@ -90,8 +90,9 @@ def write_doors(
     doors: dict[str, DoorRow],
     existing: dict[str, ExistingDoor],
     progress: ProgressCallback,
+    touched: set[int],
 ) -> tuple[int, int, int, list[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Insert new doors, update changed ones.
+    """Insert new doors, update changed ones (their ids are added to `touched`).
 
     Returns (created, updated, unchanged, ids of existing doors that moved,
     (ids, lngs, lats) of the new doors that have a location).
@@ -149,6 +150,7 @@ def write_doors(
             unchanged += 1
             continue
         updates.append((old.id, *row[:extra_at], json.dumps(row[extra_at]), now))
+        touched.add(old.id)
         if (row[lat_at], row[lng_at]) != (old.lat, old.lng):
             moved.append(old.id)
 
@@ -267,8 +269,13 @@ def write_people(
     organization: Organization,
     people: list[PersonRow],
     existing: dict[str, ExistingDoor],
+    touched: set[int],
 ) -> tuple[int, int]:
-    """Create or update people, matched on the voter id (else on door and name)."""
+    """Create or update people, matched on the voter id (else on door and name).
+
+    The doors whose people changed (a person added, changed, or moved from or
+    to it) are added to `touched`.
+    """
     if not people:
         return 0, 0
     door_ids = {key: e.id for key, e in existing.items()}
@@ -298,8 +305,10 @@ def write_people(
         old = by_voter.get(p.voter_id) if p.voter_id else by_name.get(identity)
         if old is None:
             new_rows.append((organization.pk, p.voter_id, *values, now, now))
+            touched.add(door_id)
         elif old[1] != values:
             updates[old[0]] = (old[0], *values, now)
+            touched.update((door_id, old[1][0]))
     created = bulk_insert(
         Person, ["organization_id", "external_voter_id", *fields, "created_at", "updated_at"], new_rows
     )

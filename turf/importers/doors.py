@@ -46,7 +46,8 @@ from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
 
-from fieldops.models import Organization
+from fieldops.changelog import Change, sync_changes_record_many
+from fieldops.models import Organization, SyncChange
 from fieldops.services import audit_log
 from turf.districting import door_districts_assign, door_districts_link_new, organization_doors_lock
 from turf.importers.base import ImportAborted, ImportReport, ProgressCallback, no_progress
@@ -132,9 +133,10 @@ def import_doors(
             raise ImportAborted("no row could be imported; nothing was written", report.problems)
         geocoded, unplaced = place_doors(organization, doors, existing, geocoder)
         buildings = assign_building_keys(doors)
-        created, updated, unchanged, moved, new_doors = write_doors(organization, doors, existing, progress)
+        touched: set[int] = set()  # existing doors changed, or whose people changed: phones hear of them
+        created, updated, unchanged, moved, new_doors = write_doors(organization, doors, existing, progress, touched)
         alias_rows = write_aliases(organization, doors)
-        people_created, people_updated = write_people(organization, people, existing)
+        people_created, people_updated = write_people(organization, people, existing, touched)
         timings["write"] = time.monotonic() - write_started
 
         districts_started = time.monotonic()
@@ -197,6 +199,12 @@ def import_doors(
             skipped=report.skipped,
             aliases=spelled.aliases,
             alias_doors_merged=spelled.merged.doors_merged,
+        )
+        # Last: the change log's counter lock is held from here to commit. A door is
+        # always pulled with all its people, so one entry per door covers its people too.
+        sync_changes_record_many(
+            organization_id=organization.pk,
+            changes=[Change(kind=SyncChange.Kind.DOOR, object_id=d, door_id=d) for d in sorted(touched)],
         )
     # Phase timings for benchmarks/import_doors.py, in milliseconds (counts are ints).
     report.counts.update({f"{name} ms": round(value * 1000) for name, value in timings.items()})
