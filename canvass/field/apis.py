@@ -31,6 +31,8 @@ from canvass.field.serializers import (
     SignupOutputSerializer,
     WalkListSerializer,
 )
+from canvass.sync.selectors import sync_cursor_at_head
+from fieldops.access import membership_for
 from fieldops.api.errors import Conflict
 from fieldops.api.pagination import paginated_response
 from fieldops.api.params import query_id
@@ -263,7 +265,10 @@ class WalkListApi(OrganizationTimeView):
     @extend_schema(responses={200: WalkListSerializer, 404: NOT_FOUND})
     def get(self, request: AuthenticatedRequest, assignment_id: int) -> Response:
         assignment = access.assignment_for_user(request.user, assignment_id)
-        body = selectors.walk_list(assignment)
+        # The pull cursor first: whatever commits while the walk list is read comes again by pull.
+        membership = membership_for(request.user)
+        cursor = sync_cursor_at_head(membership=membership) if membership is not None else None
+        body = {**selectors.walk_list(assignment), "cursor": cursor}
         audit_log(
             organization=assignment.organization,
             actor=request.user,

@@ -279,3 +279,8 @@ class WalkListSerializer(serializers.Serializer):
     script = QuestionSerializer(many=True)
     result_codes = ResultCodeSerializer(many=True)
     doors = WalkListDoorSerializer(many=True)
+    cursor = serializers.CharField(
+        allow_null=True,
+        help_text="A pull cursor at the change log's head as it was before this walk list was read: a phone "
+        "that holds no other assignment continues from it with incremental pulls, without a snapshot.",
+    )

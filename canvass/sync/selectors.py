@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from canvass.field.models import Assignment, AssignmentCanvasser
 from canvass.field.selectors import DOOR_FIELDS, current_assignment_q
-from canvass.sync.models import COUNTED, ContactAttempt, Review
+from canvass.sync.models import ContactAttempt, Review
 from canvass.turfs.models import TurfDoor
 from fieldops.date_bounds import moment_problem
-from fieldops.models import Membership, SyncChange, SyncCounter
+from fieldops.models import Membership, Organization, SyncChange, SyncCounter
 from turf.models import Door, Person
 
 CURSOR_VERSION = 1
@@ -207,14 +207,8 @@ def sync_pull(
     """
     now = now or timezone.now()
     page_size = page_size or settings.SYNC_PULL_PAGE_SIZE
-    org_id = membership.organization_id
     if cursor is None:
-        # Read the head first: whatever commits after this is re-read from the log.
-        head = _head_seq(org_id)
-        ran_out = Assignment.objects.filter(
-            organization_id=org_id, members__user_id=membership.user_id, ends_at__lte=now
-        ).aggregate(latest=Max("ends_at"))["latest"]
-        cursor = Cursor(organization_id=org_id, seq=head, at=ran_out or EPOCH, snapshot_after=0)
+        cursor = _cursor_at_head(membership=membership, now=now, snapshot_after=0)
         return _snapshot_page(membership=membership, cursor=cursor, now=now, page_size=page_size)
     if cursor.snapshot_after is not None:
         return _snapshot_page(membership=membership, cursor=cursor, now=now, page_size=page_size)
@@ -226,6 +220,35 @@ def sync_pull(
         held_assignments=held_assignments,
         device_id=device_id,
     )
+
+
+def _cursor_at_head(*, membership: Membership, now: dt.datetime, snapshot_after: int | None) -> Cursor:
+    """A cursor at the head of the log as it is now. Read it *before* what it covers:
+    whatever commits after this is re-read from the log."""
+    org_id = membership.organization_id
+    # One statement: the head, and the latest ends_at already past of the user's assignments.
+    latest_past = (
+        Assignment.objects.filter(organization_id=org_id, members__user_id=membership.user_id, ends_at__lte=now)
+        .order_by("-ends_at")
+        .values("ends_at")[:1]
+    )
+    head_seq = SyncCounter.objects.filter(organization_id=OuterRef("pk")).values("last_seq")[:1]
+    head, ran_out = (
+        Organization.objects.filter(pk=org_id)
+        .annotate(head=Subquery(head_seq), ran_out=Subquery(latest_past))
+        .values_list("head", "ran_out")
+        .get()
+    )
+    head = head or 0  # no counter row: nothing logged yet in this organization
+    return Cursor(organization_id=org_id, seq=head, at=ran_out or EPOCH, snapshot_after=snapshot_after)
+
+
+def sync_cursor_at_head(*, membership: Membership, now: dt.datetime | None = None) -> str:
+    """An incremental pull cursor at the head of the change log, for a response that
+    carries the phone's whole state of one assignment (the walk list): call it before
+    reading that state. A phone that holds nothing else continues from it with
+    incremental pulls and needs no snapshot (docs/sync-protocol.md, "The walk list's cursor")."""
+    return _cursor_at_head(membership=membership, now=now or timezone.now(), snapshot_after=None).encode()
 
 
 def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, page_size: int) -> dict:
@@ -250,13 +273,23 @@ def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, 
         door_lists = _door_lists({row["turf_id"] for row in rows})
         page["assignments"] = [_assignment_out(row, door_lists) for row in rows]
     page["doors"] = _doors_out(set(door_ids))
-    # The canvasser's own knocks too: a snapshot rebuilds a phone that may
-    # have lost them (a new phone, a reinstall), their held ones included
-    # (they made them). Incremental pulls skip them. Others' knocks only when
-    # they count (docs/architecture.md, "Trust").
+    # Per door, its latest knock that counts in the campaigns of the canvasser's
+    # assignments (what the phone shows: the door done or not, and its last
+    # result), whoever made it: a snapshot's size does not grow with the day's
+    # knocks. And the canvasser's own held knocks (a new phone must not knock
+    # again what the old one did), which count nowhere else. Others' held or
+    # rejected knocks never (docs/architecture.md, "Trust").
+    campaigns = current.values("campaign_id")
+    latest = (
+        ContactAttempt.objects.counted()
+        .filter(campaign_id__in=campaigns, door_id=OuterRef("pk"))
+        .order_by("-corrected_at", "-received_at")
+        .values("pk")[:1]
+    )
+    latest_ids = Door.objects.filter(pk__in=door_ids).annotate(latest=Subquery(latest)).values("latest")
     page["attempts"] = _attempts_out(
-        ContactAttempt.objects.filter(organization_id=org_id, door_id__in=door_ids).filter(
-            Q(review__in=COUNTED) | Q(canvasser_id=user_id, review=Review.HELD)
+        ContactAttempt.objects.filter(organization_id=org_id).filter(
+            Q(pk__in=latest_ids) | Q(door_id__in=door_ids, canvasser_id=user_id, review=Review.HELD)
         )
     )
     return page

@@ -380,3 +380,40 @@ def test_a_rejected_knock_does_not_hold_back_the_good_ones_beside_it(phone, app_
     assert knocks[bad_id]["errors"] == {"door": "No such door."}
     assert {k["state"] for i, k in knocks.items() if i != bad_id} == {"sent"}
     phone.assert_no_errors(ignore=OFFLINE_ERRORS)
+
+
+# ---------------------------------------------------------------- the walk list's cursor
+
+
+def test_a_downloaded_turf_goes_on_with_incremental_pulls_and_no_snapshot(phone, app_world):
+    """The walk list carries a cursor: the phone stores it and never asks for a snapshot; a
+    partner's knock made afterwards then reaches it by an incremental pull."""
+    from canvass.field.services import assignment_reassign
+    from fieldops.models import Role
+    from fieldops.services import member_add
+    from tests.factories import PUSH, client_for, push_batch, push_item
+
+    world = app_world
+    pulls: list[str] = []
+    phone.page.on("request", lambda request: pulls.append(request.url) if "/api/v1/sync/pull/" in request.url else None)
+    steps.log_in(phone, world.canvasser.username, world.password)
+    steps.download_turf(phone, world.assignment.pk)
+    stored = phone.page.evaluate("""async () => (await import("/static/volunteer/js/store.js")).kv.get("cursor")""")
+    assert stored, "the walk list's cursor is stored"
+    assert all("cursor=" in url for url in pulls), pulls  # no pull without a cursor: no snapshot
+
+    partner = member_add(organization=world.org, username="paula", role=Role.CANVASSER, password=world.password).user
+    assignment_reassign(assignment=world.assignment, canvassers=[world.canvasser, partner], actor=world.organizer)
+    door = world.doors[5]
+    response = client_for(partner).post(PUSH, push_batch(push_item(world, at=door)), format="json")
+    assert response.json()["results"][0]["status"] == "accepted", response.content
+
+    steps.sync_now(phone)
+    steps.wait_for_status(phone, "synced")
+    phone.page.locator("a.tab[data-tab=today]").click()
+    steps.screen(phone, "today")
+    steps.open_walk_list(phone, world.assignment.pk)
+    steps.show_all_doors(phone)
+    phone.page.locator(f'a.door-row[data-door="{door.pk}"][data-done="true"]').wait_for()
+    assert all("cursor=" in url for url in pulls), pulls
+    phone.assert_no_errors()

@@ -55,7 +55,7 @@ def test_the_canvasser_gets_the_whole_walk_list_in_one_response(walk):
     response = client_for(walk.canvasser).get(url(walk.assignment))
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"assignment", "turf", "campaign", "script", "result_codes", "doors"}
+    assert set(body) == {"assignment", "turf", "campaign", "script", "result_codes", "doors", "cursor"}
     assert body["turf"] == {"id": walk.turf.pk, "name": "Turf A", "polygon": f.SQUARE, "door_count": 2}
     assert body["campaign"]["slug"] == "venice-canvass"
     assert [q["text"] for q in body["script"]] == ["Support Measure X?"]
@@ -94,8 +94,9 @@ def test_walk_list_follows_the_walk_order_not_the_id_order(world):
 @pytest.mark.django_db
 def test_walk_list_queries_do_not_grow_with_doors(walk, django_assert_max_num_queries):
     client = client_for(walk.canvasser)
-    # membership, assignment, turf doors (+ latest knock), people, questions, options, codes, audit insert
-    with django_assert_max_num_queries(8) as small:
+    # membership, assignment, the pull cursor, turf doors (+ latest knock), people, questions, options, codes,
+    # audit insert
+    with django_assert_max_num_queries(9) as small:
         assert len(client.get(url(walk.assignment)).json()["doors"]) == 2
     code = f.ResultCodeFactory(organization=walk.org, code="canvassed")
     for i in range(40):

@@ -161,6 +161,38 @@ def test_the_snapshot_carries_the_knocks_already_made_at_the_doors(world, script
     ]
 
 
+def test_the_snapshot_sends_each_doors_latest_knock_whatever_the_days_knocks(world, script, partner):
+    """A busy day does not grow the snapshot: per door, the latest knock that counts, and the
+    canvasser's own held ones; the same latest result the walk list shows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = pull(world.canvasser).json()
+    now = timezone.now()
+    knocks = [push_item(world, at=world.doors[0], when=now - dt.timedelta(minutes=60 - i)) for i in range(40)]
+    push(partner, *knocks)
+    held = push_item(world, at=world.doors[1], when=now - dt.timedelta(days=3))  # long before the assignment
+    [receipt] = push(world.canvasser, held)
+    assert receipt["review"] == "held"
+
+    with CaptureQueriesContext(connection) as queries:
+        page = pull(world.canvasser).json()
+    assert {(a["id"], a["door"]) for a in page["attempts"]} == {
+        (knocks[-1]["id"], world.doors[0].pk),
+        (held["id"], world.doors[1].pk),
+    }
+    walk = client_for(world.canvasser).get(f"/api/v1/assignments/{world.assignment.pk}/walk-list/").json()
+    shown = {d["id"]: d["last_result"] for d in walk["doors"]}
+    [latest] = [a for a in page["attempts"] if a["door"] == world.doors[0].pk]
+    assert shown[world.doors[0].pk]["result_code"] == latest["result"]
+    assert dt.datetime.fromisoformat(shown[world.doors[0].pk]["at"]) == dt.datetime.fromisoformat(
+        latest["corrected_at"]
+    )
+    # Forty knocks later the snapshot is two knocks longer than before, not forty-one.
+    assert len(page["attempts"]) == len(first["attempts"]) + 2
+    assert len(queries) <= 12, [q["sql"] for q in queries]
+
+
 # --- paging and the cursor ----------------------------------------------------------
 
 

@@ -133,7 +133,15 @@ async function round(force) {
 export async function downloadAssignment(id, onProgress = () => {}) {
   const walk = await api.walkList(id, (received, total) => onProgress("download", received, total));
   onProgress("save", 0, walk.doors.length);
-  await tx(["assignments", "doors", "knocks"], "readwrite", async (s) => {
+  let adopted = false;
+  await tx(["assignments", "doors", "knocks", "kv"], "readwrite", async (s) => {
+    // The walk list's cursor, on a phone with no cursor and no other turf: incremental pulls from
+    // here, no snapshot (docs/sync-protocol.md, "The walk list's cursor"). Otherwise the phone's own.
+    const others = (await req(s.assignments.getAllKeys())).filter((key) => key !== walk.assignment.id);
+    if (walk.cursor && !others.length && !(await req(s.kv.get("cursor")))) {
+      s.kv.put(walk.cursor, "cursor");
+      adopted = true;
+    }
     s.assignments.put({
       id: walk.assignment.id,
       assignment: walk.assignment,
@@ -156,7 +164,7 @@ export async function downloadAssignment(id, onProgress = () => {}) {
     }
   });
   onProgress("sync", 0, 0);
-  if (!(await kv.get("cursor"))) {
+  if (!adopted && !(await kv.get("cursor"))) {
     try {
       await pull();
     } catch (error) {
