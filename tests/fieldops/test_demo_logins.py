@@ -1,6 +1,8 @@
-"""The demo's passwords file (canvass/demo/logins.py) and its synthetic voter file (canvass/demo/voters.py)."""
+"""The demo's passwords file (canvass/demo/logins.py), its synthetic voter file (canvass/demo/voters.py)
+and the days of its simulated weekend (canvass/demo/weekend.py)."""
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -9,6 +11,7 @@ from django.conf import settings as django_settings
 
 from canvass.demo.logins import demo_passwords
 from canvass.demo.voters import VAN_ID_START, write_voter_file
+from canvass.demo.weekend import canvassing_days
 
 NAMES = ["organizer", "canvasser1", "canvasser2"]
 
@@ -62,3 +65,13 @@ def test_voter_file_is_synthetic_stable_and_names_every_door_once():
     assert {r["address_id"] for r in rows} - {""} == {r["address_id"] for r in source}
     listed = [r["address_id"] for r in rows if r["address_id"]]
     assert len(listed) == len(source)
+
+
+def test_the_weekend_is_yesterday_and_today_once_today_has_begun():
+    monday = dt.date(2026, 11, 30)
+    sunday, saturday = monday - dt.timedelta(days=1), monday - dt.timedelta(days=2)
+    assert canvassing_days(dt.datetime(2026, 11, 30, 15, 0)) == (sunday, monday)
+    assert canvassing_days(dt.datetime(2026, 11, 30, 11, 30)) == (sunday, monday)
+    # Early in the day, today has no canvassing yet: the two days before.
+    assert canvassing_days(dt.datetime(2026, 11, 30, 11, 29)) == (saturday, sunday)
+    assert canvassing_days(dt.datetime(2026, 11, 30, 0, 5)) == (saturday, sunday)
