@@ -81,7 +81,11 @@ def voter_rows(addresses: Path, *, seed: int = SEED) -> Iterator[list[str]]:
 
 
 def write_voter_file(addresses: Path, out: TextIO, *, seed: int = SEED) -> int:
-    """Write the voter file to `out`; returns how many voters it lists."""
+    """Write the voter file to `out`; returns how many voters it lists.
+
+    The csv module's own writer, not fieldops.csv_safety's: no spreadsheet opens
+    this file, only the door importer, which must read the source's cells as they
+    are (a longitude like -118.47 would come back as the text "'-118.47")."""
     writer = csv.writer(out)
     rows = voter_rows(addresses, seed=seed)
     writer.writerow(next(rows))
