@@ -2,6 +2,7 @@
 """The two commands of the README, on a fresh machine with only Python 3.11+.
 
     python3 dev.py run    set up, migrate, load the LA demo, start the web server and a worker
+    python3 dev.py serve  the same without the demo: a chapter's own data (README, "Your own data")
     python3 dev.py test   set up and run the whole test suite (and ruff, mypy); the browser tests
                           need a Chromium (CHROMIUM_PATH, or chromium on PATH) and are skipped without one
 
@@ -46,24 +47,48 @@ def setup(requirements: str) -> None:
     stamp.write_text(digest)
 
 
-def run() -> None:
+def prepare() -> list[str]:
+    """Set up, migrate, schedule the stats sweep, collect static files; the manage.py command line."""
     setup("requirements.txt")
     manage = [str(PY), "manage.py"]
     sh(*manage, "migrate", "--no-input")
     sh(*manage, "setup_schedules")
     sh(*manage, "collectstatic", "--no-input", "--verbosity", "0")
+    return manage
+
+
+def run() -> None:
+    manage = prepare()
+    started = time.monotonic()
     sh(*manage, "demo")
-    host = os.environ.get("FIELDOPS_ADDR", "127.0.0.1:8000")
-    print(
+    print(f"(the demo took {time.monotonic() - started:.0f} s)", flush=True)
+    host = host_of()
+    serve_forever(
+        manage,
         f"\nStarting the worker and the web server (Ctrl-C stops both):\n"
         f"  organizers: http://{host}/admin/  (log in as organizer)\n"
         f"  volunteers: http://{host}/app/    (the volunteer app; log in as canvasser1, turf 001)\n",
-        flush=True,
     )
+
+
+def serve() -> None:
+    """The server and the worker on the data that is there: the demo is not touched."""
+    manage = prepare()
+    host = host_of()
+    serve_forever(
+        manage,
+        f"\nStarting the worker and the web server (Ctrl-C stops both):\n"
+        f"  organizers: http://{host}/admin/\n"
+        f"  volunteers: http://{host}/app/\n",
+    )
+
+
+def serve_forever(manage: list[str], banner: str) -> None:
+    print(banner, flush=True)
     # Readable log lines in a terminal; production keeps the JSON default.
     env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
     worker = subprocess.Popen([*manage, "qcluster"], cwd=ROOT, env=env)
-    server = subprocess.Popen([*manage, "runserver", "--noreload", host], cwd=ROOT, env=env)
+    server = subprocess.Popen([*manage, "runserver", "--noreload", host_of()], cwd=ROOT, env=env)
     try:
         while worker.poll() is None and server.poll() is None:
             time.sleep(0.5)
@@ -80,6 +105,10 @@ def run() -> None:
                 proc.kill()
     code = server.returncode or worker.returncode or 0
     sys.exit(code if code > 0 else 0)
+
+
+def host_of() -> str:
+    return os.environ.get("FIELDOPS_ADDR", "127.0.0.1:8000")
 
 
 def test(extra: list[str]) -> None:
@@ -111,11 +140,13 @@ def test(extra: list[str]) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test", "setup"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "serve", "test", "setup"):
         sys.exit(__doc__)
     command = sys.argv[1]
     if command == "run":
         run()
+    elif command == "serve":
+        serve()
     elif command == "test":
         test(sys.argv[2:])
     else:

@@ -1,13 +1,18 @@
-"""Load the real Los Angeles demo: districts, Venice doors, a campaign, shifts, users.
+"""Load the real Los Angeles demo: districts, Venice doors, synthetic voters, a
+campaign mapped to VAN ids, shifts, users, and a simulated weekend of knocks.
 
-Idempotent: a second run updates in place and creates nothing twice. Layers
-and doors already loaded are not imported again unless --reload is given.
+Idempotent: a second run updates in place and creates nothing twice. Layers,
+doors and voters already loaded are not imported again unless --reload is
+given; the weekend is simulated once (canvass/demo/weekend.py). The demo
+users' passwords are kept in var/demo-logins.json (canvass/demo/logins.py) and
+printed on every run; --reset-passwords makes new ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +22,17 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from canvass.campaigns.services import campaign_create_or_update, script_replace
+from canvass.campaigns.models import ResultCode, SurveyOption, SurveyQuestion
+from canvass.campaigns.services import (
+    campaign_create_or_update,
+    result_code_update,
+    script_replace,
+    survey_option_update,
+    survey_question_update,
+)
+from canvass.demo.logins import demo_passwords, logins_path
+from canvass.demo.voters import write_voter_file
+from canvass.demo.weekend import weekend_simulate
 from canvass.field.selectors import assignments_current_for
 from canvass.field.services import assignment_create, shift_ensure
 from canvass.turfs.models import Turf
@@ -27,7 +42,7 @@ from fieldops.services import member_add, organization_create
 from turf.importers.base import ConsoleProgress
 from turf.importers.districts import import_districts
 from turf.importers.doors import import_doors
-from turf.models import District, DistrictLayer, Door, DoorAlias
+from turf.models import District, DistrictLayer, Door, DoorAlias, Person
 
 DATA = Path(settings.BASE_DIR) / "data" / "la"
 
@@ -82,29 +97,88 @@ USERS = (
     ("canvasser1", Role.CANVASSER, "Carmen", "Canvasser"),
     ("canvasser2", Role.CANVASSER, "Cal", "Canvasser"),
 )
+# The canvassers who walked the simulated weekend (canvasser1 and 2 keep the
+# live turf for the app). Simulated: they have no password and cannot log in.
+WALKERS = (
+    ("walker01", "Dana"),
+    ("walker02", "Eli"),
+    ("walker03", "Fatima"),
+    ("walker04", "Gus"),
+    ("walker05", "Hana"),
+    ("walker06", "Ivan"),
+    ("walker07", "Jade"),
+    ("walker08", "Kofi"),
+    ("walker09", "Lena"),
+    ("walker10", "Mateo"),
+)
+WEEKEND_CANVASSERS = tuple(username for username, _ in WALKERS)
+# Demo VAN ids (a committee's real ones come from its VAN: an organizer maps
+# them in the admin). Set only where none is set, so a mapping made by hand stays.
+VAN_RESULT_CODES = {
+    "canvassed": 14,
+    "not_home": 1,
+    "come_back": 13,
+    "refused": 2,
+    "literature_dropped": 19,
+    "language_barrier": 12,
+    "inaccessible": 7,
+    "moved": 5,
+    "deceased": 4,
+    "hostile": 16,
+}
+VAN_SURVEY_QUESTION_START = 310_001
+VAN_SURVEY_RESPONSE_START = 1_310_001
 
 
 User = get_user_model()
 
 
 class Command(BaseCommand):
-    help = "Create the Venice demo organization with real LA districts and doors, a campaign, shifts and users."
+    help = (
+        "Create the Venice demo organization with real LA districts and doors, synthetic voters, a campaign, "
+        "shifts, users and a simulated weekend of knocks."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--slug", default="venice-demo")
-        parser.add_argument("--reload", action="store_true", help="Import districts and doors again")
+        parser.add_argument("--reload", action="store_true", help="Import districts, doors and voters again")
         parser.add_argument("--quiet-progress", action="store_true")
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Give the demo users new passwords (kept in var/demo-logins.json and printed)",
+        )
+        parser.add_argument(
+            "--canvassers",
+            type=int,
+            default=len(WEEKEND_CANVASSERS),
+            choices=range(1, len(WEEKEND_CANVASSERS) + 1),
+            metavar=f"1-{len(WEEKEND_CANVASSERS)}",
+            help=f"How many canvassers walk the simulated weekend (default {len(WEEKEND_CANVASSERS)})",
+        )
 
-    def handle(self, *args, slug: str, reload: bool, quiet_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        slug: str,
+        reload: bool,
+        quiet_progress: bool,
+        reset_passwords: bool,
+        canvassers: int,
+        **options,
+    ):
         progress = (lambda done, total, message: None) if quiet_progress else ConsoleProgress(self.stderr)
         org = organization_create(slug=slug, name="Venice Neighbors (demo)", timezone="America/Los_Angeles")
         self._load_layers(org, reload, progress)
         self._load_doors(org, reload, progress)
+        self._load_voters(org, reload, progress)
         campaign = self._campaign(org)
+        self._van_ids(org, campaign)
         self._shifts(org, campaign)
         self._turfs(campaign, progress)
-        logins = self._users(org)
+        logins = self._users(org, reset_passwords)
         self._assignments(org, campaign)
+        self._weekend(campaign, canvassers)
         self._summary(org, campaign, logins)
 
     def _load_layers(self, org: Organization, reload: bool, progress) -> None:
@@ -183,20 +257,28 @@ class Command(BaseCommand):
                     **STAGING,
                 )
 
-    def _users(self, org: Organization) -> list[tuple[str, str, str]]:
-        """Create or reset the demo users; new random passwords each run, printed below."""
+    def _users(self, org: Organization, reset: bool) -> list[tuple[str, str, str]]:
+        """Create the demo users; their passwords are kept from run to run (canvass/demo/logins.py).
+
+        A password is set only when it is new, or the user is new or has none:
+        hashing is slow on purpose, and nine of them would cost every run seconds.
+        """
+        passwords, new = demo_passwords([username for username, *_ in USERS], reset=reset)
+        usable = {user.username for user in User.objects.filter(username__in=passwords) if user.has_usable_password()}
         logins: list[tuple[str, str, str]] = []
         for username, role, first, last in USERS:
-            password = secrets.token_urlsafe(9)
+            password = passwords[username]
             member_add(
                 organization=org,
                 username=username,
                 role=role,
-                password=password,
+                password=password if username in new or username not in usable else None,
                 first_name=first,
                 last_name=last,
             )
             logins.append((username, role, password))
+        for username, first in WALKERS:
+            member_add(organization=org, username=username, role=Role.CANVASSER, first_name=first, last_name="Walker")
         return logins
 
     def _assignments(self, org: Organization, campaign) -> None:
@@ -211,6 +293,64 @@ class Command(BaseCommand):
         assignment_create(organization=org, actor=users["organizer"], turf=turf, canvassers=pair)
         self.stdout.write(f"Assignment: canvasser1 and canvasser2 walk {turf.name} ({turf.door_count} doors).")
 
+    def _load_voters(self, org: Organization, reload: bool, progress) -> None:
+        """Synthetic voters at the doors, imported as a chapter imports its VAN export (canvass/demo/voters.py)."""
+        if not reload and Person.objects.filter(organization=org).exists():
+            self.stdout.write("Voters: already loaded.")
+            return
+        self.stdout.write("Voters: importing a synthetic voter file (made-up names, VAN-style ids)…")
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "venice_voters.csv"
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                write_voter_file(DATA / "venice_addresses.csv", handle)
+            report = import_doors(organization=org, source=path, progress=progress)
+        people = Person.objects.filter(organization=org).count()
+        self.stdout.write(
+            f"  {report.counts.get('people created', 0):,} voters created, "
+            f"{report.counts.get('people updated', 0):,} updated; "
+            f"{people:,} people at the doors ({time.monotonic() - started:.1f} s)"
+        )
+
+    def _van_ids(self, org: Organization, campaign) -> None:
+        """Map the result codes and the script to (demo) VAN ids, so the VAN export has rows."""
+        for code in ResultCode.objects.filter(organization=org, van_result_code_id__isnull=True):
+            if code.code in VAN_RESULT_CODES:
+                result_code_update(result_code=code, actor=None, van_result_code_id=VAN_RESULT_CODES[code.code])
+        questions = SurveyQuestion.objects.filter(campaign=campaign).order_by("position", "pk")
+        for n, question in enumerate(questions):
+            if question.van_survey_question_id is None:
+                survey_question_update(
+                    question=question, actor=None, van_survey_question_id=VAN_SURVEY_QUESTION_START + n
+                )
+            options = SurveyOption.objects.filter(question=question, van_survey_response_id__isnull=True)
+            for option in options.select_related("question__campaign__organization").order_by("position", "pk"):
+                survey_option_update(
+                    option=option,
+                    actor=None,
+                    van_survey_response_id=VAN_SURVEY_RESPONSE_START + 10 * n + option.position,
+                )
+
+    def _weekend(self, campaign, canvassers: int) -> None:
+        users = {u.username: u for u in User.objects.filter(username__in=["organizer", *WEEKEND_CANVASSERS])}
+        started = time.monotonic()
+        report = weekend_simulate(
+            campaign=campaign,
+            organizer=users["organizer"],
+            canvassers=[users[name] for name in WEEKEND_CANVASSERS[:canvassers]],
+            now=timezone.now(),
+            staging=STAGING,
+        )
+        if report.done_before:
+            self.stdout.write("Weekend: already simulated.")
+            return
+        first, last = (f"{day:%a %b} {day.day}" for day in report.days)
+        self.stdout.write(
+            f"Weekend: {report.canvassers} canvassers knocked {report.knocks:,} doors in {report.turfs} turfs "
+            f"on {first} and {last} ({report.pushes} pushes, {report.held} knocks held for review); "
+            f"stats computed ({time.monotonic() - started:.1f} s)."
+        )
+
     def _summary(self, org: Organization, campaign, logins) -> None:
         doors = Door.objects.filter(organization=org)
         # A building is the set of doors that share a building key.
@@ -218,9 +358,12 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo organization {org.slug!r} is ready."))
         self.stdout.write(f"  {doors.count():,} doors in {buildings:,} buildings; campaign {campaign.name!r}")
-        self.stdout.write("  Logins (passwords are new on every run of `demo`):")
+        self.stdout.write(f"  Logins (kept in {logins_path()}; `manage.py demo --reset-passwords` makes new ones):")
         for username, role, password in logins:
             self.stdout.write(f"    {role:<10} {username:<11} {password}")
+        self.stdout.write(
+            f"  {WALKERS[0][0]} … {WALKERS[-1][0]} walked the simulated weekend (made up: they have no password)."
+        )
         self.stdout.write("  Organizers work in the admin at /admin/; volunteers in the app at /app/")
         self.stdout.write("  (http://127.0.0.1:8000/app/ with `dev.py run`): log in there as canvasser1, who walks")
         self.stdout.write("  the first turf with canvasser2.")
