@@ -58,8 +58,9 @@ class SyncPushApi(APIView):
             raise PayloadTooLarge(f"At most {limit} attempts per batch; this one has {len(raw_items)}. Split it.")
         items = []
         for raw in raw_items:
-            item_id, item, errors = parse_attempt(raw, sent_at=sent_at)
-            items.append(item if item is not None else Receipt(item_id or "", REJECTED, errors))
+            parsed: dict = {}
+            item_id, item, errors = parse_attempt(raw, sent_at=sent_at, partial=parsed)
+            items.append(item if item is not None else Receipt(item_id or "", REJECTED, errors, partial=parsed))
         result = attempts_push(membership=membership, device_id=device_id, sent_at=sent_at, items=items)
         # "cursor" is the change-log position after this push, for the
         # phone's logs; it is not a pull cursor (see docs/sync-protocol.md).

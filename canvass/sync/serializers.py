@@ -37,6 +37,7 @@ ITEM_FIELDS = frozenset(
     }
 )
 DEVICE_ID_MAX = 128
+REQUIRED = "This field is required."  # DRF's words, for every missing field of the API
 RESULT_CODE_MAX = 32
 
 
@@ -145,8 +146,16 @@ class AttemptItem:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def parse_attempt(raw: Any, *, sent_at: dt.datetime) -> tuple[str | None, AttemptItem | None, dict[str, Any]]:
-    """(the id if readable, the item or None, field errors) for one pushed item."""
+def parse_attempt(
+    raw: Any, *, sent_at: dt.datetime, partial: dict[str, Any] | None = None
+) -> tuple[str | None, AttemptItem | None, dict[str, Any]]:
+    """(the id if readable, the item or None, field errors) for one pushed item.
+
+    Every problem of the item is reported, not the first. `partial`, when
+    given, receives the fields that did parse, so that the push can check
+    those against the server's data too (a bad result code is reported beside
+    a missing time offset).
+    """
     if not isinstance(raw, dict):
         return None, None, {"non_field_errors": "Each attempt must be a JSON object."}
     errors: dict[str, Any] = {}
@@ -155,7 +164,7 @@ def parse_attempt(raw: Any, *, sent_at: dt.datetime) -> tuple[str | None, Attemp
     def check(name: str, parse, *, required: bool = True, nullable: bool = False) -> None:
         if name not in raw:
             if required:
-                errors[name] = "This field is required."
+                errors[name] = REQUIRED
             else:
                 values[name] = None
             return
@@ -245,6 +254,8 @@ def parse_attempt(raw: Any, *, sent_at: dt.datetime) -> tuple[str | None, Attemp
         errors["lng" if values.get("lng") is None else "lat"] = "lat and lng come together."
     item_id = values.get("id")
     if errors:
+        if partial is not None:
+            partial.update({name: value for name, value in values.items() if name not in errors})
         return item_id, None, errors
     return (
         item_id,
@@ -274,17 +285,23 @@ def parse_push_envelope(data: Any) -> tuple[str, dt.datetime, list[Any]]:
     if not isinstance(data, dict):
         raise PushEnvelopeError({"non_field_errors": "The body must be a JSON object."})
     errors: dict[str, str] = {}
+    for name in ("device_id", "sent_at", "attempts"):
+        if data.get(name) is None:
+            errors[name] = REQUIRED
     device_id = data.get("device_id")
-    if not isinstance(device_id, str) or not device_id.strip() or len(device_id) > DEVICE_ID_MAX:
-        errors["device_id"] = f"Required: the phone's id, 1 to {DEVICE_ID_MAX} characters."
+    if "device_id" not in errors and (
+        not isinstance(device_id, str) or not device_id.strip() or len(device_id) > DEVICE_ID_MAX
+    ):
+        errors["device_id"] = f"Must be the phone's id: text of 1 to {DEVICE_ID_MAX} characters."
     sent_at = None
-    try:
-        sent_at = parse_aware_datetime(data.get("sent_at"))
-    except Invalid as exc:
-        errors["sent_at"] = exc.message
+    if "sent_at" not in errors:
+        try:
+            sent_at = parse_aware_datetime(data.get("sent_at"))
+        except Invalid as exc:
+            errors["sent_at"] = exc.message
     attempts = data.get("attempts")
-    if not isinstance(attempts, list):
-        errors["attempts"] = "Required: a list of attempts."
+    if "attempts" not in errors and not isinstance(attempts, list):
+        errors["attempts"] = "Must be a list of attempts."
     if errors:
         raise PushEnvelopeError(errors)
     return device_id, sent_at, attempts  # type: ignore[return-value]  # no errors: each passed its check above

@@ -25,6 +25,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.conf import settings
@@ -38,6 +39,7 @@ from canvass.stats.queue import stats_enqueue, stats_enqueue_after_push
 from canvass.sync.models import ContactAttempt, HeldReason, Review
 from canvass.sync.serializers import AttemptItem, haversine_m
 from fieldops.access import MANAGER_ROLES, is_operator, membership_for
+from fieldops.api.errors import error_lists
 from fieldops.changelog import (  # changes_for_assignment, sync_changes_record: see __all__
     Change,
     changes_for_assignment,
@@ -80,9 +82,12 @@ class Receipt:
     # For a stored knock (accepted, duplicate): its review state, and why it is held.
     review: str = ""
     held_reason: str = ""
+    # For an item that failed validation: the fields that did parse, checked against the
+    # server's data too (every problem of an item is reported at once). Not sent.
+    partial: dict = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
-        data: dict = {"id": self.id, "status": self.status, "errors": self.errors}
+        data: dict = {"id": self.id, "status": self.status, "errors": error_lists(self.errors)}
         if self.status in (ACCEPTED, DUPLICATE):
             data["flags"] = self.flags
             data["review"] = self.review
@@ -160,15 +165,17 @@ def _stored_receipt(item_id: str, status: str, attempt: StoredAttempt) -> Receip
     return Receipt(item_id, status, {}, _flags(attempt), attempt.review, attempt.held_reason)
 
 
-def _authorize(item: AttemptItem, ctx: PushContext) -> dict:
-    """Field errors of an item that passed validation, against the server's data."""
+def _authorize(item: AttemptItem | SimpleNamespace, ctx: PushContext) -> dict:
+    """Field errors of an item against the server's data. An item that failed
+    validation comes as a namespace of the fields that parsed (the others None):
+    only those are checked."""
     errors: dict = {}
-    if item.door not in ctx.doors:
+    if item.door is not None and item.door not in ctx.doors and item.door not in ctx.merged:
         errors["door"] = "No such door."
-    assignment = ctx.assignments.get(item.assignment)
-    if assignment is None:
+    assignment = ctx.assignments.get(item.assignment) if item.assignment is not None else None
+    if item.assignment is not None and assignment is None:
         errors["assignment"] = "No such assignment of yours."
-    if item.result not in ctx.result_codes:
+    if item.result is not None and item.result not in ctx.result_codes:
         errors["result"] = f"Unknown result code {item.result!r}."
     # A person not at the door is refused only at a door the canvasser may see
     # now (their current assignments' turfs: they have its people anyway). At
@@ -233,16 +240,18 @@ def _context_sql(*, org_id: int, user_id: int, door_ids: set[int], assignment_id
     return sql, params
 
 
-def _load_context(*, membership: Membership, items: Sequence[AttemptItem], now: dt.datetime) -> PushContext:
+def _load_context(
+    *, membership: Membership, items: Sequence[AttemptItem | SimpleNamespace], now: dt.datetime
+) -> PushContext:
     from canvass.campaigns.models import SurveyOption
     from turf.models import Person
 
     org_id = membership.organization_id
     user_id = membership.user_id
-    door_ids = {i.door for i in items}
-    assignment_ids = {i.assignment for i in items}
+    door_ids = {i.door for i in items if i.door is not None}
+    assignment_ids = {i.assignment for i in items if i.assignment is not None}
     person_ids = {i.person for i in items if i.person is not None}
-    option_ids = {o for i in items for o in i.answers.values()}
+    option_ids = {o for i in items if i.answers for o in i.answers.values()}
 
     # Result codes, doors, the canvasser's assignments and the doors of their
     # turfs (with each assignment's times) in one plain statement: four ORM
@@ -294,6 +303,10 @@ def _load_context(*, membership: Membership, items: Sequence[AttemptItem], now: 
         else {}
     )
     return PushContext(result_codes, doors, assignments, spans, visible_doors, people, options, merged)
+
+
+# An item's fields that _authorize reads, for one that failed validation (those that parsed replace them).
+_NO_FIELDS: dict = {"door": None, "assignment": None, "result": None, "person": None, "answers": None}
 
 
 def _to_survivor(item: AttemptItem, merged: dict[int, int]) -> AttemptItem:
@@ -436,14 +449,27 @@ def attempts_push(
     org_id = membership.organization_id
     receipts: list[Receipt | None] = [item if isinstance(item, Receipt) else None for item in items]
     valid = [(index, item) for index, item in enumerate(items) if isinstance(item, AttemptItem)]
+    # Items that failed validation, as the fields that parsed: checked against the data too.
+    partial = [
+        (item, SimpleNamespace(**{**_NO_FIELDS, **item.partial}))
+        for item in items
+        if isinstance(item, Receipt) and item.partial
+    ]
 
     with transaction.atomic():
-        ctx = _load_context(membership=membership, items=[item for _, item in valid], now=received_at)
+        ctx = _load_context(
+            membership=membership, items=[*(i for _, i in valid), *(p for _, p in partial)], now=received_at
+        )
         if ctx.merged:
             # Knocks at doors merged into another since the phone downloaded them land on
             # the surviving door (rare: read everything again for the batch as it now is).
             valid = [(index, _to_survivor(item, ctx.merged)) for index, item in valid]
-            ctx = _load_context(membership=membership, items=[item for _, item in valid], now=received_at)
+            ctx = _load_context(
+                membership=membership, items=[*(i for _, i in valid), *(p for _, p in partial)], now=received_at
+            )
+        for receipt, fields in partial:
+            for name, problem in _authorize(fields, ctx).items():
+                receipt.errors.setdefault(name, problem)
         to_store: dict[str, tuple[int, AttemptItem]] = {}
         authorized: list[tuple[int, AttemptItem]] = []
         unauthorized: list[tuple[int, AttemptItem]] = []

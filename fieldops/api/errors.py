@@ -42,7 +42,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"detail": "The request has invalid fields; see errors.", "errors": data}
+        response.data = {"detail": "The request has invalid fields; see errors.", "errors": error_lists(data)}
     elif isinstance(data, dict) and "detail" in data:
         response.data = {"detail": str(data["detail"]), "errors": {}}
     else:
@@ -51,6 +51,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and wait:
         response.data["retry_after_seconds"] = int(wait)
     return response
+
+
+def error_lists(errors: Any) -> Any:
+    """Field errors in the one shape of the API: every message in a list, `{field: [message, ...]}`,
+    nested objects kept (`{"answers": {"7": ["…"]}}`). DRF's serializers already answer so; a
+    service's or a hand-written validator's `{field: "message"}` is brought to it."""
+    if isinstance(errors, dict):
+        return {str(key): error_lists(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        if all(isinstance(item, str) for item in errors):
+            return [str(item) for item in errors]
+        return [error_lists(item) for item in errors]
+    return [str(errors)]
 
 
 class Conflict(exceptions.APIException):

@@ -35,7 +35,7 @@ from turf.models import Door, Person
 
 pytestmark = pytest.mark.django_db
 
-NO_SUCH_PERSON = {"person": "No such person at this door."}
+NO_SUCH_PERSON = {"person": ["No such person at this door."]}
 
 
 def push(user, *items, **kwargs) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def test_receipts_accepted_duplicate_conflict_rejected_in_order(world, script):
     results = response.json()["results"]
     assert [r["id"] for r in results] == [broken["id"], first["id"], changed["id"], fresh["id"]]
     assert statuses(response) == ["rejected", "duplicate", "conflict", "accepted"]
-    assert results[0]["errors"] == {"support_level": "Must be a whole number from 1 to 5, or null."}
+    assert results[0]["errors"] == {"support_level": ["Must be a whole number from 1 to 5, or null."]}
     assert "id" in results[2]["errors"]
 
     stored = ContactAttempt.objects.get(pk=first["id"])
@@ -330,7 +330,7 @@ def test_a_missing_field_is_rejected(world, script, missing):
     del item[missing]
     response = push(world.canvasser, push_batch(item))
     assert response.json()["results"][0]["status"] == "rejected"
-    assert response.json()["results"][0]["errors"] == {missing: "This field is required."}
+    assert response.json()["results"][0]["errors"] == {missing: ["This field is required."]}
 
 
 def test_an_item_that_is_not_an_object_is_rejected(world, script):
@@ -366,7 +366,7 @@ def test_a_sent_at_out_of_range_is_400(world, script, sent_at):
     body = {**push_batch(push_item(world)), "sent_at": sent_at}
     response = push(world.canvasser, body)
     assert response.status_code == 400
-    assert response.json()["errors"] == {"sent_at": "Is out of range."}
+    assert response.json()["errors"] == {"sent_at": ["Is out of range."]}
 
 
 def test_answers_must_be_options_of_this_campaigns_questions(world, script):
@@ -378,10 +378,10 @@ def test_answers_must_be_options_of_this_campaigns_questions(world, script):
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "accepted"]
     assert results[0]["errors"] == {
-        "answers": {str(script.other_question.pk): "Not an option of this campaign's questions."}
+        "answers": {str(script.other_question.pk): ["Not an option of this campaign's questions."]}
     }
     assert results[1]["errors"] == {
-        "answers": {str(script.other_question.pk): "This option belongs to another question."}
+        "answers": {str(script.other_question.pk): ["This option belongs to another question."]}
     }
     assert ContactAttempt.objects.get(pk=right["id"]).answers == {str(script.question.pk): script.no.pk}
 
@@ -391,7 +391,7 @@ def test_a_door_of_another_organization_is_rejected_as_if_missing(world, script)
     missing = push_item(world, door=987654)
     response = push(world.canvasser, push_batch(foreign, missing))
     results = response.json()["results"]
-    assert results[0]["errors"] == results[1]["errors"] == {"door": "No such door."}
+    assert results[0]["errors"] == results[1]["errors"] == {"door": ["No such door."]}
 
 
 def test_an_assignment_not_yours_is_rejected(world, script):
@@ -404,7 +404,7 @@ def test_an_assignment_not_yours_is_rejected(world, script):
         world.canvasser,
         push_batch(push_item(world, assignment=someone_elses.pk), push_item(world, assignment=foreign_assignment.pk)),
     )
-    assert [r["errors"] for r in response.json()["results"]] == [{"assignment": "No such assignment of yours."}] * 2
+    assert [r["errors"] for r in response.json()["results"]] == [{"assignment": ["No such assignment of yours."]}] * 2
 
 
 def test_a_knock_on_an_ended_assignment_made_before_it_ended_is_kept(world, script):
@@ -427,8 +427,8 @@ def test_a_person_must_be_at_the_door(world, script):
     assert [r["errors"] for r in response.json()["results"]] == [
         {},
         # One answer for "not here" and "not ours": no answer tells who lives where.
-        {"person": "No such person at this door."},
-        {"person": "No such person at this door."},
+        {"person": ["No such person at this door."]},
+        {"person": ["No such person at this door."]},
     ]
 
 
@@ -505,3 +505,34 @@ def test_the_response_body_is_json_with_a_cursor(world, script):
     assert set(body) == {"results", "cursor"}
     assert body["cursor"] == str(SyncChange.objects.get().seq)
     uuid.UUID(body["results"][0]["id"])
+
+
+def test_every_problem_of_an_item_is_reported_at_once(world, script):
+    """A bad result code is not hidden behind a missing time offset, nor a foreign door behind a bad level."""
+    item = push_item(world, result="no_such_code", door=987654, support_level=9)
+    item["recorded_at"] = "2026-11-27T18:05:00"  # no offset
+    [receipt] = push(world.canvasser, push_batch(item)).json()["results"]
+    assert receipt["status"] == "rejected"
+    assert receipt["errors"] == {
+        "recorded_at": ["Must carry a UTC offset (e.g. 2026-11-27T18:05:00Z)."],
+        "support_level": ["Must be a whole number from 1 to 5, or null."],
+        "result": ["Unknown result code 'no_such_code'."],
+        "door": ["No such door."],
+    }
+    # Answers of another campaign reported beside a missing id.
+    other = push_item(world, answers={str(script.other_question.pk): script.other_option.pk})
+    del other["id"]
+    [receipt] = push(world.canvasser, push_batch(other)).json()["results"]
+    assert receipt["errors"] == {
+        "id": ["This field is required."],
+        "answers": {str(script.other_question.pk): ["Not an option of this campaign's questions."]},
+    }
+
+
+@pytest.mark.parametrize("missing", ["device_id", "sent_at", "attempts"])
+def test_a_missing_envelope_field_says_required(world, script, missing):
+    body = push_batch(push_item(world))
+    del body[missing]
+    response = push(world.canvasser, body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {missing: ["This field is required."]}
