@@ -215,3 +215,79 @@ def test_without_a_shared_cache_the_request_that_finds_the_body_old_renders_it(d
         page = admin_client(dash.organizer).get(stale_body[1]).content.decode()
     assert "THE OLD BODY" not in page and "fo-dash" in page
     assert queue.call_count == 0
+
+
+def _progress(knocked, goal, pace, ends_on=None, today=dt.date(2026, 11, 30)):
+    from canvass.stats.selectors import Progress
+
+    finish = None
+    if goal and knocked >= goal:
+        finish = today
+    elif goal and pace:
+        import math
+
+        finish = today + dt.timedelta(days=math.ceil((goal - knocked) / pace))
+    return Progress(
+        knocked=knocked,
+        goal=goal,
+        percent=round(100 * knocked / goal, 1) if goal else None,
+        pace_per_day=pace,
+        projected_finish=finish,
+        today=today,
+        ends_on=ends_on,
+        on_track=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [
+        # The pace of the "goal reached on Mon 22 May 2084": not a date, the pace it takes.
+        (
+            _progress(1_200, 35_000, 1.6),
+            "At this pace (1.6 a day) the goal will not be reached within a year: it needs 93 new doors a day.",
+        ),
+        (
+            _progress(1_200, 35_000, 400.0, ends_on=dt.date(2026, 12, 31)),
+            "At this pace (400 a day) the goal will not be reached by the campaign's end on Thu 31 Dec 2026: "
+            "it needs 1,057 new doors a day.",
+        ),
+        (
+            _progress(1_200, 35_000, 2_000.0, ends_on=dt.date(2026, 12, 31)),
+            "At this pace the goal is reached on Thu 17 Dec 2026, 14 days before the campaign ends.",
+        ),
+        (_progress(1_200, 5_000, 100.0), "At this pace the goal is reached on Thu 7 Jan 2027."),
+        (
+            _progress(1_200, 5_000, 0.0),
+            "No new doors in the last 7 days. To reach the goal within a year: 11 new doors a day.",
+        ),
+        (_progress(5_000, 5_000, 3.0), "The goal is reached."),
+        (_progress(10, 0, 3.0), "No goal set: set the campaign's goal (doors) to see a projection."),
+        (
+            _progress(1_200, 5_000, 10.0, ends_on=dt.date(2026, 11, 1)),
+            "The campaign ended on Sun 1 Nov 2026 with 3,800 doors short of the goal.",
+        ),
+    ],
+)
+def test_projection_wording(progress, expected):
+    from canvass.stats.dashboard import projection
+
+    assert projection(progress) == expected
+
+
+def test_the_page_groups_thousands_and_lists_turfs_by_what_needs_attention(dash):
+    dash.campaign.goal_doors = 12_345
+    dash.campaign.save(update_fields=["goal_doors"])
+    turfs = list(dash.turfs)
+    for number, turf in enumerate(turfs, start=1):
+        turf.number = number
+        turf.save(update_fields=["number"])
+    response = page(dash)
+    text = response.content.decode()
+    assert "of 12,345" in text
+    ordered = response.context["turfs"]
+    groups = [0 if not t["assignees"] and (t["completion"] or 0) < 1 else 1 if t["assignees"] else 2 for t in ordered]
+    assert groups == sorted(groups)
+    # Another organization's turfs never appear.
+    foreign = f.TurfFactory(campaign=f.CampaignFactory(organization=dash.other_org, slug="x"), name="Foreign turf")
+    assert foreign.name not in page(dash).content.decode()
