@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -27,6 +30,10 @@ from shapely.geometry import shape
 
 from canvass.access import turf_cut_jobs_for_user, turfs_for_user
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
+from canvass.field.models import Assignment
+from canvass.field.selectors import current_assignment_q
+from canvass.field.services import assignment_create
+from canvass.stats.models import StatsDay, StatsKind
 from canvass.turfs import services as turf_services
 from canvass.turfs.admin_map import CampaignMapTools
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
@@ -39,6 +46,7 @@ from turf.models import DistrictLayer
 from turf.svgmap import Dot, Shape, svg_map
 
 MAX_GEOJSON_BYTES = 2_000_000
+UserModel = get_user_model()
 
 
 class CutTurfsForm(forms.Form):
@@ -341,6 +349,14 @@ class TurfTools(_TurfAdminBase):
         )
 
 
+class TurfActionForm(helpers.ActionForm):
+    """The turf list's action bar, with the canvasser for "assign" (its choices are the
+    organization's members, filled per request in admin/canvass/turf/actions.html; the
+    action checks the one sent)."""
+
+    canvasser = forms.CharField(required=False)
+
+
 class TurfDoorInline(ScopedTabularInline):
     """The walk list, in walk order. Written by turf cutting, not by hand."""
 
@@ -354,38 +370,200 @@ class TurfDoorInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("door")
 
 
+class AssignmentListFilter(admin.SimpleListFilter):
+    """Free turfs (active, nobody currently assigned) to hand out, or the assigned ones."""
+
+    title = "assignment"
+    parameter_name = "assignment"
+
+    def lookups(self, request, model_admin):
+        return [("free", "free (nobody assigned)"), ("assigned", "assigned")]
+
+    def queryset(self, request, queryset):
+        assigned = Exists(Assignment.objects.filter(current_assignment_q(), turf=OuterRef("pk")))
+        if self.value() == "free":
+            return queryset.filter(~assigned, status=Turf.Status.ACTIVE)
+        if self.value() == "assigned":
+            return queryset.filter(assigned)
+        return queryset
+
+
+def _stats_of_turf(field: str, aggregate: type[Sum] | type[Max]) -> Subquery:
+    rows = StatsDay.objects.filter(kind=StatsKind.TURF, key_id=OuterRef("pk"), campaign_id=OuterRef("campaign_id"))
+    return Subquery(rows.order_by().values("key_id").annotate(v=aggregate(field)).values("v")[:1])
+
+
 @admin.register(Turf)
 class TurfAdmin(TurfTools, OrganizationScopedAdmin):
     list_display = (
+        "number_label",
         "name",
         "campaign",
-        "status",
+        "status_label",
+        "assigned_to",
         "door_count",
-        "building_count",
-        "walk_distance_m",
-        "compactness",
+        "progress",
+        "last_knock",
+        "walk_km",
     )
-    list_filter = (scoped_filter("campaign"), "status")
+    list_display_links = ("number_label", "name")
+    list_filter = (AssignmentListFilter, scoped_filter("campaign"), "status")
     search_fields = ("name",)
     list_select_related = ("campaign",)
     related_select = {"district": ("layer",)}
     readonly_fields = (
         "turf_map",
+        "number",
         "door_count",
         "building_count",
         "person_count",
-        "walk_distance_m",
+        "walk_km",
         "walk_minutes",
         "compactness",
-        "polygon",
         "created_at",
         "updated_at",
     )
+    exclude = ("polygon",)  # drawn on the map above, not dumped as coordinates
     inlines = [TurfDoorInline]
-    actions = ["print_walk_sheets", "archive"]
+    actions = ["assign_to_canvasser", "print_walk_sheets", "archive"]
+    action_form = TurfActionForm
+    ordering = ("campaign", "status", "number", "name")
     # Turfs come from the cutter or a drawn polygon (the campaign's turf tools), not from an empty form.
     addable = False
     access_scope = staticmethod(turfs_for_user)
+
+    def get_queryset(self, request):
+        current = Assignment.objects.filter(current_assignment_q()).prefetch_related("canvassers")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                knocked=Coalesce(_stats_of_turf("new_doors", Sum), 0),
+                last_day=_stats_of_turf("day", Max),
+            )
+            .prefetch_related(Prefetch("assignments", queryset=current, to_attr="current_assignments"))
+        )
+
+    @admin.display(description="#", ordering="number")
+    def number_label(self, obj: Turf) -> str:
+        return str(obj.number) if obj.number is not None else "—"
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, obj: Turf) -> str:
+        if obj.status == Turf.Status.ARCHIVED:
+            return format_html('<span class="fo-archived">{}</span>', "archived")
+        return "active"
+
+    @admin.display(description="assigned to")
+    def assigned_to(self, obj: Turf) -> str:
+        names = [
+            user.get_full_name() or user.get_username()
+            for assignment in getattr(obj, "current_assignments", [])
+            for user in assignment.canvassers.all()
+        ]
+        if names:
+            return ", ".join(dict.fromkeys(names))
+        if obj.status == Turf.Status.ACTIVE:
+            return format_html('<strong class="fo-free">{}</strong>', "free")
+        return "—"
+
+    @admin.display(description="doors knocked", ordering="knocked")
+    def progress(self, obj: Turf) -> str:
+        knocked = getattr(obj, "knocked", 0) or 0
+        if not obj.door_count:
+            return "—"
+        percent = min(100, round(100 * knocked / obj.door_count))
+        return format_html("{} of {} ({}%)", f"{knocked:,}", f"{obj.door_count:,}", percent)
+
+    @admin.display(description="last knock", ordering="last_day")
+    def last_knock(self, obj: Turf) -> str:
+        day = getattr(obj, "last_day", None)
+        return f"{day:%a} {day.day} {day:%b}" if day else "—"
+
+    @admin.display(description="walk", ordering="walk_distance_m")
+    def walk_km(self, obj: Turf) -> str:
+        # 0.1 km: what a canvasser can plan by (rounded to whole km, 1.4 and 0.6 both read "1").
+        if obj.walk_distance_m is None:
+            return "—"
+        minutes = f", about {round(obj.walk_minutes)} min" if obj.walk_minutes else ""
+        return f"{obj.walk_distance_m / 1000:.1f} km{minutes}"
+
+    def changelist_view(self, request, extra_context=None):
+        organization = organization_for(request.user)
+        canvassers: list[tuple[int, str]] = []
+        if organization is not None:
+            canvassers = [
+                (user.pk, user.get_full_name() or user.get_username())
+                for user in UserModel.objects.filter(
+                    membership__organization=organization, membership__is_active=True, is_active=True
+                ).order_by("first_name", "username")
+            ]
+        return super().changelist_view(request, {**(extra_context or {}), "canvasser_choices": canvassers})
+
+    def response_action(self, request, queryset):
+        # Ids that are not numbers ("nope", a tampered form) select nothing, as a foreign id does,
+        # instead of reaching the database as a 500.
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        kept = [pk for pk in selected if parse_id(pk) is not None]
+        if kept != selected:
+            post = request.POST.copy()
+            post.setlist(helpers.ACTION_CHECKBOX_NAME, kept)
+            request.POST = post
+        return super().response_action(request, queryset)
+
+    def has_assign_permission(self, request) -> bool:
+        assignments = self.admin_site._registry.get(Assignment)
+        return assignments is not None and assignments.has_add_permission(request)
+
+    @admin.action(description="Assign the selected turfs to the canvasser chosen beside", permissions=["assign"])
+    def assign_to_canvasser(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Turf]) -> None:
+        """One assignment per turf, starting now, through assignment_create (as the
+        assignment admin and the API). A turf somebody holds already is left as it
+        is and named: handing it out twice from a list is a slip, not a plan."""
+        organization = organization_for(request.user)
+        user_id = parse_id(request.POST.get("canvasser"))
+        canvasser = None
+        if organization is not None and user_id is not None:
+            canvasser = UserModel.objects.filter(
+                pk=user_id, membership__organization=organization, membership__is_active=True, is_active=True
+            ).first()
+        if canvasser is None:
+            self.message_user(
+                request, "Choose a canvasser of your organization in the list beside the action.", messages.ERROR
+            )
+            return
+        assert organization is not None
+        done: list[str] = []
+        taken: list[str] = []
+        refused: list[str] = []
+        for turf in queryset.order_by("number", "name"):
+            label = f"{turf.number} ({turf.name})" if turf.number is not None else turf.name
+            try:
+                with transaction.atomic():
+                    # Locked, then checked: two organizers handing out the same turf at once give it once.
+                    locked = Turf.objects.select_for_update().get(pk=turf.pk)
+                    if Assignment.objects.filter(current_assignment_q(), turf=locked).exists():
+                        taken.append(label)
+                        continue
+                    assignment_create(
+                        organization=organization, actor=request.user, turf=locked, canvassers=[canvasser]
+                    )
+            except ValidationError as exc:
+                refused.append(f"{label}: {turf_services.validation_message(exc)}")
+                continue
+            done.append(label)
+        who = canvasser.get_full_name() or canvasser.get_username()
+        if done:
+            self.message_user(request, f"Assigned to {who}: turf {', '.join(done)}.", messages.SUCCESS)
+        if taken:
+            self.message_user(
+                request,
+                f"Already assigned, left as they are: turf {', '.join(taken)} "
+                "(end their assignment first to hand them to someone else).",
+                messages.WARNING,
+            )
+        for text in refused:
+            self.message_user(request, f"Not assigned: turf {text}", messages.ERROR)
 
     def get_readonly_fields(self, request, obj=None):
         # Archived by the action (which refuses a turf somebody is assigned to), never deleted:
