@@ -500,7 +500,7 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
             ]
         return super().changelist_view(request, {**(extra_context or {}), "canvasser_choices": canvassers})
 
-    def response_action(self, request, queryset):
+    def response_action(self, request, queryset, *args, **kwargs):
         # Ids that are not numbers ("nope", a tampered form) select nothing, as a foreign id does,
         # instead of reaching the database as a 500.
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
@@ -509,7 +509,7 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
             post = request.POST.copy()
             post.setlist(helpers.ACTION_CHECKBOX_NAME, kept)
             request.POST = post
-        return super().response_action(request, queryset)
+        return super().response_action(request, queryset, *args, **kwargs)
 
     def has_assign_permission(self, request) -> bool:
         assignments = self.admin_site._registry.get(Assignment)
