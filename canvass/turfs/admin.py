@@ -72,6 +72,23 @@ class CutTurfsForm(forms.Form):
         )
 
 
+def cut_situation(campaign: Campaign) -> dict[str, int]:
+    """The universe's doors, those in no active turf (what a cut takes), and the active turfs
+    with and without a current assignment (what a cut with replace keeps and re-cuts)."""
+    from canvass.turfs.selectors import campaign_universe, doors_in_active_turfs, turfs_with_current_assignments
+
+    universe = campaign_universe(campaign=campaign)
+    active = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+    held = turfs_with_current_assignments(active).count()
+    return {
+        "universe": universe.count(),
+        "free": universe.exclude(pk__in=doors_in_active_turfs(campaign=campaign).values("door_id")).count(),
+        "active_turfs": active.count(),
+        "held_turfs": held,
+        "recut_turfs": active.count() - held,
+    }
+
+
 class DrawTurfForm(forms.Form):
     name = forms.CharField(max_length=120, required=False, help_text="Empty: Drawn 001, Drawn 002, …")
     geojson_file = forms.FileField(
@@ -206,7 +223,14 @@ class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
 
     def cut_turfs_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id, write=True)
-        form = CutTurfsForm(request.POST if request.method == "POST" else None, campaign=campaign, user=request.user)
+        doors = cut_situation(campaign)
+        # Defaults that work: with no free door left (the demo, any campaign cut once) the
+        # form starts on re-cutting the turfs nobody holds, instead of failing with
+        # "all doors are already in active turfs".
+        initial = {"replace": doors["free"] == 0 and doors["universe"] > 0}
+        form = CutTurfsForm(
+            request.POST if request.method == "POST" else None, campaign=campaign, user=request.user, initial=initial
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 job = turf_services.turf_cut_job_start(
@@ -229,7 +253,7 @@ class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
         return render(
             request,
             "admin/canvass/campaign/cut_turfs.html",
-            self._context(request, campaign, f"Cut turfs: {campaign}", form=form),
+            self._context(request, campaign, f"Cut turfs: {campaign}", form=form, doors=doors),
         )
 
     def draw_turf_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
@@ -601,6 +625,7 @@ class TurfCutJobAdmin(OrganizationScopedAdmin):
     fields = (
         "campaign",
         "status",
+        "next_steps",
         "progress",
         "message",
         "notes",
@@ -622,6 +647,22 @@ class TurfCutJobAdmin(OrganizationScopedAdmin):
         if not job.total:
             return "starting…" if job.status == TurfCutJob.Status.RUNNING else "—"
         return f"{job.done:,} of {job.total:,} ({100 * job.done // job.total}%)"
+
+    @admin.display(description="next")
+    def next_steps(self, job: TurfCutJob) -> str:
+        """Where the organizer goes from a finished cut: its turfs on the map, then the free ones to hand out."""
+        if job.status != TurfCutJob.Status.DONE:
+            return "—" if job.status == TurfCutJob.Status.FAILED else "when the cut is done: its turfs on the map"
+        made = job.summary.get("turfs") if isinstance(job.summary.get("turfs"), int) else None
+        free = reverse("admin:canvass_turf_changelist") + f"?campaign__id__exact={job.campaign_id}&assignment=free"
+        return format_html(
+            '<a class="button" href="{}">See the {}new turfs on the map</a> · <a href="{}">hand them out from the '
+            'turf list (free turfs)</a> · <a href="{}">the dashboard</a>',
+            reverse("admin:canvass_campaign_turf_map", args=[job.campaign_id]),
+            f"{made:,} " if made else "",
+            free,
+            reverse("admin:canvass_campaign_dashboard", args=[job.campaign_id]),
+        )
 
     @admin.display(description="notes")
     def notes(self, job: TurfCutJob) -> str:

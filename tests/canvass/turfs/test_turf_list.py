@@ -5,6 +5,8 @@ again from 1."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from canvass.field.models import Assignment
@@ -157,3 +159,50 @@ def test_a_recut_that_keeps_an_assigned_turf_numbers_around_it(hood):
     assert 2 not in got and got == [n for n in range(1, len(again) + 2) if n != 2]
     kept.refresh_from_db()
     assert kept.status == "active" and kept.number == 2
+
+
+# ------------------------------------------------------------------ the cut form's defaults
+
+
+def cut_page(world):
+    return admin_client(world.organizer).get(f"/admin/canvass/campaign/{world.campaign.pk}/cut-turfs/")
+
+
+def test_the_cut_form_cuts_the_free_doors_when_there_are_some(hood):
+    response = cut_page(hood)
+    assert response.status_code == 200
+    assert response.context["form"].initial["replace"] is False
+    text = response.content.decode()
+    assert "doors</strong> of the universe are in no active turf" in text
+
+
+def test_the_cut_form_defaults_to_re_cutting_when_every_door_is_in_a_turf(hood, no_broker, settings):
+    first = turf_services.turfs_cut(campaign=hood.campaign, target_doors=30).turfs
+    kept = first[0]
+    f.AssignmentCanvasserFactory(assignment=f.AssignmentFactory(turf=kept), user=hood.canvasser)
+    response = cut_page(hood)
+    text = " ".join(response.content.decode().split())
+    assert response.context["form"].initial["replace"] is True
+    assert re.search(r'<input type="checkbox" name="replace"[^>]* checked', text)
+    assert "are already in the" in text and f"the {len(first) - 1} turfs nobody is assigned to" in text
+    assert "(the 1 somebody holds stay as they are)" in text
+    # Submitting the defaults as they are works: the job is queued, the cut replaces the free turfs.
+    form = response.context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
+    posted = admin_client(hood.organizer).post(f"/admin/canvass/campaign/{hood.campaign.pk}/cut-turfs/", data)
+    assert posted.status_code == 302, posted.content.decode()[:2000]
+    from canvass.turfs.models import TurfCutJob
+
+    job = TurfCutJob.objects.get(campaign=hood.campaign)
+    assert job.replace is True
+    turf_services.turf_cut_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "done", job.message
+    page = admin_client(hood.organizer).get(f"/admin/canvass/turfcutjob/{job.pk}/change/").content.decode()
+    assert f"/admin/canvass/campaign/{hood.campaign.pk}/turf-map/" in page and "new turfs on the map" in page
+    assert "assignment=free" in page
+
+
+def test_the_cut_form_of_an_empty_universe_says_what_to_do(world):
+    text = cut_page(world).content.decode()
+    assert "The universe is empty" in text and "target districts" in text
