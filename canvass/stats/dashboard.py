@@ -3,8 +3,9 @@
 Mixed into CampaignAdmin (canvass/admin.py). Every number comes from the
 stats tables (canvass/stats/selectors.py) through a fixed number of queries,
 whatever the size of the campaign (pinned in tests/canvass/stats/test_dashboard.py).
-The chart and the map are server-side SVG: no CDN, no JavaScript, they print,
-and they work without map tiles (docs/stats.md says why not Leaflet).
+The chart is server-side SVG; the map is the turf map's component
+(admin/canvass/campaign/_turf_map.html, read-only here), over the configured
+tiles or none, outside the cached body since it loads its own layers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -29,40 +30,21 @@ from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone, translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from shapely.geometry import shape
 
 from canvass.access import campaign_for_user
 from canvass.campaigns.models import Campaign
 from canvass.stats import exports
 from canvass.stats import selectors as stats_selectors
 from canvass.stats.models import StatsDirtyDay
-from canvass.turfs.models import Turf
+from canvass.turfs.admin_map import map_context, with_tile_policy
 from fieldops.date_bounds import day_range_problems
 from fieldops.request_types import AuthenticatedHttpRequest
-from turf.svgmap import Shape, svg_map
 
-# Completion of a turf -> fill, from untouched grey to done green.
-COMPLETION_FILLS = ((0.0, "#e0e0e0"), (0.25, "#fdd49e"), (0.5, "#fdae6b"), (0.75, "#a1d99b"), (1.0, "#41ab5d"))
-DONE_FILL = "#006d2c"
 CHART_DAYS = 60
-# About 5 m: a pixel of a 900-pixel map of a neighbourhood.
-MAP_TOLERANCE_DEGREES = 0.00005
-TURF_GEOMETRY_CACHE_SECONDS = 24 * 3600
 # A dashboard render that takes longer than this is taken as dead; another request renders.
 DASHBOARD_RENDER_LOCK_SECONDS = 60
 
 logger = logging.getLogger(__name__)
-
-
-def completion_fill(completion: float | None) -> str:
-    if not completion:
-        return COMPLETION_FILLS[0][1]
-    if completion >= 1:
-        return DONE_FILL
-    for limit, fill in COMPLETION_FILLS[1:]:
-        if completion < limit:
-            return fill
-    return DONE_FILL
 
 
 def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 220) -> str:
@@ -107,26 +89,6 @@ def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 22
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{day:%d %b}</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-def turf_geometries(turfs: list[dict[str, Any]]) -> dict[int, Any]:
-    """{turf id: its polygon simplified to about a pixel, or None}, cached per turf version.
-
-    Decoding and drawing every turf's full polygon cost 0.2-0.4 s per page for
-    the 257 Venice turfs; a turf's polygon changes only with the turf (its
-    updated_at), so it is loaded (one query) only when it changed.
-    """
-    keys = {f"fieldops:turf-geometry:{t['turf']}:{t['_updated_at'].timestamp()}": t["turf"] for t in turfs}
-    found = cache.get_many(list(keys))
-    out = {keys[key]: geometry for key, geometry in found.items()}
-    missing = {turf_id: key for key, turf_id in keys.items() if key not in found}
-    if missing:
-        fresh = {}
-        for pk, polygon in Turf.objects.filter(pk__in=list(missing)).values_list("pk", "polygon"):
-            geometry = shape(polygon).simplify(MAP_TOLERANCE_DEGREES) if polygon else None
-            out[pk] = fresh[missing[pk]] = geometry
-        cache.set_many(fresh, TURF_GEOMETRY_CACHE_SECONDS)
-    return out
 
 
 def number(value: Any) -> str:
@@ -282,7 +244,11 @@ class CampaignDashboard(_CampaignAdminBase):
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         own = [
-            path("<path:object_id>/dashboard/", wrap(self.dashboard_view), name="canvass_campaign_dashboard"),
+            path(
+                "<path:object_id>/dashboard/",
+                wrap(with_tile_policy(self.dashboard_view)),
+                name="canvass_campaign_dashboard",
+            ),
             path("<path:object_id>/export-van/", wrap(self.export_van_view), name="canvass_campaign_export_van"),
         ]
         return own + super().get_urls()
@@ -324,6 +290,7 @@ class CampaignDashboard(_CampaignAdminBase):
             "campaign": campaign,
             "title": f"Dashboard: {campaign}",
             "body": mark_safe(body),  # noqa: S308 - our own template's output
+            **map_context(request, campaign, editable=False),
         }
         return render(request, "admin/canvass/dashboard/campaign.html", context)
 
@@ -452,20 +419,7 @@ def dashboard_context(campaign: Campaign) -> dict[str, Any]:
         t["assignees"] = assignees.get(t["turf"], [])
         t["last_day"] = last_days.get(t["turf"])
     turfs = attention_order(turfs)
-    geometries = turf_geometries(turfs)
     urls = {t["turf"]: reverse("admin:canvass_turf_change", args=[t["turf"]]) for t in turfs}
-    shapes = [
-        Shape(
-            geometry=geometries[t["turf"]],
-            fill=completion_fill(t["completion"]),
-            # Short numbers, and only while they fit (the turf map shows them on zoom).
-            label=str(t["number"] if t["number"] is not None else "") if len(turfs) <= 60 else "",
-            href=urls[t["turf"]],
-            title=f"{t['name']}: {t['doors_knocked']:,} of {t['door_count']:,} doors knocked",
-        )
-        for t in turfs
-        if geometries.get(t["turf"]) is not None
-    ]
     canvassers = stats_selectors.canvasser_stats(campaign=campaign, with_answers=False)
     pending = StatsDirtyDay.objects.filter(campaign=campaign).count()
     tz = campaign.organization.tzinfo
@@ -490,10 +444,6 @@ def dashboard_context(campaign: Campaign) -> dict[str, Any]:
         "turf_rows": turf_rows(turfs, urls),
         "turf_list_url": turf_list,
         "free_turfs_url": turf_list + "&assignment=free",
-        "map": mark_safe(svg_map(shapes, width=520)) if shapes else "",  # noqa: S308 - escaped in turf/svgmap.py
-        "legend": [("not knocked", COMPLETION_FILLS[0][1])]
-        + [(f"under {int(limit * 100)}%", fill) for limit, fill in COMPLETION_FILLS[1:]]
-        + [("done", DONE_FILL)],
         "canvassers": canvassers,
         "canvasser_rows": canvasser_rows(canvassers),
         "shifts": shifts,

@@ -45,7 +45,8 @@ MEASURE = """() => {
 
 
 @pytest.fixture
-def busy_campaign(app_world):
+def busy_campaign(app_world, settings):
+    settings.FIELDOPS_MAP_TILES_URL = ""  # no network here: the map must work without tiles
     world = app_world
     campaign = world.campaign
     campaign.goal_doors = 12_000
@@ -108,7 +109,7 @@ def test_the_dashboard_fits_a_laptop_screen(busy_campaign, make_phone, base_url)
     assert measured["headline"] < LAPTOP["height"] and measured["outNow"] < LAPTOP["height"], measured
     assert measured["width"] <= LAPTOP["width"], measured
     assert measured["rows"] == 25
-    text = page.locator(".fo-dash").inner_text()
+    text = page.locator("div.fo-dash").inner_text()
     assert "30" in page.locator("#fo-knocked").inner_text()
     assert "of 12,000" in text  # grouped by thousands
     # 30 doors in a day at most: the goal is out of reach by the campaign's end, and the page says what pace would do.
@@ -128,6 +129,32 @@ def test_the_dashboard_fits_a_laptop_screen(busy_campaign, make_phone, base_url)
     head.click()
     numbers = page.evaluate(MEASURE)["numbers"]
     assert numbers[:3] == ["257", "256", "255"] and len(numbers) == 25
+    # The map is the turf map's component, read-only: every turf, numbers only once zoomed in.
+    page.wait_for_selector("#fo-turf-map-app[data-loaded]")
+    assert page.evaluate("() => document.getElementById('fo-turf-map-app').dataset.turfs") == str(TURFS)
+    assert page.locator("[data-tool=draw]").count() == 0
+    labels = (
+        "() => [...document.querySelectorAll('.fo-turf-label span')].filter((el) => el.offsetParent !== null).length"
+    )
+    assert page.evaluate(labels) == 0  # the whole campaign: no label, none piled up
+    page.evaluate(
+        """([lat, lng]) => {
+          document.getElementById("fo-turf-map").foMap.setView([lat, lng], 17, {animate: false});
+        }""",
+        [VENICE[0] + 0.003, VENICE[1] + 0.005],
+    )
+    page.wait_for_function(f"() => ({labels})() > 0")
+    shown = page.evaluate(
+        """() => {
+          const frame = document.getElementById("fo-turf-map").getBoundingClientRect();
+          return [...document.querySelectorAll(".fo-turf-label span")].filter((el) => {
+            const r = el.getBoundingClientRect();
+            return el.offsetParent !== null && r.right > frame.left && r.left < frame.right
+              && r.bottom > frame.top && r.top < frame.bottom;
+          }).map((el) => el.textContent);
+        }"""
+    )
+    assert all(text.isdigit() for text in shown) and len(shown) < 20, shown
     assert page.evaluate("() => window.__violations") == []
     if shot := os.environ.get("FIELDOPS_SCREENSHOT_DIR"):
         page.screenshot(path=f"{shot}/dashboard-1400.png", full_page=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from canvass.models import ContactAttempt
 from canvass.stats import services as stats_services
-from canvass.stats.dashboard import completion_fill, svg_day_chart
+from canvass.stats.dashboard import svg_day_chart
 from tests import factories as f
 from tests.canvass.stats_world import setup_script, simulated_day
 from tests.factories import admin_client
@@ -80,8 +80,9 @@ def test_per_district_numbers_equal_a_direct_count_for_every_layer(dash):
         "Recent flagged",
     ):
         assert heading in text
-    # The chart and the map are inline SVG: no script, no CDN.
-    assert 'class="fieldops-chart"' in text and 'class="fieldops-map"' in text
+    # The chart is inline SVG; the map is the turf map's component, read-only; nothing from a CDN.
+    assert 'class="fieldops-chart"' in text and 'id="fo-turf-map-app"' in text and 'data-can-edit="0"' in text
+    assert f"/admin/canvass/campaign/{dash.campaign.pk}/turf-map/layers/" in text
     assert '<script src="http' not in text and "cdn" not in text.lower()
     assert response.context["flagged"] and all(a.far_from_door or a.too_fast for a in response.context["flagged"])
 
@@ -105,10 +106,6 @@ def test_query_count_does_not_grow_with_the_data(dash):
     district = f.DistrictFactory(organization=dash.org, layer=layer)
     DoorDistrict.objects.bulk_create([DoorDistrict(door=d, district=district) for d in dash.hood_doors])
     stats_services.stats_rebuild(campaign=dash.campaign)
-    # Turfs whose polygon is not in the cache yet cost one query (all of them at once).
-    with CaptureQueriesContext(connection) as first:
-        assert client.get(url).status_code == 200
-    assert len(first) == len(small) + 1
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
@@ -130,14 +127,13 @@ def test_an_empty_campaign_renders(world):
     assert "No knocks yet" in response.content.decode()
 
 
-def test_chart_and_fill_helpers():
+def test_chart_helper():
     days = [
         {"day": dt.date(2026, 11, 1), "doors_knocked": 10, "new_doors": 10, "attempts": 12, "contacts": 3},
         {"day": dt.date(2026, 11, 4), "doors_knocked": 5, "new_doors": 1, "attempts": 5, "contacts": 1},
     ]
     svg = svg_day_chart(days)
     assert svg.count("<rect") == 4 and "01 Nov" in svg
-    assert completion_fill(None) == completion_fill(0) != completion_fill(0.3) != completion_fill(1.0)
 
 
 def test_the_body_is_rendered_once_per_campaign_for_a_few_seconds_and_access_is_still_checked(dash, settings):
