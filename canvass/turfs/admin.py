@@ -286,6 +286,19 @@ class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
         )
 
 
+def walk_sheet_map(turf: Turf, stops: list[TurfDoor]) -> str:
+    """The turf on the first page of its walk sheet: its polygon, its doors and the walk
+    through them in order from the start, framed on the doors; "" with no located door."""
+    points = [(s.door.lng, s.door.lat) for s in stops if s.door.lat is not None and s.door.lng is not None]
+    if not points:
+        return ""
+    shapes = [Shape(geometry=shape(turf.polygon), fill="#9ecae1")] if turf.polygon else []
+    dots = [Dot(lng=lng, lat=lat) for lng, lat in points]
+    # Units of a building share a point: the line visits each point once.
+    route = [point for i, point in enumerate(points) if i == 0 or point != points[i - 1]]
+    return mark_safe(svg_map(shapes, dots, width=560, fit_dots=True, route=route))  # noqa: S308 - escaped in turf/svgmap.py
+
+
 class TurfTools(_TurfAdminBase):
     """A turf's map on its page, and printable walk sheets."""
 
@@ -304,8 +317,10 @@ class TurfTools(_TurfAdminBase):
             return "No polygon and no located doors."
         dots = [Dot(lng=lng, lat=lat) for lng, lat in doors if lng is not None and lat is not None]
         sheet = reverse("admin:canvass_turf_walk_sheets") + f"?ids={obj.pk}"
+        # Framed on the doors: a cut turf's polygon tiles its district and can be far larger.
         return mark_safe(  # noqa: S308 - built from escaped parts in turf/svgmap.py
-            svg_map(shapes, dots, width=500) + format_html('<p><a href="{}">Print the walk sheet</a></p>', sheet)
+            svg_map(shapes, dots, width=500, fit_dots=True)
+            + format_html('<p><a href="{}">Print the walk sheet</a></p>', sheet)
         )
 
     @admin.action(description="Print walk sheets of the selected turfs")
@@ -334,6 +349,7 @@ class TurfTools(_TurfAdminBase):
         by_turf: dict[int, list[TurfDoor]] = {}
         for stop in stops:
             by_turf.setdefault(stop.turf_id, []).append(stop)
+        maps = {turf.pk: walk_sheet_map(turf, by_turf.get(turf.pk, [])) for turf in turfs}
         organization = organization_for(request.user) or turfs[0].organization
         codes = list(
             ResultCode.objects.filter(organization_id=turfs[0].organization_id, is_active=True).order_by("position")
@@ -365,7 +381,9 @@ class TurfTools(_TurfAdminBase):
             request,
             "admin/canvass/turf/walk_sheets.html",
             {
-                "sheets": [(turf, by_turf.get(turf.pk, []), script.get(turf.campaign_id, [])) for turf in turfs],
+                "sheets": [
+                    (turf, by_turf.get(turf.pk, []), script.get(turf.campaign_id, []), maps[turf.pk]) for turf in turfs
+                ],
                 "codes": list(zip(codes, short_labels([code.label for code in codes]), strict=True)),
                 "printed": printed,
                 "organization": organization,
