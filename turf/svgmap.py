@@ -52,9 +52,26 @@ class Dot:
     title: str = ""
 
 
-def svg_map(shapes: Sequence[Shape], dots: Sequence[Dot] = (), width: int = 900, margin: int = 10) -> str:
-    """An <svg> element with every shape (filled, outlined, labelled) and dot."""
+def svg_map(
+    shapes: Sequence[Shape],
+    dots: Sequence[Dot] = (),
+    width: int = 900,
+    margin: int = 10,
+    *,
+    fit_dots: bool = False,
+    route: Sequence[tuple[float, float]] = (),
+) -> str:
+    """An <svg> element with every shape (filled, outlined, labelled) and dot.
+
+    fit_dots: frame the dots (padded by a tenth), not the shapes, which are cut at the
+    frame: a turf's polygon can be far larger than its doors. route: (lng, lat) points
+    joined by a line in their order (a walk), its start marked."""
     bounds = [s.geometry.bounds for s in shapes if not s.geometry.is_empty]
+    if fit_dots and dots:
+        lngs, lats = [d.lng for d in dots], [d.lat for d in dots]
+        pad_x = max((max(lngs) - min(lngs)) * 0.1, 0.0003)
+        pad_y = max((max(lats) - min(lats)) * 0.1, 0.0003)
+        bounds = [(min(lngs) - pad_x, min(lats) - pad_y, max(lngs) + pad_x, max(lats) + pad_y)]
     bounds += [(d.lng, d.lat, d.lng, d.lat) for d in dots]
     if not bounds:
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" role="img"><text x="10" y="35">Nothing to draw yet.</text></svg>'  # noqa: E501
@@ -74,7 +91,7 @@ def svg_map(shapes: Sequence[Shape], dots: Sequence[Dot] = (), width: int = 900,
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_used} {height}" '
-        f'width="{width_used}" height="{height}" role="img" class="fieldops-map">'
+        f'width="{width_used}" height="{height}" role="img" class="fieldops-map" overflow="hidden">'
     ]
     labels = []
     for shape in shapes:
@@ -96,6 +113,18 @@ def svg_map(shapes: Sequence[Shape], dots: Sequence[Dot] = (), width: int = 900,
                 f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" text-anchor="middle" '
                 f'paint-order="stroke" stroke="#fff" stroke-width="3">{html.escape(shape.label)}</text>'
             )
+    if len(route) > 1:
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(lng, lat) for lng, lat in route))
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="#c0392b" stroke-width="1.5" '
+            'stroke-linejoin="round" stroke-dasharray="4 2" class="fieldops-route"/>'
+        )
+        x, y = xy(*route[0])
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#c0392b"><title>start</title></circle>')
+        labels.append(
+            f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="11" font-weight="bold" paint-order="stroke" '
+            'stroke="#fff" stroke-width="3">start</text>'
+        )
     for dot in dots:
         x, y = xy(dot.lng, dot.lat)
         title = f"<title>{html.escape(dot.title)}</title>" if dot.title else ""

@@ -3,8 +3,9 @@
 Mixed into CampaignAdmin (canvass/admin.py). Every number comes from the
 stats tables (canvass/stats/selectors.py) through a fixed number of queries,
 whatever the size of the campaign (pinned in tests/canvass/stats/test_dashboard.py).
-The chart and the map are server-side SVG: no CDN, no JavaScript, they print,
-and they work without map tiles (docs/stats.md says why not Leaflet).
+The chart is server-side SVG; the map is the turf map's component
+(admin/canvass/campaign/_turf_map.html, read-only here), over the configured
+tiles or none, outside the cached body since it loads its own layers.
 """
 
 from __future__ import annotations
@@ -13,55 +14,37 @@ import datetime as dt
 import html
 import json
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from shapely.geometry import shape
 
 from canvass.access import campaign_for_user
 from canvass.campaigns.models import Campaign
 from canvass.stats import exports
 from canvass.stats import selectors as stats_selectors
 from canvass.stats.models import StatsDirtyDay
-from canvass.turfs.models import Turf
+from canvass.turfs.admin_map import map_context, with_tile_policy
 from fieldops.date_bounds import day_range_problems
 from fieldops.request_types import AuthenticatedHttpRequest
-from turf.svgmap import Shape, svg_map
 
-# Completion of a turf -> fill, from untouched grey to done green.
-COMPLETION_FILLS = ((0.0, "#e0e0e0"), (0.25, "#fdd49e"), (0.5, "#fdae6b"), (0.75, "#a1d99b"), (1.0, "#41ab5d"))
-DONE_FILL = "#006d2c"
 CHART_DAYS = 60
-# About 5 m: a pixel of a 900-pixel map of a neighbourhood.
-MAP_TOLERANCE_DEGREES = 0.00005
-TURF_GEOMETRY_CACHE_SECONDS = 24 * 3600
 # A dashboard render that takes longer than this is taken as dead; another request renders.
 DASHBOARD_RENDER_LOCK_SECONDS = 60
 
 logger = logging.getLogger(__name__)
-
-
-def completion_fill(completion: float | None) -> str:
-    if not completion:
-        return COMPLETION_FILLS[0][1]
-    if completion >= 1:
-        return DONE_FILL
-    for limit, fill in COMPLETION_FILLS[1:]:
-        if completion < limit:
-            return fill
-    return DONE_FILL
 
 
 def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 220) -> str:
@@ -108,47 +91,71 @@ def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 22
     return "".join(parts)
 
 
-def turf_geometries(turfs: list[dict[str, Any]]) -> dict[int, Any]:
-    """{turf id: its polygon simplified to about a pixel, or None}, cached per turf version.
-
-    Decoding and drawing every turf's full polygon cost 0.2-0.4 s per page for
-    the 257 Venice turfs; a turf's polygon changes only with the turf (its
-    updated_at), so it is loaded (one query) only when it changed.
-    """
-    keys = {f"fieldops:turf-geometry:{t['turf']}:{t['_updated_at'].timestamp()}": t["turf"] for t in turfs}
-    found = cache.get_many(list(keys))
-    out = {keys[key]: geometry for key, geometry in found.items()}
-    missing = {turf_id: key for key, turf_id in keys.items() if key not in found}
-    if missing:
-        fresh = {}
-        for pk, polygon in Turf.objects.filter(pk__in=list(missing)).values_list("pk", "polygon"):
-            geometry = shape(polygon).simplify(MAP_TOLERANCE_DEGREES) if polygon else None
-            out[pk] = fresh[missing[pk]] = geometry
-        cache.set_many(fresh, TURF_GEOMETRY_CACHE_SECONDS)
-    return out
+def number(value: Any) -> str:
+    """A figure as the organization reads it: grouped by thousands in the site's
+    locale (settings.LANGUAGE_CODE; "12,480" in en-us), whatever USE_THOUSAND_SEPARATOR
+    says (it is off: it would also group ids in the admin's URLs and forms)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return formats.localize(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a pace of 400.0 doors a day reads "400"
+    return formats.number_format(value, use_l10n=True, force_grouping=True)
 
 
 def _cell(value: Any) -> str:
-    # As a template shows a variable: localized, escaped.
-    return conditional_escape(formats.localize(value))
+    # As a template shows a variable: localized, grouped, escaped.
+    return conditional_escape(number(value))
+
+
+# Turfs that need the organizer first: free ones with doors left (to hand out), then
+# assigned ones with the oldest last knock (stalled), then the done ones.
+FREE, ASSIGNED, DONE = 0, 1, 2
+TURF_PAGE = 25
+
+
+def attention_order(turfs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The turfs in the order an organizer deals with them (each has "assignees" and "last_day")."""
+
+    def key(t: dict[str, Any]) -> tuple[int, int, int, str]:
+        done = t["completion"] is not None and t["completion"] >= 1
+        group = DONE if done else ASSIGNED if t["assignees"] else FREE
+        last = t["last_day"].toordinal() if t["last_day"] and group == ASSIGNED else 0
+        return (group, last, t["number"] if t["number"] is not None else 1 << 30, t["name"])
+
+    return sorted(turfs, key=key)
 
 
 def turf_rows(turfs: list[dict[str, Any]], urls: dict[int, str]) -> str:
     """The turf table's rows, as the template wrote them (a Django template loop
     over the 257 Venice turfs and a thousand canvassers was most of an uncached
-    render: docs/performance.md, the load test)."""
+    render: docs/performance.md, the load test). Rows past the first page are
+    hidden; static/canvass/dashboard.js pages and sorts them by each cell's data-v."""
     rows = []
-    for t in turfs:
+    for index, t in enumerate(turfs):
         completion = t["completion"]
-        width = round(completion * 100) if completion is not None else 0
+        percent = round(completion * 100) if completion is not None else 0
+        if completion is not None and completion >= 1:
+            who, group = "done", DONE
+        elif t["assignees"]:
+            who, group = ", ".join(t["assignees"]), ASSIGNED
+        else:
+            who, group = "free", FREE
+        last = t["last_day"]
+        number_cell = t["number"] if t["number"] is not None else ""
         rows.append(
-            f'<tr><td><a href="{conditional_escape(urls[t["turf"]])}">{_cell(t["name"])}</a></td>'
-            f'<td class="n">{_cell(t["door_count"])}</td><td class="n">{_cell(t["doors_knocked"])}</td>\n'
-            f'<td><span class="fo-bar"><span style="width:{width}%"></span></span></td>\n'
-            f'<td class="n">{_cell(t["attempts"])}</td><td class="n">{_cell(t["contacts"])}</td>'
-            f'<td class="n">{_cell(t["supporters"])}</td></tr>\n'
+            f"<tr{' hidden' if index >= TURF_PAGE else ''}>"
+            f'<td class="n" data-v="{number_cell}">{_cell(number_cell)}</td>'
+            f'<td data-v="{conditional_escape(t["name"])}"><a href="{conditional_escape(urls[t["turf"]])}">'
+            f"{_cell(t['name'])}</a></td>"
+            f'<td data-v="{group}" class="fo-{("free", "assigned", "done")[group]}">{conditional_escape(who)}</td>'
+            f'<td class="n" data-v="{t["door_count"]}">{_cell(t["door_count"])}</td>'
+            f'<td class="n" data-v="{percent}"><span class="fo-bar"><span style="width:{percent}%"></span></span> '
+            f"{percent}%</td>"
+            f'<td class="n" data-v="{t["contacts"]}">{_cell(t["contacts"])}</td>'
+            f'<td data-v="{last.isoformat() if last else ""}">{f"{last:%a} {last.day} {last:%b}" if last else "—"}'
+            "</td></tr>\n"
         )
-    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell or conditional_escape
 
 
 def canvasser_rows(canvassers: list[dict[str, Any]]) -> str:
@@ -162,6 +169,50 @@ def canvasser_rows(canvassers: list[dict[str, Any]]) -> str:
             f'<td class="n">{_cell(c["doors_per_hour"] or "—")}</td></tr>\n'
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _cell
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+# A projection further than this (with no campaign end date) is not a date anyone can plan by.
+PROJECTION_HORIZON_DAYS = 365
+
+
+def projection(progress: stats_selectors.Progress) -> str:
+    """What the pace of the last seven days means for the goal, in words.
+
+    The horizon is the campaign's end date, or a year from today without one:
+    beyond it the page says the pace will not reach the goal and what daily
+    pace would, never "reached on Mon 22 May 2084".
+    """
+    goal, knocked, today = progress.goal, progress.knocked, progress.today
+    if not goal:
+        return "No goal set: set the campaign's goal (doors) to see a projection."
+    if knocked >= goal:
+        return "The goal is reached."
+    left = goal - knocked
+    ends = progress.ends_on
+    if ends is not None and ends < today:
+        return f"The campaign ended on {_day(ends)} with {number(left)} doors short of the goal."
+    horizon = ends or today + dt.timedelta(days=PROJECTION_HORIZON_DAYS)
+    days_left = (horizon - today).days + 1  # today counts
+    needed = number(math.ceil(left / days_left))
+    by = f"by the campaign's end on {_day(ends)}" if ends else "within a year"
+    finish = progress.projected_finish
+    if finish is None:
+        return f"No new doors in the last 7 days. To reach the goal {by}: {needed} new doors a day."
+    if finish > horizon:
+        return (
+            f"At this pace ({number(progress.pace_per_day)} a day) the goal will not be reached {by}: "
+            f"it needs {needed} new doors a day."
+        )
+    when = _day(finish)
+    if ends:
+        spare = (ends - finish).days
+        days = f"{spare} day{'s' if spare != 1 else ''}"
+        return f"At this pace the goal is reached on {when}, {days} before the campaign ends."
+    return f"At this pace the goal is reached on {when}."
 
 
 class ExportForm(forms.Form):
@@ -193,7 +244,11 @@ class CampaignDashboard(_CampaignAdminBase):
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         own = [
-            path("<path:object_id>/dashboard/", wrap(self.dashboard_view), name="canvass_campaign_dashboard"),
+            path(
+                "<path:object_id>/dashboard/",
+                wrap(with_tile_policy(self.dashboard_view)),
+                name="canvass_campaign_dashboard",
+            ),
             path("<path:object_id>/export-van/", wrap(self.export_van_view), name="canvass_campaign_export_van"),
         ]
         return own + super().get_urls()
@@ -235,6 +290,7 @@ class CampaignDashboard(_CampaignAdminBase):
             "campaign": campaign,
             "title": f"Dashboard: {campaign}",
             "body": mark_safe(body),  # noqa: S308 - our own template's output
+            **map_context(request, campaign, editable=False),
         }
         return render(request, "admin/canvass/dashboard/campaign.html", context)
 
@@ -341,7 +397,9 @@ def dashboard_body_refresh(campaign: Campaign) -> str:
 
 
 def dashboard_body_render(campaign: Campaign) -> str:
-    return render_to_string("admin/canvass/dashboard/_body.html", dashboard_context(campaign))
+    # In the site's locale (the body is shared by every viewer, so not the viewer's).
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string("admin/canvass/dashboard/_body.html", dashboard_context(campaign))
 
 
 def dashboard_context(campaign: Campaign) -> dict[str, Any]:
@@ -355,37 +413,42 @@ def dashboard_context(campaign: Campaign) -> dict[str, Any]:
         by_layer.setdefault(row["layer"], []).append(row)
     layer_tables = [(layer, by_layer[layer.pk]) for layer in layers if layer.pk in by_layer]
     turfs = stats_selectors.turf_stats(campaign=campaign, with_answers=False)
-    geometries = turf_geometries(turfs)
+    assignees = stats_selectors.turf_assignees(campaign=campaign)
+    last_days = stats_selectors.turf_last_days(campaign=campaign)
+    for t in turfs:
+        t["assignees"] = assignees.get(t["turf"], [])
+        t["last_day"] = last_days.get(t["turf"])
+    turfs = attention_order(turfs)
     urls = {t["turf"]: reverse("admin:canvass_turf_change", args=[t["turf"]]) for t in turfs}
-    shapes = [
-        Shape(
-            geometry=geometries[t["turf"]],
-            fill=completion_fill(t["completion"]),
-            label=t["name"] if len(turfs) <= 60 else "",
-            href=urls[t["turf"]],
-            title=f"{t['name']}: {t['doors_knocked']} of {t['door_count']} doors knocked",
-        )
-        for t in turfs
-        if geometries.get(t["turf"]) is not None
-    ]
     canvassers = stats_selectors.canvasser_stats(campaign=campaign, with_answers=False)
     pending = StatsDirtyDay.objects.filter(campaign=campaign).count()
+    tz = campaign.organization.tzinfo
+    now = timezone.localtime(timezone.now(), tz)
+    shifts = stats_selectors.shift_fill(campaign=campaign)
+    free = sum(1 for t in turfs if not t["assignees"] and not (t["completion"] or 0) >= 1)
+    turf_list = reverse("admin:canvass_turf_changelist") + f"?campaign__id__exact={campaign.pk}&status__exact=active"
     return {
         "campaign": campaign,
         "progress": progress,
-        "chart": mark_safe(svg_day_chart(days)),  # noqa: S308 - built from numbers and escaped labels
+        "projection": projection(progress),
+        "totals": stats_selectors.campaign_totals(campaign=campaign),
+        "out_now": stats_selectors.out_now(campaign=campaign),
+        "shifts_today": [s for s in shifts if timezone.localtime(s["starts_at"], tz).date() == now.date()],
+        "chart": mark_safe(svg_day_chart(days, width=640, height=200)),  # noqa: S308 - numbers and escaped labels
         "days": days,
         "layer_tables": layer_tables,
         "turfs": turfs,
+        "turf_count": len(turfs),
+        "free_turfs": free,
+        "turf_page": TURF_PAGE,
         "turf_rows": turf_rows(turfs, urls),
-        "map": mark_safe(svg_map(shapes)) if shapes else "",  # noqa: S308 - escaped in turf/svgmap.py
-        "legend": [(f"under {int(limit * 100)}%", fill) for limit, fill in COMPLETION_FILLS[1:]]
-        + [("done", DONE_FILL)],
+        "turf_list_url": turf_list,
+        "free_turfs_url": turf_list + "&assignment=free",
         "canvassers": canvassers,
         "canvasser_rows": canvasser_rows(canvassers),
-        "shifts": stats_selectors.shift_fill(campaign=campaign),
+        "shifts": shifts,
         "flagged": stats_selectors.flagged_attempts(campaign=campaign),
         "pending": pending,
-        "tz": campaign.organization.tzinfo,
-        "now": timezone.localtime(timezone.now(), campaign.organization.tzinfo),
+        "tz": tz,
+        "now": now,
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.core.cache import cache
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -183,10 +183,11 @@ def turf_stats(
     totals = _totals_by_key(rows)
     answers = _answers_by_key(rows) if with_answers else {}
     out = []
-    for turf in turfs.order_by("name").only("pk", "name", "status", "door_count", "updated_at"):
+    for turf in turfs.order_by("name").only("pk", "name", "number", "status", "door_count", "updated_at"):
         entry = {
             "turf": turf.pk,
             "name": turf.name,
+            "number": turf.number,
             "status": turf.status,
             "door_count": turf.door_count,
             **totals.get(turf.pk, _empty_totals()),
@@ -334,3 +335,97 @@ def flagged_attempts(*, campaign: Campaign, limit: int = 20) -> list[ContactAtte
 
 def layers_of(campaign: Campaign) -> list[DistrictLayer]:
     return list(DistrictLayer.objects.filter(organization_id=campaign.organization_id).order_by("name"))
+
+
+def turf_assignees(*, campaign: Campaign, now: dt.datetime | None = None) -> dict[int, list[str]]:
+    """{turf id: the names of the canvassers currently assigned to it}, for the campaign's
+    turfs that have a current assignment. One query."""
+    from canvass.field.models import AssignmentCanvasser
+    from canvass.field.selectors import current_assignment_q
+
+    out: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        AssignmentCanvasser.objects.filter(
+            current_assignment_q(now, prefix="assignment__"), assignment__campaign=campaign
+        )
+        .order_by("user__first_name", "user__username")
+        .values_list("assignment__turf_id", "user__first_name", "user__last_name", "user__username")
+    )
+    for turf_id, first, last, username in rows:
+        name = f"{first} {last}".strip() or username
+        if name not in out[turf_id]:
+            out[turf_id].append(name)
+    return dict(out)
+
+
+def turf_last_days(*, campaign: Campaign) -> dict[int, dt.date]:
+    """{turf id: the last day it had a knock}. One query, on the stats table."""
+    rows = StatsDay.objects.filter(campaign=campaign, kind=StatsKind.TURF).order_by().values("key_id")
+    return {row["key_id"]: row["last"] for row in rows.annotate(last=Max("day"))}
+
+
+def campaign_totals(*, campaign: Campaign) -> dict[str, Any]:
+    """The campaign's knocks, contacts and supporters over all days. One query."""
+    row = StatsDay.objects.filter(campaign=campaign, kind=StatsKind.CAMPAIGN).aggregate(
+        attempts=Coalesce(Sum("attempts"), 0),
+        contacts=Coalesce(Sum("contacts"), 0),
+        supporters=Coalesce(Sum("support_1"), 0) + Coalesce(Sum("support_2"), 0),
+    )
+    row["contact_rate"] = round(row["contacts"] / row["attempts"], 4) if row["attempts"] else None
+    return row
+
+
+def out_now(*, campaign: Campaign, now: dt.datetime | None = None, limit: int = 30) -> list[dict[str, Any]]:
+    """Who is out now: the canvassers of the campaign's current assignments that have
+    started, with their turf, and the time of their last knock today (the
+    organization's day) and today's count. Two queries."""
+    from canvass.field.models import AssignmentCanvasser
+    from canvass.field.selectors import current_assignment_q
+
+    now = now or timezone.now()
+    tz = campaign.organization.tzinfo
+    day_start = dt.datetime.combine(timezone.localtime(now, tz).date(), dt.time(), tzinfo=tz)
+    members = list(
+        AssignmentCanvasser.objects.filter(
+            current_assignment_q(now, prefix="assignment__"),
+            assignment__campaign=campaign,
+            assignment__starts_at__lte=now,
+        )
+        .order_by("assignment__turf__number", "assignment__turf__name", "user__username")
+        .values_list(
+            "user_id",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+            "assignment__turf_id",
+            "assignment__turf__number",
+            "assignment__turf__name",
+        )[: limit * 3]
+    )
+    users = {m[0] for m in members}
+    today: dict[int, Any] = {
+        row["canvasser_id"]: row
+        for row in ContactAttempt.objects.filter(
+            campaign=campaign, canvasser_id__in=users, corrected_at__gte=day_start, corrected_at__lte=now
+        )
+        .order_by()
+        .values("canvasser_id")
+        .annotate(knocks=Count("id"), last=Max("corrected_at"))
+    }
+    out: dict[int, dict[str, Any]] = {}
+    for user_id, first, last, username, turf_id, number, turf_name in members:
+        entry = out.setdefault(
+            user_id,
+            {
+                "name": f"{first} {last}".strip() or username,
+                "turfs": [],
+                "knocks_today": today.get(user_id, {}).get("knocks", 0),
+                "last_knock": today.get(user_id, {}).get("last"),
+            },
+        )
+        entry["turfs"].append({"turf": turf_id, "number": number, "name": turf_name})
+    # Those knocking first, the most recent on top; then those who have not knocked today.
+    ordered = sorted(
+        out.values(), key=lambda e: (e["last_knock"] is None, -(e["last_knock"].timestamp() if e["last_knock"] else 0))
+    )
+    return ordered[:limit]

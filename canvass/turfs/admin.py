@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -27,6 +30,10 @@ from shapely.geometry import shape
 
 from canvass.access import turf_cut_jobs_for_user, turfs_for_user
 from canvass.campaigns.models import Campaign, ResultCode, SurveyOption, SurveyQuestion
+from canvass.field.models import Assignment
+from canvass.field.selectors import current_assignment_q
+from canvass.field.services import assignment_create
+from canvass.stats.models import StatsDay, StatsKind
 from canvass.turfs import services as turf_services
 from canvass.turfs.admin_map import CampaignMapTools
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
@@ -39,6 +46,7 @@ from turf.models import DistrictLayer
 from turf.svgmap import Dot, Shape, svg_map
 
 MAX_GEOJSON_BYTES = 2_000_000
+UserModel = get_user_model()
 
 
 class CutTurfsForm(forms.Form):
@@ -62,6 +70,23 @@ class CutTurfsForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["layer"]).queryset = layers_for_user(user).filter(
             organization_id=campaign.organization_id
         )
+
+
+def cut_situation(campaign: Campaign) -> dict[str, int]:
+    """The universe's doors, those in no active turf (what a cut takes), and the active turfs
+    with and without a current assignment (what a cut with replace keeps and re-cuts)."""
+    from canvass.turfs.selectors import campaign_universe, doors_in_active_turfs, turfs_with_current_assignments
+
+    universe = campaign_universe(campaign=campaign)
+    active = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+    held = turfs_with_current_assignments(active).count()
+    return {
+        "universe": universe.count(),
+        "free": universe.exclude(pk__in=doors_in_active_turfs(campaign=campaign).values("door_id")).count(),
+        "active_turfs": active.count(),
+        "held_turfs": held,
+        "recut_turfs": active.count() - held,
+    }
 
 
 class DrawTurfForm(forms.Form):
@@ -198,7 +223,14 @@ class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
 
     def cut_turfs_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id, write=True)
-        form = CutTurfsForm(request.POST if request.method == "POST" else None, campaign=campaign, user=request.user)
+        doors = cut_situation(campaign)
+        # Defaults that work: with no free door left (the demo, any campaign cut once) the
+        # form starts on re-cutting the turfs nobody holds, instead of failing with
+        # "all doors are already in active turfs".
+        initial = {"replace": doors["free"] == 0 and doors["universe"] > 0}
+        form = CutTurfsForm(
+            request.POST if request.method == "POST" else None, campaign=campaign, user=request.user, initial=initial
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 job = turf_services.turf_cut_job_start(
@@ -221,7 +253,7 @@ class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
         return render(
             request,
             "admin/canvass/campaign/cut_turfs.html",
-            self._context(request, campaign, f"Cut turfs: {campaign}", form=form),
+            self._context(request, campaign, f"Cut turfs: {campaign}", form=form, doors=doors),
         )
 
     def draw_turf_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
@@ -254,6 +286,19 @@ class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
         )
 
 
+def walk_sheet_map(turf: Turf, stops: list[TurfDoor]) -> str:
+    """The turf on the first page of its walk sheet: its polygon, its doors and the walk
+    through them in order from the start, framed on the doors; "" with no located door."""
+    points = [(s.door.lng, s.door.lat) for s in stops if s.door.lat is not None and s.door.lng is not None]
+    if not points:
+        return ""
+    shapes = [Shape(geometry=shape(turf.polygon), fill="#9ecae1")] if turf.polygon else []
+    dots = [Dot(lng=lng, lat=lat) for lng, lat in points]
+    # Units of a building share a point: the line visits each point once.
+    route = [point for i, point in enumerate(points) if i == 0 or point != points[i - 1]]
+    return mark_safe(svg_map(shapes, dots, width=560, fit_dots=True, route=route))  # noqa: S308 - escaped in turf/svgmap.py
+
+
 class TurfTools(_TurfAdminBase):
     """A turf's map on its page, and printable walk sheets."""
 
@@ -272,8 +317,10 @@ class TurfTools(_TurfAdminBase):
             return "No polygon and no located doors."
         dots = [Dot(lng=lng, lat=lat) for lng, lat in doors if lng is not None and lat is not None]
         sheet = reverse("admin:canvass_turf_walk_sheets") + f"?ids={obj.pk}"
+        # Framed on the doors: a cut turf's polygon tiles its district and can be far larger.
         return mark_safe(  # noqa: S308 - built from escaped parts in turf/svgmap.py
-            svg_map(shapes, dots, width=500) + format_html('<p><a href="{}">Print the walk sheet</a></p>', sheet)
+            svg_map(shapes, dots, width=500, fit_dots=True)
+            + format_html('<p><a href="{}">Print the walk sheet</a></p>', sheet)
         )
 
     @admin.action(description="Print walk sheets of the selected turfs")
@@ -302,6 +349,7 @@ class TurfTools(_TurfAdminBase):
         by_turf: dict[int, list[TurfDoor]] = {}
         for stop in stops:
             by_turf.setdefault(stop.turf_id, []).append(stop)
+        maps = {turf.pk: walk_sheet_map(turf, by_turf.get(turf.pk, [])) for turf in turfs}
         organization = organization_for(request.user) or turfs[0].organization
         codes = list(
             ResultCode.objects.filter(organization_id=turfs[0].organization_id, is_active=True).order_by("position")
@@ -333,12 +381,22 @@ class TurfTools(_TurfAdminBase):
             request,
             "admin/canvass/turf/walk_sheets.html",
             {
-                "sheets": [(turf, by_turf.get(turf.pk, []), script.get(turf.campaign_id, [])) for turf in turfs],
+                "sheets": [
+                    (turf, by_turf.get(turf.pk, []), script.get(turf.campaign_id, []), maps[turf.pk]) for turf in turfs
+                ],
                 "codes": list(zip(codes, short_labels([code.label for code in codes]), strict=True)),
                 "printed": printed,
                 "organization": organization,
             },
         )
+
+
+class TurfActionForm(helpers.ActionForm):
+    """The turf list's action bar, with the canvasser for "assign" (its choices are the
+    organization's members, filled per request in admin/canvass/turf/actions.html; the
+    action checks the one sent)."""
+
+    canvasser = forms.CharField(required=False)
 
 
 class TurfDoorInline(ScopedTabularInline):
@@ -354,38 +412,200 @@ class TurfDoorInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("door")
 
 
+class AssignmentListFilter(admin.SimpleListFilter):
+    """Free turfs (active, nobody currently assigned) to hand out, or the assigned ones."""
+
+    title = "assignment"
+    parameter_name = "assignment"
+
+    def lookups(self, request, model_admin):
+        return [("free", "free (nobody assigned)"), ("assigned", "assigned")]
+
+    def queryset(self, request, queryset):
+        assigned = Exists(Assignment.objects.filter(current_assignment_q(), turf=OuterRef("pk")))
+        if self.value() == "free":
+            return queryset.filter(~assigned, status=Turf.Status.ACTIVE)
+        if self.value() == "assigned":
+            return queryset.filter(assigned)
+        return queryset
+
+
+def _stats_of_turf(field: str, aggregate: type[Sum] | type[Max]) -> Subquery:
+    rows = StatsDay.objects.filter(kind=StatsKind.TURF, key_id=OuterRef("pk"), campaign_id=OuterRef("campaign_id"))
+    return Subquery(rows.order_by().values("key_id").annotate(v=aggregate(field)).values("v")[:1])
+
+
 @admin.register(Turf)
 class TurfAdmin(TurfTools, OrganizationScopedAdmin):
     list_display = (
+        "number_label",
         "name",
         "campaign",
-        "status",
+        "status_label",
+        "assigned_to",
         "door_count",
-        "building_count",
-        "walk_distance_m",
-        "compactness",
+        "progress",
+        "last_knock",
+        "walk_km",
     )
-    list_filter = (scoped_filter("campaign"), "status")
+    list_display_links = ("number_label", "name")
+    list_filter = (AssignmentListFilter, scoped_filter("campaign"), "status")
     search_fields = ("name",)
     list_select_related = ("campaign",)
     related_select = {"district": ("layer",)}
     readonly_fields = (
         "turf_map",
+        "number",
         "door_count",
         "building_count",
         "person_count",
-        "walk_distance_m",
+        "walk_km",
         "walk_minutes",
         "compactness",
-        "polygon",
         "created_at",
         "updated_at",
     )
+    exclude = ("polygon",)  # drawn on the map above, not dumped as coordinates
     inlines = [TurfDoorInline]
-    actions = ["print_walk_sheets", "archive"]
+    actions = ["assign_to_canvasser", "print_walk_sheets", "archive"]
+    action_form = TurfActionForm
+    ordering = ("campaign", "status", "number", "name")
     # Turfs come from the cutter or a drawn polygon (the campaign's turf tools), not from an empty form.
     addable = False
     access_scope = staticmethod(turfs_for_user)
+
+    def get_queryset(self, request):
+        current = Assignment.objects.filter(current_assignment_q()).prefetch_related("canvassers")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                knocked=Coalesce(_stats_of_turf("new_doors", Sum), 0),
+                last_day=_stats_of_turf("day", Max),
+            )
+            .prefetch_related(Prefetch("assignments", queryset=current, to_attr="current_assignments"))
+        )
+
+    @admin.display(description="#", ordering="number")
+    def number_label(self, obj: Turf) -> str:
+        return str(obj.number) if obj.number is not None else "—"
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, obj: Turf) -> str:
+        if obj.status == Turf.Status.ARCHIVED:
+            return format_html('<span class="fo-archived">{}</span>', "archived")
+        return "active"
+
+    @admin.display(description="assigned to")
+    def assigned_to(self, obj: Turf) -> str:
+        names = [
+            user.get_full_name() or user.get_username()
+            for assignment in getattr(obj, "current_assignments", [])
+            for user in assignment.canvassers.all()
+        ]
+        if names:
+            return ", ".join(dict.fromkeys(names))
+        if obj.status == Turf.Status.ACTIVE:
+            return format_html('<strong class="fo-free">{}</strong>', "free")
+        return "—"
+
+    @admin.display(description="doors knocked", ordering="knocked")
+    def progress(self, obj: Turf) -> str:
+        knocked = getattr(obj, "knocked", 0) or 0
+        if not obj.door_count:
+            return "—"
+        percent = min(100, round(100 * knocked / obj.door_count))
+        return format_html("{} of {} ({}%)", f"{knocked:,}", f"{obj.door_count:,}", percent)
+
+    @admin.display(description="last knock", ordering="last_day")
+    def last_knock(self, obj: Turf) -> str:
+        day = getattr(obj, "last_day", None)
+        return f"{day:%a} {day.day} {day:%b}" if day else "—"
+
+    @admin.display(description="walk", ordering="walk_distance_m")
+    def walk_km(self, obj: Turf) -> str:
+        # 0.1 km: what a canvasser can plan by (rounded to whole km, 1.4 and 0.6 both read "1").
+        if obj.walk_distance_m is None:
+            return "—"
+        minutes = f", about {round(obj.walk_minutes)} min" if obj.walk_minutes else ""
+        return f"{obj.walk_distance_m / 1000:.1f} km{minutes}"
+
+    def changelist_view(self, request, extra_context=None):
+        organization = organization_for(request.user)
+        canvassers: list[tuple[int, str]] = []
+        if organization is not None:
+            canvassers = [
+                (user.pk, user.get_full_name() or user.get_username())
+                for user in UserModel.objects.filter(
+                    membership__organization=organization, membership__is_active=True, is_active=True
+                ).order_by("first_name", "username")
+            ]
+        return super().changelist_view(request, {**(extra_context or {}), "canvasser_choices": canvassers})
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # Ids that are not numbers ("nope", a tampered form) select nothing, as a foreign id does,
+        # instead of reaching the database as a 500.
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        kept = [pk for pk in selected if parse_id(pk) is not None]
+        if kept != selected:
+            post = request.POST.copy()
+            post.setlist(helpers.ACTION_CHECKBOX_NAME, kept)
+            request.POST = post
+        return super().response_action(request, queryset, *args, **kwargs)
+
+    def has_assign_permission(self, request) -> bool:
+        assignments = self.admin_site._registry.get(Assignment)
+        return assignments is not None and assignments.has_add_permission(request)
+
+    @admin.action(description="Assign the selected turfs to the canvasser chosen beside", permissions=["assign"])
+    def assign_to_canvasser(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Turf]) -> None:
+        """One assignment per turf, starting now, through assignment_create (as the
+        assignment admin and the API). A turf somebody holds already is left as it
+        is and named: handing it out twice from a list is a slip, not a plan."""
+        organization = organization_for(request.user)
+        user_id = parse_id(request.POST.get("canvasser"))
+        canvasser = None
+        if organization is not None and user_id is not None:
+            canvasser = UserModel.objects.filter(
+                pk=user_id, membership__organization=organization, membership__is_active=True, is_active=True
+            ).first()
+        if canvasser is None:
+            self.message_user(
+                request, "Choose a canvasser of your organization in the list beside the action.", messages.ERROR
+            )
+            return
+        assert organization is not None
+        done: list[str] = []
+        taken: list[str] = []
+        refused: list[str] = []
+        for turf in queryset.order_by("number", "name"):
+            label = f"{turf.number} ({turf.name})" if turf.number is not None else turf.name
+            try:
+                with transaction.atomic():
+                    # Locked, then checked: two organizers handing out the same turf at once give it once.
+                    locked = Turf.objects.select_for_update().get(pk=turf.pk)
+                    if Assignment.objects.filter(current_assignment_q(), turf=locked).exists():
+                        taken.append(label)
+                        continue
+                    assignment_create(
+                        organization=organization, actor=request.user, turf=locked, canvassers=[canvasser]
+                    )
+            except ValidationError as exc:
+                refused.append(f"{label}: {turf_services.validation_message(exc)}")
+                continue
+            done.append(label)
+        who = canvasser.get_full_name() or canvasser.get_username()
+        if done:
+            self.message_user(request, f"Assigned to {who}: turf {', '.join(done)}.", messages.SUCCESS)
+        if taken:
+            self.message_user(
+                request,
+                f"Already assigned, left as they are: turf {', '.join(taken)} "
+                "(end their assignment first to hand them to someone else).",
+                messages.WARNING,
+            )
+        for text in refused:
+            self.message_user(request, f"Not assigned: turf {text}", messages.ERROR)
 
     def get_readonly_fields(self, request, obj=None):
         # Archived by the action (which refuses a turf somebody is assigned to), never deleted:
@@ -423,6 +643,7 @@ class TurfCutJobAdmin(OrganizationScopedAdmin):
     fields = (
         "campaign",
         "status",
+        "next_steps",
         "progress",
         "message",
         "notes",
@@ -444,6 +665,22 @@ class TurfCutJobAdmin(OrganizationScopedAdmin):
         if not job.total:
             return "starting…" if job.status == TurfCutJob.Status.RUNNING else "—"
         return f"{job.done:,} of {job.total:,} ({100 * job.done // job.total}%)"
+
+    @admin.display(description="next")
+    def next_steps(self, job: TurfCutJob) -> str:
+        """Where the organizer goes from a finished cut: its turfs on the map, then the free ones to hand out."""
+        if job.status != TurfCutJob.Status.DONE:
+            return "—" if job.status == TurfCutJob.Status.FAILED else "when the cut is done: its turfs on the map"
+        made = job.summary.get("turfs") if isinstance(job.summary.get("turfs"), int) else None
+        free = reverse("admin:canvass_turf_changelist") + f"?campaign__id__exact={job.campaign_id}&assignment=free"
+        return format_html(
+            '<a class="button" href="{}">See the {}new turfs on the map</a> · <a href="{}">hand them out from the '
+            'turf list (free turfs)</a> · <a href="{}">the dashboard</a>',
+            reverse("admin:canvass_campaign_turf_map", args=[job.campaign_id]),
+            f"{made:,} " if made else "",
+            free,
+            reverse("admin:canvass_campaign_dashboard", args=[job.campaign_id]),
+        )
 
     @admin.display(description="notes")
     def notes(self, job: TurfCutJob) -> str:

@@ -131,8 +131,24 @@ def _turf_out(turf: Turf) -> dict[str, Any]:
     return {
         "id": turf.pk,
         "name": turf.name,
+        "number": turf.number,
         "door_count": turf.door_count,
         "url": reverse("admin:canvass_turf_change", args=[turf.pk]),
+    }
+
+
+def map_context(request: HttpRequest, campaign: Campaign, *, editable: bool = True) -> dict[str, Any]:
+    """What admin/canvass/campaign/_turf_map.html needs: the layer and tool URLs, the tile
+    source and whether the tools show (a manager's, on the turf map page only)."""
+    tiles_url, attribution = tile_source()
+    return {
+        "urls": {
+            name: reverse(f"admin:canvass_campaign_map_{name}", args=[campaign.pk])
+            for name in ("layers", "count", "draw", "reshape", "split", "merge")
+        },
+        "tiles_url": tiles_url,
+        "tiles_attribution": attribution,
+        "can_edit": editable and has_role(request.user, MANAGER_ROLES),
     }
 
 
@@ -183,7 +199,6 @@ class CampaignMapTools(_CampaignAdminBase):
 
     def turf_map_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._map_campaign(request, object_id)
-        tiles_url, attribution = tile_source()
         turfs = list(
             Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
             .select_related("district")
@@ -195,7 +210,7 @@ class CampaignMapTools(_CampaignAdminBase):
                 Shape(
                     geometry=shape(turf.polygon),
                     fill=PALETTE[index % len(PALETTE)],
-                    label=turf.name,
+                    label=str(turf.number) if turf.number is not None else turf.name,
                     href=reverse("admin:canvass_turf_change", args=[turf.pk]),
                     title=f"{turf.name}: {turf.door_count} doors, {turf.walk_minutes or 0:.0f} min",
                 )
@@ -203,10 +218,9 @@ class CampaignMapTools(_CampaignAdminBase):
                 if turf.polygon
             ]
         )
-        urls = {
-            name: reverse(f"admin:canvass_campaign_map_{name}", args=[campaign.pk])
-            for name in ("layers", "count", "draw", "reshape", "split", "merge")
-        }
+        for turf in turfs:
+            # 0.1 km: whole kilometres read 1.4 km and 0.6 km alike.
+            turf.walk_km = round(turf.walk_distance_m / 1000, 1) if turf.walk_distance_m is not None else None  # type: ignore[attr-defined]
         return render(
             request,
             "admin/canvass/campaign/turf_map.html",
@@ -218,10 +232,7 @@ class CampaignMapTools(_CampaignAdminBase):
                 "title": f"Turfs of {campaign}",
                 "turfs": turfs,
                 "svg": mark_safe(svg),  # noqa: S308 - built from escaped parts in turf/svgmap.py
-                "urls": urls,
-                "tiles_url": tiles_url,
-                "tiles_attribution": attribution,
-                "can_edit": has_role(request.user, MANAGER_ROLES),
+                **map_context(request, campaign),
             },
         )
 

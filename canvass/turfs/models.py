@@ -24,6 +24,13 @@ class Turf(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="turfs")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="turfs")
     name = models.CharField(max_length=120)
+    # What volunteers call the turf ("turf 7"): numbered from 1 within the campaign
+    # by each cut (the lowest numbers no active turf holds), kept when the turf is
+    # archived. Unique among the campaign's active turfs only: a re-cut after
+    # archiving starts again at 1, and the archived turfs keep theirs.
+    number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The turf's number in the campaign, as volunteers know it."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     district = models.ForeignKey(
         District,
@@ -48,7 +55,13 @@ class Turf(models.Model):
     class Meta:
         ordering = ["campaign", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "name"], name="turf_name_unique_per_campaign"),
+            # Among active turfs only, as the numbers (an archived "Venice 001" and the re-cut's new one).
+            models.UniqueConstraint(
+                fields=["campaign", "name"], condition=Q(status="active"), name="turf_name_unique_among_active"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "number"], condition=Q(status="active"), name="turf_number_unique_among_active"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,9 @@ class TurfDistrictOutput(serializers.Serializer):
 class TurfOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+    number = serializers.IntegerField(
+        allow_null=True, help_text="The turf's number in the campaign (unique among its active turfs)."
+    )
     campaign = serializers.IntegerField(source="campaign_id")
     status = serializers.CharField()
     district = TurfDistrictOutput(allow_null=True)

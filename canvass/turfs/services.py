@@ -206,7 +206,7 @@ def turfs_cut(
         turfs = _turfs_write(
             campaign=campaign,
             new=[
-                _NewTurf(namer.next(district.name if district else campaign.name), district, polygon, doors, plan)
+                _NewTurf(*namer.next(district.name if district else campaign.name), district, polygon, doors, plan)
                 for district, polygon, doors, plan in pieces
             ],
             people=people,
@@ -269,26 +269,39 @@ def _plan(doors: DoorArrays) -> WalkPlan:
 
 
 class _TurfNamer:
-    """Turf names unique in the campaign: "<district> 001", "<district> 002", …"""
+    """Numbers and names of new turfs: the lowest numbers that no active turf of the
+    campaign holds (a re-cut with replace starts again at 1; archived turfs keep
+    theirs), and names "<district> 001" after the number, unique among active turfs."""
 
     def __init__(self, campaign: Campaign) -> None:
-        self.taken = set(Turf.objects.filter(campaign=campaign).values_list("name", flat=True))
-        self.counters: dict[str, int] = {}
+        active = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+        self.taken = set(active.values_list("name", flat=True))
+        self.numbers = {n for n in active.values_list("number", flat=True) if n is not None}
+        self.last = 0
 
-    def next(self, prefix: str) -> str:
-        prefix = prefix[:100]
-        n = self.counters.get(prefix, 0)
-        while True:
+    def next_number(self) -> int:
+        n = self.last + 1
+        while n in self.numbers:
             n += 1
-            name = f"{prefix} {n:03d}"
-            if name not in self.taken:
-                self.counters[prefix] = n
-                self.taken.add(name)
-                return name
+        self.numbers.add(n)
+        self.last = n
+        return n
+
+    def next(self, prefix: str) -> tuple[int, str]:
+        number = self.next_number()
+        name = f"{prefix[:100]} {number:03d}"
+        # A turf drawn and named by hand may hold the name already.
+        suffix = 1
+        while name in self.taken:
+            suffix += 1
+            name = f"{prefix[:100]} {number:03d}-{suffix}"
+        self.taken.add(name)
+        return number, name
 
 
 @dataclass
 class _NewTurf:
+    number: int
     name: str
     district: District | None
     polygon: BaseGeometry | None
@@ -310,6 +323,7 @@ def _turfs_write(*, campaign: Campaign, new: Sequence[_NewTurf], people: dict[in
                 organization_id=campaign.organization_id,
                 campaign=campaign,
                 name=item.name,
+                number=item.number,
                 district=item.district,
                 polygon=mapping(polygon) if polygon is not None and not polygon.is_empty else None,
                 door_count=len(doors),
@@ -483,13 +497,16 @@ def turf_create_from_polygon(
             raise ValidationError(
                 {"polygon": f"All {len(taken)} doors inside the polygon are already in active turfs of this campaign."}
             )
+        namer = _TurfNamer(campaign)
         if not name:
-            name = _TurfNamer(campaign).next("Drawn")
-        elif Turf.objects.filter(campaign=campaign, name=name).exists():
+            number, name = namer.next("Drawn")
+        elif Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE, name=name).exists():
             raise ValidationError({"name": f"The campaign already has a turf named {name!r}."})
+        else:
+            number = namer.next_number()
         (turf,) = _turfs_write(
             campaign=campaign,
-            new=[_NewTurf(name[:120], None, polygon, doors)],
+            new=[_NewTurf(number, name[:120], None, polygon, doors)],
             people=person_counts(doors.id.tolist()),
         )
         audit_log(
@@ -550,7 +567,7 @@ def turf_split(*, turf: Turf, parts: int = 2, actor: User | None = None) -> list
             campaign=turf.campaign,
             new=[
                 _NewTurf(
-                    namer.next(f"{turf.name} /"),
+                    *namer.next(f"{turf.name} /"),
                     turf.district,
                     cut.polygon,
                     doors.take(np.asarray(cut.doors, dtype=np.int64)),
@@ -581,8 +598,8 @@ def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: User | None = N
         locked = list(Turf.objects.select_for_update().filter(pk__in=[t.pk for t in turfs]).order_by("pk"))
         _check_changeable(locked)
         doors = door_arrays(Door.objects.filter(pk__in=TurfDoor.objects.filter(turf__in=locked).values("door_id")))
-        name = (name or "").strip() or _TurfNamer(campaign).next(locked[0].name + " +")
-        if Turf.objects.filter(campaign=campaign, name=name).exists():
+        name = (name or "").strip()
+        if name and Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE, name=name).exists():
             raise ValidationError({"name": f"The campaign already has a turf named {name!r}."})
         polygons = [shapely.geometry.shape(t.polygon) for t in locked if t.polygon]
         polygon = shapely.union_all(polygons) if polygons else None
@@ -590,9 +607,13 @@ def turfs_merge(*, turfs: Sequence[Turf], name: str = "", actor: User | None = N
         Turf.objects.filter(pk__in=[t.pk for t in locked]).update(
             status=Turf.Status.ARCHIVED, updated_at=timezone.now()
         )
+        # After the archiving: the merged turf takes the lowest of the numbers it frees.
+        namer = _TurfNamer(campaign)
+        number, default_name = namer.next(locked[0].name + " +")
+        name = name or default_name
         (merged,) = _turfs_write(
             campaign=campaign,
-            new=[_NewTurf(name[:120], locked[0].district if len(districts) == 1 else None, polygon, doors)],
+            new=[_NewTurf(number, name[:120], locked[0].district if len(districts) == 1 else None, polygon, doors)],
             people=person_counts(doors.id.tolist()),
         )
         audit_log(
@@ -725,7 +746,7 @@ def turf_reshape(*, turf: Turf, geojson: object, actor: User | None = None) -> D
         turf.save(update_fields=["status", "updated_at"])
         (new,) = _turfs_write(
             campaign=campaign,
-            new=[_NewTurf(_TurfNamer(campaign).next(f"{turf.name} ~"), turf.district, polygon, doors)],
+            new=[_NewTurf(*_TurfNamer(campaign).next(f"{turf.name} ~"), turf.district, polygon, doors)],
             people=person_counts(doors.id.tolist()),
         )
         audit_log(
@@ -804,7 +825,7 @@ def turf_split_by_line(*, turf: Turf, line: object, actor: User | None = None) -
             campaign=turf.campaign,
             new=[
                 _NewTurf(
-                    namer.next(f"{turf.name} /"),
+                    *namer.next(f"{turf.name} /"),
                     turf.district,
                     pieces[k].intersection(outline) if turf.polygon else pieces[k],
                     doors.take(np.flatnonzero(side == k)),

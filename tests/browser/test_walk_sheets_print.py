@@ -8,6 +8,8 @@ papers and every address must sit on one line.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.urls import reverse
 
@@ -26,6 +28,13 @@ MEASURE = """() => {
     table: document.querySelector("table").scrollWidth,
     wrapped: [...document.querySelectorAll("td.address")].filter((td) => lines(td) > 1).map((td) => td.textContent),
     heads: [...document.querySelectorAll("th.box")].map((th) => th.textContent),
+    map: (() => { const svg = document.querySelector(".sheet .sheet-map svg");
+      if (!svg) return null;
+      const r = svg.getBoundingClientRect(), t = document.querySelector(".sheet table").getBoundingClientRect();
+      return { left: r.left, right: r.right, bottom: r.bottom, tableTop: t.top,
+               dots: svg.querySelectorAll("circle").length,
+               route: (svg.querySelector("polyline.fieldops-route")?.getAttribute("points") || "").split(" ").length };
+    })(),
   };
 }"""
 
@@ -41,5 +50,13 @@ def test_walk_sheet_fits_a_portrait_page(app_world, make_phone, base_url):
     assert measured["wrapped"] == [], measured["wrapped"]
     assert "NH" in measured["heads"] and "not_home" not in measured["heads"]
     assert page.locator(".questions li").count() == 2
+    # The turf's map on the first page, beside the legend, inside the page and above the doors.
+    m = measured["map"]
+    assert m is not None and m["left"] >= 0 and m["right"] <= A4_PRINTABLE_PX, measured
+    assert m["bottom"] <= m["tableTop"] + 1, m
+    # A dot per door and the start; the walk visits the 30 distinct points (units share theirs) in order.
+    assert m["dots"] == 40 + 1 and m["route"] == 30, m
+    if shot := os.environ.get("FIELDOPS_SCREENSHOT_DIR"):
+        page.screenshot(path=f"{shot}/walk-sheet.png", full_page=True)
     pdf = page.pdf(format="Letter")
     assert b"/MediaBox [0 0 612 792]" in pdf

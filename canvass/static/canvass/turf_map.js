@@ -36,7 +36,13 @@
     style: { color: "#444", weight: 2, dashArray: "6 4", fill: false },
     onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name, { sticky: true }),
   }).addTo(map);
+  const labelsLayer = L.layerGroup();
   const turfsLayer = L.geoJSON(null, { style: turfStyle, onEachFeature: bindTurf }).addTo(map);
+  labelsLayer.addTo(map);
+  const LABEL_ZOOM = 15;
+  const showLabels = () =>
+    document.getElementById("fo-turf-map").classList.toggle("fo-labels-on", map.getZoom() >= LABEL_ZOOM);
+  map.on("zoomend", showLabels);
   const doorsLayer = L.layerGroup().addTo(map);
   L.control.layers(null, { Districts: districtsLayer, Turfs: turfsLayer, Doors: doorsLayer }).addTo(map);
   L.control.scale({ imperial: true }).addTo(map);
@@ -78,10 +84,24 @@
 
   function bindTurf(feature, layer) {
     const p = feature.properties;
+    const title = p.number != null ? `${p.number} · ${p.name}` : p.name;
     layer.bindTooltip(
-      `${p.name}: ${p.door_count} doors, ${p.knocked} knocked (${Math.round(100 * p.completion)}%)`,
+      `${title}: ${p.door_count.toLocaleString()} doors, ${p.knocked.toLocaleString()} knocked ` +
+        `(${Math.round(100 * p.completion)}%)`,
       { sticky: true },
     );
+    // The turf's short number at its centre, shown only when zoomed in enough for the
+    // labels not to collide (LABEL_ZOOM; CSS hides them below it): 257 full names overlapped.
+    if (p.number != null) {
+      const centre = layer.getBounds().getCenter();
+      labelsLayer.addLayer(
+        L.marker(centre, {
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: "fo-turf-label", html: `<span>${Number(p.number)}</span>`, iconSize: null }),
+        }),
+      );
+    }
     layer.on("click", (event) => {
       L.DomEvent.stopPropagation(event);
       onTurfClick(layer);
@@ -102,6 +122,7 @@
     }
     const layers = await response.json();
     districtsLayer.clearLayers().addData(layers.districts);
+    labelsLayer.clearLayers();
     turfsLayer.clearLayers().addData(layers.turfs);
     doorsLayer.clearLayers();
     const bounds = L.latLngBounds([]);
@@ -120,11 +141,14 @@
       bounds.extend([lat, lng]);
     }
     if (fit) {
-      const all = bounds.isValid() ? bounds : turfsLayer.getBounds();
+      // The doors and the turfs: every turf in view, even one whose doors are not located.
+      const all = L.latLngBounds([]);
+      for (const part of [bounds, turfsLayer.getBounds()]) if (part.isValid()) all.extend(part);
       if (all.isValid()) map.fitBounds(all.pad(0.05));
       else if (districtsLayer.getBounds().isValid()) map.fitBounds(districtsLayer.getBounds());
       else map.setView([34.05, -118.25], 11);
     }
+    showLabels();
     app.dataset.doors = String(layers.doors.length);
     app.dataset.turfs = String(layers.turfs.features.length);
     app.dataset.loaded = String(Number(app.dataset.loaded || 0) + 1);

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from canvass.models import ContactAttempt
 from canvass.stats import services as stats_services
-from canvass.stats.dashboard import completion_fill, svg_day_chart
+from canvass.stats.dashboard import svg_day_chart
 from tests import factories as f
 from tests.canvass.stats_world import setup_script, simulated_day
 from tests.factories import admin_client
@@ -80,8 +80,9 @@ def test_per_district_numbers_equal_a_direct_count_for_every_layer(dash):
         "Recent flagged",
     ):
         assert heading in text
-    # The chart and the map are inline SVG: no script, no CDN.
-    assert 'class="fieldops-chart"' in text and 'class="fieldops-map"' in text
+    # The chart is inline SVG; the map is the turf map's component, read-only; nothing from a CDN.
+    assert 'class="fieldops-chart"' in text and 'id="fo-turf-map-app"' in text and 'data-can-edit="0"' in text
+    assert f"/admin/canvass/campaign/{dash.campaign.pk}/turf-map/layers/" in text
     assert '<script src="http' not in text and "cdn" not in text.lower()
     assert response.context["flagged"] and all(a.far_from_door or a.too_fast for a in response.context["flagged"])
 
@@ -105,10 +106,6 @@ def test_query_count_does_not_grow_with_the_data(dash):
     district = f.DistrictFactory(organization=dash.org, layer=layer)
     DoorDistrict.objects.bulk_create([DoorDistrict(door=d, district=district) for d in dash.hood_doors])
     stats_services.stats_rebuild(campaign=dash.campaign)
-    # Turfs whose polygon is not in the cache yet cost one query (all of them at once).
-    with CaptureQueriesContext(connection) as first:
-        assert client.get(url).status_code == 200
-    assert len(first) == len(small) + 1
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
@@ -130,14 +127,13 @@ def test_an_empty_campaign_renders(world):
     assert "No knocks yet" in response.content.decode()
 
 
-def test_chart_and_fill_helpers():
+def test_chart_helper():
     days = [
         {"day": dt.date(2026, 11, 1), "doors_knocked": 10, "new_doors": 10, "attempts": 12, "contacts": 3},
         {"day": dt.date(2026, 11, 4), "doors_knocked": 5, "new_doors": 1, "attempts": 5, "contacts": 1},
     ]
     svg = svg_day_chart(days)
     assert svg.count("<rect") == 4 and "01 Nov" in svg
-    assert completion_fill(None) == completion_fill(0) != completion_fill(0.3) != completion_fill(1.0)
 
 
 def test_the_body_is_rendered_once_per_campaign_for_a_few_seconds_and_access_is_still_checked(dash, settings):
@@ -215,3 +211,79 @@ def test_without_a_shared_cache_the_request_that_finds_the_body_old_renders_it(d
         page = admin_client(dash.organizer).get(stale_body[1]).content.decode()
     assert "THE OLD BODY" not in page and "fo-dash" in page
     assert queue.call_count == 0
+
+
+def _progress(knocked, goal, pace, ends_on=None, today=dt.date(2026, 11, 30)):
+    from canvass.stats.selectors import Progress
+
+    finish = None
+    if goal and knocked >= goal:
+        finish = today
+    elif goal and pace:
+        import math
+
+        finish = today + dt.timedelta(days=math.ceil((goal - knocked) / pace))
+    return Progress(
+        knocked=knocked,
+        goal=goal,
+        percent=round(100 * knocked / goal, 1) if goal else None,
+        pace_per_day=pace,
+        projected_finish=finish,
+        today=today,
+        ends_on=ends_on,
+        on_track=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [
+        # The pace of the issue's "goal reached on Mon 22 May 2084": not a date, the pace it takes.
+        (
+            _progress(1_200, 35_000, 1.6),
+            "At this pace (1.6 a day) the goal will not be reached within a year: it needs 93 new doors a day.",
+        ),
+        (
+            _progress(1_200, 35_000, 400.0, ends_on=dt.date(2026, 12, 31)),
+            "At this pace (400 a day) the goal will not be reached by the campaign's end on Thu 31 Dec 2026: "
+            "it needs 1,057 new doors a day.",
+        ),
+        (
+            _progress(1_200, 35_000, 2_000.0, ends_on=dt.date(2026, 12, 31)),
+            "At this pace the goal is reached on Thu 17 Dec 2026, 14 days before the campaign ends.",
+        ),
+        (_progress(1_200, 5_000, 100.0), "At this pace the goal is reached on Thu 7 Jan 2027."),
+        (
+            _progress(1_200, 5_000, 0.0),
+            "No new doors in the last 7 days. To reach the goal within a year: 11 new doors a day.",
+        ),
+        (_progress(5_000, 5_000, 3.0), "The goal is reached."),
+        (_progress(10, 0, 3.0), "No goal set: set the campaign's goal (doors) to see a projection."),
+        (
+            _progress(1_200, 5_000, 10.0, ends_on=dt.date(2026, 11, 1)),
+            "The campaign ended on Sun 1 Nov 2026 with 3,800 doors short of the goal.",
+        ),
+    ],
+)
+def test_projection_wording(progress, expected):
+    from canvass.stats.dashboard import projection
+
+    assert projection(progress) == expected
+
+
+def test_the_page_groups_thousands_and_lists_turfs_by_what_needs_attention(dash):
+    dash.campaign.goal_doors = 12_345
+    dash.campaign.save(update_fields=["goal_doors"])
+    turfs = list(dash.turfs)
+    for number, turf in enumerate(turfs, start=1):
+        turf.number = number
+        turf.save(update_fields=["number"])
+    response = page(dash)
+    text = response.content.decode()
+    assert "of 12,345" in text
+    ordered = response.context["turfs"]
+    groups = [0 if not t["assignees"] and (t["completion"] or 0) < 1 else 1 if t["assignees"] else 2 for t in ordered]
+    assert groups == sorted(groups)
+    # Another organization's turfs never appear.
+    foreign = f.TurfFactory(campaign=f.CampaignFactory(organization=dash.other_org, slug="x"), name="Foreign turf")
+    assert foreign.name not in page(dash).content.decode()

@@ -330,7 +330,8 @@ def test_draw_a_turf_and_report_doors_already_in_turfs(hood):
     reported = second.json()["already_in_turfs"]
     assert len(reported) == alpha_west["door_count"]
     assert {r["turf"] for r in reported} == {"Alpha west"}
-    assert second.json()["turf"]["name"] == "Drawn 001"
+    # Named after its number in the campaign: "Alpha west" is turf 1.
+    assert second.json()["turf"]["name"] == "Drawn 002"
     doors = _active_doors(hood.campaign)
     assert len(doors) == len(set(doors))
     assert AuditLogEntry.objects.filter(action="turf.draw").count() == 2
@@ -372,8 +373,10 @@ def test_draw_in_a_foreign_campaign_or_with_a_taken_name_is_refused(hood):
     square = f.rectangle(-118.4755, 33.984, -118.468, 33.986)
     response = organizer.post("/api/v1/turfs/", {"campaign": other_campaign.pk, "polygon": square}, format="json")
     assert response.status_code == 400 and "campaign" in response.json()["errors"]
+    # Names are unique among the campaign's active turfs (the hood's Turf A is archived).
+    f.TurfFactory(campaign=hood.campaign, name="Taken")
     response = organizer.post(
-        "/api/v1/turfs/", {"campaign": hood.campaign.pk, "name": "Turf A", "polygon": square}, format="json"
+        "/api/v1/turfs/", {"campaign": hood.campaign.pk, "name": "Taken", "polygon": square}, format="json"
     )
     assert response.status_code == 400 and "name" in response.json()["errors"]
     response = client_for(hood.canvasser).post(
