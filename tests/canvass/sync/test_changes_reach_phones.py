@@ -71,7 +71,7 @@ def form_data(response) -> dict:
                 continue
             widget = form.fields[name].widget
             if isinstance(widget, MultiWidget):  # a date and a time, as the split inputs post them
-                for index, part in enumerate(widget.decompress(value)):
+                for index, part in enumerate(widget.decompress(value) or []):
                     if part is not None:
                         data[f"{key}_{index}"] = str(part)
             elif isinstance(value, bool):
