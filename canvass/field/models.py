@@ -67,6 +67,25 @@ class ShiftSignup(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} for {self.shift_id} ({self.status})"
 
+    @property
+    def state(self) -> str:
+        """The sign-up as the API says it: signed_up, checked_in, checked_out, cancelled or no_show."""
+        return signup_state(self.status, self.checked_in_at, self.checked_out_at)
+
+
+# What the API says of a sign-up: its status, and past "signed up" where the shift has got to.
+SIGNUP_STATES = ("signed_up", "checked_in", "checked_out", "cancelled", "no_show")
+
+
+def signup_state(status: str | None, checked_in_at: object, checked_out_at: object) -> str | None:
+    """signed_up becomes checked_in after check-in and checked_out after check-out; the rest as stored."""
+    if status == ShiftSignup.Status.SIGNED_UP:
+        if checked_out_at is not None:
+            return "checked_out"
+        if checked_in_at is not None:
+            return "checked_in"
+    return status
+
 
 class Assignment(models.Model):
     """A turf given to one or more canvassers for a shift or a time window."""

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.campaigns.serializers import CampaignRefSerializer, QuestionSerializer, ResultCodeSerializer
-from canvass.field.models import Shift, ShiftSignup
+from canvass.field.models import SIGNUP_STATES, Shift, ShiftSignup, signup_state
 from canvass.turfs.models import Turf
 from fieldops.access import organization_for, scope_to_organization
 from fieldops.api.fields import BoundedDateTimeField, IdField, ScopedPrimaryKeyRelatedField
@@ -50,7 +51,8 @@ class ShiftOutputSerializer(serializers.Serializer):
     signup_count = serializers.IntegerField()
     places_left = serializers.SerializerMethodField()
     my_status = serializers.SerializerMethodField(
-        help_text="The caller's sign-up: signed_up, cancelled, no_show, or null if never signed up."
+        help_text="The caller's sign-up: signed_up, checked_in, checked_out, cancelled, no_show, "
+        "or null if never signed up."
     )
     my_checked_in_at = serializers.DateTimeField(
         allow_null=True, read_only=True, help_text="When the caller checked in to this shift; null until they do."
@@ -62,8 +64,13 @@ class ShiftOutputSerializer(serializers.Serializer):
     def get_places_left(self, shift: Shift) -> int:
         return max(shift.capacity - shift.signup_count, 0)
 
+    @extend_schema_field(serializers.ChoiceField(choices=SIGNUP_STATES, allow_null=True))
     def get_my_status(self, shift: Shift) -> str | None:
-        return getattr(shift, "my_status", None)
+        return signup_state(
+            getattr(shift, "my_status", None),
+            getattr(shift, "my_checked_in_at", None),
+            getattr(shift, "my_checked_out_at", None),
+        )
 
 
 class ShiftInputSerializer(serializers.Serializer):
@@ -95,7 +102,11 @@ class ShiftInputSerializer(serializers.Serializer):
 
 class SignupOutputSerializer(serializers.Serializer):
     shift = serializers.IntegerField(source="shift_id")
-    status = serializers.ChoiceField(choices=ShiftSignup.Status.choices)
+    status = serializers.ChoiceField(
+        source="state",
+        choices=SIGNUP_STATES,
+        help_text="signed_up, then checked_in after check-in and checked_out after check-out; or cancelled, no_show.",
+    )
     checked_in_at = serializers.DateTimeField(allow_null=True)
     checked_out_at = serializers.DateTimeField(allow_null=True)
     check_in_distance_m = serializers.FloatField(

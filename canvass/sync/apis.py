@@ -20,6 +20,7 @@ from canvass.sync.selectors import BadCursor, Cursor, sync_pull
 from canvass.sync.serializers import PushEnvelopeError, parse_attempt, parse_push_envelope
 from canvass.sync.services import REJECTED, Receipt, attempts_push
 from fieldops.access import membership_for
+from fieldops.api.views import OrganizationTimeView
 from fieldops.models import DeviceToken, Membership
 from fieldops.request_types import AuthenticatedRequest
 
@@ -82,7 +83,7 @@ def _held_assignments(text: str) -> frozenset[int]:
     return frozenset(int(p) for p in parts)
 
 
-class SyncPullApi(APIView):
+class SyncPullApi(OrganizationTimeView):
     """What changed for this canvasser since the cursor; without one, a snapshot."""
 
     @extend_schema(

@@ -349,17 +349,22 @@ def test_the_shift_says_whether_the_caller_checked_in_and_out(world):
     client.post(f"/api/v1/shifts/{shift.pk}/signup/")
     assert my_times(client, shift) == ((None, None), (None, None))  # "Check in"
 
-    checked_in = client.post(f"/api/v1/shifts/{shift.pk}/check-in/").json()["checked_in_at"]
+    answer = client.post(f"/api/v1/shifts/{shift.pk}/check-in/").json()
+    checked_in = answer["checked_in_at"]
+    assert answer["status"] == "checked_in"
+    assert client.get(f"/api/v1/shifts/{shift.pk}/").json()["my_status"] == "checked_in"
     listed, detail = my_times(client, shift)
     assert listed == detail == (checked_in, None)  # "Check out"
     assert checked_in.endswith(("-08:00", "-07:00"))  # the organization's zone (Los Angeles)
 
-    checked_out = client.post(f"/api/v1/shifts/{shift.pk}/check-out/").json()["checked_out_at"]
+    answer = client.post(f"/api/v1/shifts/{shift.pk}/check-out/").json()
+    checked_out = answer["checked_out_at"]
+    assert answer["status"] == "checked_out"
     listed, detail = my_times(client, shift)
     assert listed == detail == (checked_in, checked_out)  # done
     assert dt.datetime.fromisoformat(checked_out) >= dt.datetime.fromisoformat(checked_in)
     body = client.get(f"/api/v1/shifts/{shift.pk}/").json()
-    assert body["my_status"] == "signed_up"
+    assert body["my_status"] == "checked_out"  # the status follows check-in and check-out
 
 
 @pytest.mark.django_db

@@ -435,3 +435,17 @@ def test_pull_costs_a_constant_number_of_queries(world, script, partner, turf_b,
     assert [a["id"] for a in page["assignments"]] == [assignment_b.pk]
     with django_assert_max_num_queries(10):
         pull(world.canvasser)
+
+
+def test_pull_answers_times_in_the_organizations_offset_like_the_walk_list(world, script, partner):
+    push(partner, push_item(world))
+    page = pull(world.canvasser).json()
+    assert world.org.timezone == "America/Los_Angeles"
+    [attempt] = page["attempts"]
+    [assignment] = page["assignments"]
+    for moment in (attempt["corrected_at"], assignment["starts_at"]):
+        assert moment.endswith(("-08:00", "-07:00")), moment
+    walk = client_for(world.canvasser).get(f"/api/v1/assignments/{world.assignment.pk}/walk-list/").json()
+    assert dt.datetime.fromisoformat(walk["assignment"]["starts_at"]) == dt.datetime.fromisoformat(
+        assignment["starts_at"]
+    )

@@ -131,7 +131,8 @@ function shiftCard(ctx, shift) {
     return button;
   };
   const actions = h("div.actions");
-  const signedUp = shift.my_status === "signed_up";
+  // Signed up, and the server says how far the shift has got (checked_in, checked_out).
+  const signedUp = ["signed_up", "checked_in", "checked_out"].includes(shift.my_status);
   if (signedUp && !shift.my_checked_in_at) {
     actions.append(
       act(t("checkIn"), async () => {
