@@ -70,7 +70,7 @@ class ShiftSignup(models.Model):
     @property
     def state(self) -> str:
         """The sign-up as the API says it: signed_up, checked_in, checked_out, cancelled or no_show."""
-        return signup_state(self.status, self.checked_in_at, self.checked_out_at)
+        return signup_state(self.status, self.checked_in_at, self.checked_out_at) or self.status
 
 
 # What the API says of a sign-up: its status, and past "signed up" where the shift has got to.
