@@ -377,7 +377,7 @@ def test_a_rejected_knock_does_not_hold_back_the_good_ones_beside_it(phone, app_
     assert "No such door." in problem.inner_text()
     knocks = {k["id"]: k for k in read_phone(phone)["knocks"]}
     assert knocks[bad_id]["state"] == "rejected"
-    assert knocks[bad_id]["errors"] == {"door": "No such door."}
+    assert knocks[bad_id]["errors"] == {"door": ["No such door."]}
     assert {k["state"] for i, k in knocks.items() if i != bad_id} == {"sent"}
     phone.assert_no_errors(ignore=OFFLINE_ERRORS)
 
