@@ -183,3 +183,40 @@ def test_merge_two_turfs_on_the_map(map_world, make_phone, base_url):
     assert merged.door_count == 20
     assert set(merged.doors.values_list("pk", flat=True)) == {d.pk for d in map_world.main_street}
     assert page.evaluate("() => window.__violations") == []
+
+
+def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Drag with the mouse from one point of the map to another (lat, lng)."""
+    x0, y0 = screen(page, *start)
+    x1, y1 = screen(page, *end)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 6):
+        page.mouse.move(x0 + (x1 - x0) * step / 5, y0 + (y1 - y0) * step / 5)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+
+
+def test_reshape_a_turf_by_dragging_its_corners(map_world, make_phone, base_url):
+    west, east = WEST - STEP / 2, WEST + 9.5 * STEP  # around the first 10 houses of Main St
+    south, north = NORTH - 0.0003, NORTH + 0.0003
+    turf = turf_services.turf_create_from_polygon(
+        campaign=map_world.campaign, geojson=rect(west, south, east, north), name="Main west"
+    ).turf
+    assert turf.door_count == 10
+    page = open_map(make_phone, map_world, base_url)
+    page.get_by_role("button", name="Reshape a turf").click()
+    click_at(page, NORTH + 0.0001, WEST + 3 * STEP)  # choose the turf: its corners become handles
+    page.wait_for_selector(".leaflet-editing-icon")
+    wider = WEST + 14.5 * STEP  # the east side moved past five more houses
+    drag(page, (south, east), (south, wider))
+    drag(page, (north, east), (north, wider))
+    # The count follows the drag, before anything is saved.
+    page.wait_for_function("() => document.getElementById('fo-turf-map-app').dataset.count === '15'")
+    page.click("#fo-map-save")
+    page.wait_for_function("() => document.getElementById('fo-map-status').textContent.includes('has 15 doors')")
+    turf.refresh_from_db()
+    assert turf.status == "archived"  # a turf's doors are never edited in place: a new turf replaces it
+    reshaped = Turf.objects.get(campaign=map_world.campaign, name__startswith="Main west ~", status="active")
+    assert set(reshaped.doors.values_list("pk", flat=True)) == {d.pk for d in map_world.main_street[:15]}
+    assert page.evaluate("() => window.__violations") == []
