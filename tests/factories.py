@@ -377,6 +377,19 @@ def push_items_of(attempts, *, assignment_id: int) -> list[dict]:
     ]
 
 
+def pull_pages(client: APIClient, cursor: str | None = None) -> tuple[list[dict], str]:
+    """Pull every waiting page from `cursor` (None: a snapshot) as a phone does: the pages and the last cursor."""
+    pages = []
+    while True:
+        response = client.get(PULL, {"cursor": cursor} if cursor else {})
+        assert response.status_code == 200, response.content
+        page = response.json()
+        pages.append(page)
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return pages, cursor
+
+
 def push_batch(*items: dict, sent_at: dt.datetime | None = None, device_id: str = "phone-1") -> dict:
     """A push body; sent now by default (the phone's clock right)."""
     return {"device_id": device_id, "sent_at": iso(sent_at or timezone.now()), "attempts": list(items)}

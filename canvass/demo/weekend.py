@@ -124,6 +124,23 @@ def canvassing_days(now_local: dt.datetime) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=1), today
 
 
+def demo_shift(
+    organization: Any, campaign: Campaign, tz: Any, day: dt.date, slot: tuple[int, int, str], staging: dict[str, Any]
+) -> Shift:
+    """The demo's shift of one day's slot (start hour, end hour, label), made once (shift_ensure)."""
+    start, end, label = slot
+    starts = dt.datetime.combine(day, dt.time(start), tzinfo=tz)
+    return shift_ensure(
+        organization=organization,
+        campaign=campaign,
+        name=f"{day:%a %b} {day.day} {label}",
+        starts_at=starts,
+        ends_at=starts.replace(hour=end),
+        capacity=12,
+        **staging,
+    )
+
+
 def weekend_simulate(
     *,
     campaign: Campaign,
@@ -218,16 +235,7 @@ def weekend_simulate(
         report.held += sum(r == Review.HELD for r in reviews)
 
     def session_shift(day: dt.date, start: int, end: int, label: str) -> Shift:
-        starts = dt.datetime.combine(day, dt.time(start), tzinfo=tz)
-        return shift_ensure(
-            organization=org,
-            campaign=campaign,
-            name=f"{day:%a %b} {day.day} {label}",
-            starts_at=starts,
-            ends_at=starts.replace(hour=end),
-            capacity=12,
-            **staging,
-        )
+        return demo_shift(org, campaign, tz, day, (start, end, label), staging)
 
     # The phone that stayed offline: an evening the day before the weekend,
     # synced only as the last day's morning began (more than the grace after

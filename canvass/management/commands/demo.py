@@ -32,9 +32,9 @@ from canvass.campaigns.services import (
 )
 from canvass.demo.logins import demo_passwords, logins_path
 from canvass.demo.voters import write_voter_file
-from canvass.demo.weekend import weekend_simulate
+from canvass.demo.weekend import demo_shift, weekend_simulate
 from canvass.field.selectors import assignments_current_for
-from canvass.field.services import assignment_create, shift_ensure
+from canvass.field.services import assignment_create
 from canvass.turfs.models import Turf
 from canvass.turfs.services import turfs_cut
 from fieldops.models import Organization, Role
@@ -245,17 +245,8 @@ class Command(BaseCommand):
         for offset in range(7):
             day = today + dt.timedelta(days=offset)
             slots = ((10, 13, "morning"), (14, 17, "afternoon")) if day.weekday() >= 5 else ((17, 20, "evening"),)
-            for start, end, label in slots:
-                starts = dt.datetime.combine(day, dt.time(start), tzinfo=tz)
-                shift_ensure(
-                    organization=org,
-                    campaign=campaign,
-                    name=f"{day:%a %b} {day.day} {label}",
-                    starts_at=starts,
-                    ends_at=starts.replace(hour=end),
-                    capacity=12,
-                    **STAGING,
-                )
+            for slot in slots:
+                demo_shift(org, campaign, tz, day, slot, STAGING)
 
     def _users(self, org: Organization, reset: bool) -> list[tuple[str, str, str]]:
         """Create the demo users; their passwords are kept from run to run (canvass/demo/logins.py).

@@ -13,7 +13,7 @@ from django_q.models import Schedule
 from fieldops.changelog import sync_changes_prune
 from fieldops.models import SyncChange, SyncCounter
 from fieldops.tasks import sync_log_prune
-from tests.factories import PULL, PUSH, client_for, push_batch, push_item
+from tests.factories import PULL, PUSH, client_for, pull_pages, push_batch, push_item
 
 pytestmark = pytest.mark.django_db
 
@@ -23,28 +23,14 @@ def pull(user, cursor=None):
 
 
 def pull_all(user, cursor=None):
-    while True:
-        response = pull(user, cursor)
-        assert response.status_code == 200, response.content
-        page = response.json()
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return page, cursor
+    """The last page and the cursor after it."""
+    pages, cursor = pull_pages(client_for(user), cursor)
+    return pages[-1], cursor
 
 
 def knock(user, world, *, partner_door=0):
     response = client_for(user).post(PUSH, push_batch(push_item(world, at=world.doors[partner_door])), format="json")
     assert response.status_code == 200 and response.json()["results"][0]["status"] == "accepted", response.content
-
-
-@pytest.fixture
-def partner(world):
-    from tests import factories as f
-
-    user = f.UserFactory(username="paula")
-    f.MembershipFactory(user=user, organization=world.org)
-    f.AssignmentCanvasserFactory(assignment=world.assignment, user=user)
-    return user
 
 
 def age(days: int) -> None:

@@ -17,23 +17,14 @@ from django.utils import timezone
 
 from canvass.turfs.services import turf_update
 from tests import factories as f
-from tests.factories import PULL, admin_client, client_for
+from tests.factories import admin_client, client_for, pull_pages
 from turf.models import Person
 from turf.services import doors_merge
 
 pytestmark = pytest.mark.django_db
 
 
-def pull_all(client, cursor=None) -> tuple[list[dict], str]:
-    pages = []
-    while True:
-        response = client.get(PULL, {"cursor": cursor} if cursor else {})
-        assert response.status_code == 200, response.content
-        page = response.json()
-        pages.append(page)
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return pages, cursor
+pull_all = pull_pages
 
 
 def merged(pages: list[dict]) -> dict:

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from canvass.models import ContactAttempt
 from tests import factories as f
-from tests.factories import PULL, PUSH, client_for, push_batch, push_item
+from tests.factories import PULL, PUSH, client_for, pull_pages, push_batch, push_item
 
 
 def _login(user, device: str) -> APIClient:
@@ -29,15 +29,8 @@ def _login(user, device: str) -> APIClient:
 
 
 def _pull_all(phone: APIClient, cursor: str = "") -> tuple[str, list[dict]]:
-    pages = []
-    while True:
-        response = phone.get(PULL, {"cursor": cursor} if cursor else {})
-        assert response.status_code == 200, response.content
-        page = response.json()
-        pages.append(page)
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return cursor, pages
+    pages, cursor = pull_pages(phone, cursor or None)
+    return cursor, pages
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import timezone
 from canvass.models import AssignmentCanvasser, SyncChange
 from canvass.sync.services import changes_for_assignment, sync_changes_record, sync_changes_record_many
 from tests import factories as f
-from tests.factories import PULL, PUSH, client_for, push_batch, push_item
+from tests.factories import PULL, PUSH, client_for, pull_pages, push_batch, push_item
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +22,7 @@ def pull(user, cursor: str | None = None):
 
 def pull_all(user, cursor: str | None = None) -> tuple[list[dict], str]:
     """Every page until has_more is false; the pages and the last cursor."""
-    pages = []
-    while True:
-        response = pull(user, cursor)
-        assert response.status_code == 200, response.content
-        page = response.json()
-        pages.append(page)
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return pages, cursor
+    return pull_pages(client_for(user), cursor)
 
 
 def push(user, *items):
@@ -49,15 +41,6 @@ def end_assignment(assignment) -> None:
         object_id=assignment.pk,
         assignment_id=assignment.pk,
     )
-
-
-@pytest.fixture
-def partner(world):
-    """Another canvasser of the same chapter, paired with carlos on Turf A."""
-    user = f.UserFactory(username="paula")
-    f.MembershipFactory(user=user, organization=world.org)
-    f.AssignmentCanvasserFactory(assignment=world.assignment, user=user)
-    return user
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from fieldops.services import device_token_create
-from tests.factories import PULL, PUSH, client_for, push_batch, push_item
+from tests.factories import PUSH, client_for, pull_pages, push_batch, push_item
 
 pytestmark = pytest.mark.django_db
 
@@ -18,15 +18,9 @@ def phone(user, device_id: str) -> APIClient:
 
 
 def pull_all(client, cursor=None):
-    attempts = []
-    while True:
-        response = client.get(PULL, {"cursor": cursor} if cursor else {})
-        assert response.status_code == 200, response.content
-        page = response.json()
-        attempts += page["attempts"]
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return attempts, cursor
+    """The knocks of every page, and the last cursor."""
+    pages, cursor = pull_pages(client, cursor)
+    return [attempt for page in pages for attempt in page["attempts"]], cursor
 
 
 def test_a_knock_on_phone_a_reaches_phone_b_and_is_not_echoed_to_phone_a(world, script):
