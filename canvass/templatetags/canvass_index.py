@@ -1,4 +1,5 @@
-"""The admin index's lead: the organizer's active campaigns and the way into each one's screens.
+"""The admin index's lead: the organizer's active campaigns, for each the doors knocked against
+the goal, who is out now and today's shifts, and the way into each one's screens.
 
 The index template (canvass/templates/admin/canvass/index.html, set as the admin
 site's index_template in canvass/admin.py) extends fieldops's own, so fieldops
@@ -14,8 +15,10 @@ from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from canvass.access import campaigns_for_user
+from canvass.stats import selectors as stats_selectors
 from canvass.sync.models import ContactAttempt, HeldKnock, Review
 from canvass.turfs.models import Turf
 
@@ -34,6 +37,7 @@ def organizer_campaigns(context: template.Context) -> dict[str, Any]:
     campaigns = (
         campaigns_for_user(request.user)
         .filter(is_active=True)
+        .select_related("organization")
         .annotate(
             active_turfs=_count(Turf.objects.filter(status=Turf.Status.ACTIVE)),
             held_knocks=_count(ContactAttempt.objects.filter(review=Review.HELD)),
@@ -42,17 +46,40 @@ def organizer_campaigns(context: template.Context) -> dict[str, Any]:
     )
     held_admin = admin.site._registry.get(HeldKnock)
     sees_held = held_admin is not None and held_admin.has_view_permission(request)
+    now = timezone.now()
     rows = []
     for campaign in campaigns:
         turfs = reverse("admin:canvass_turf_changelist") + f"?campaign__id__exact={campaign.pk}&status__exact=active"
+        assignments = reverse("admin:canvass_assignment_changelist") + f"?campaign__id__exact={campaign.pk}"
         links = [
             ("Dashboard", reverse("admin:canvass_campaign_dashboard", args=[campaign.pk])),
             ("Turf map", reverse("admin:canvass_campaign_turf_map", args=[campaign.pk])),
             ("Cut turfs", reverse("admin:canvass_campaign_cut_turfs", args=[campaign.pk])),
             ("Turfs & walk sheets", turfs),
+            ("Assignments", assignments),
+            ("Export for VAN", reverse("admin:canvass_campaign_export_van", args=[campaign.pk])),
         ]
         held = None
         if sees_held:
             held = reverse("admin:canvass_heldknock_changelist") + f"?campaign__id__exact={campaign.pk}"
-        rows.append({"campaign": campaign, "links": links, "held_url": held})
+        # A few queries a campaign: an organization has a handful of active campaigns.
+        progress = stats_selectors.campaign_progress(campaign=campaign, now=now)
+        out = stats_selectors.out_now(campaign=campaign, now=now)
+        tz = campaign.organization.tzinfo
+        today = timezone.localtime(now, tz).date()
+        shifts = [
+            {**shift, "starts": timezone.localtime(shift["starts_at"], tz)}
+            for shift in stats_selectors.shift_fill(campaign=campaign, now=now)
+            if timezone.localtime(shift["starts_at"], tz).date() == today
+        ]
+        rows.append(
+            {
+                "campaign": campaign,
+                "links": links,
+                "held_url": held,
+                "progress": progress,
+                "out": [entry["name"] for entry in out],
+                "shifts": shifts,
+            }
+        )
     return {"rows": rows, "sees_held": sees_held}

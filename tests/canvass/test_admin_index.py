@@ -19,8 +19,13 @@ def test_index_lists_own_active_campaigns_with_working_links(world, django_asser
         )
     f.CampaignFactory(organization=world.org, slug="old", name="Old campaign", is_active=False)
     f.CampaignFactory(organization=world.other_org, slug="secret", name="Secret elsewhere campaign", goal_doors=12345)
+    from django.utils import timezone
+
+    soon = timezone.localtime(timezone.now(), world.org.tzinfo).replace(hour=23, minute=0, second=0, microsecond=0)
+    f.ShiftFactory(organization=world.org, campaign=world.campaign, name="Rose Ave late", starts_at=soon)
     client = admin_client(world.organizer)
-    with django_assert_max_num_queries(12):
+    # The page's own, then five a campaign (progress 2, who is out 2, shifts 1): a handful of campaigns.
+    with django_assert_max_num_queries(17):
         page = client.get("/admin/")
     assert page.status_code == 200
     text = page.content.decode()
@@ -28,11 +33,16 @@ def test_index_lists_own_active_campaigns_with_working_links(world, django_asser
     assert "Venice canvass" in lead and "Old campaign" not in lead
     assert "Secret elsewhere campaign" not in text
     assert "2 held" in lead
+    assert f"0 of {world.campaign.goal_doors:,} doors" in lead  # knocked against the goal (from the stats)
+    assert "1 canvasser: carlos" in lead  # out now: carlos's assignment started an hour ago
+    assert "Rose Ave late" in lead and "11:00 PM" in lead  # today's shifts, in the organization's time
     pk = world.campaign.pk
     links = set(re.findall(r'href="([^"]+)"', lead))
     assert f"/admin/canvass/campaign/{pk}/dashboard/" in links
     assert f"/admin/canvass/campaign/{pk}/turf-map/" in links
     assert f"/admin/canvass/campaign/{pk}/cut-turfs/" in links
+    assert f"/admin/canvass/assignment/?campaign__id__exact={pk}" in links
+    assert f"/admin/canvass/campaign/{pk}/export-van/" in links
     for link in links:
         response = client.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link

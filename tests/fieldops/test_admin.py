@@ -63,7 +63,7 @@ def test_index_says_what_each_section_is_for(world):
     response = admin_client(world.organizer).get("/admin/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "your chapter, its members and roles, and the audit log of who did what" in html
+    assert "Your chapter, its members and roles, and the audit log of who did what" in html
     assert "district layers you loaded, every knockable door and the voters at it" in html
     assert "Field work: campaigns, turfs, shifts and knocks" in html
     for label in OUR_APPS:
