@@ -22,6 +22,7 @@ from canvass.sync.services import REJECTED, Receipt, attempts_push
 from fieldops.access import membership_for
 from fieldops.models import Membership
 from fieldops.request_types import AuthenticatedRequest
+from fieldops.versioning import API_VERSION
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -107,4 +108,5 @@ class SyncPullApi(APIView):
             page = sync_pull(membership=membership, cursor=cursor, held_assignments=held)
         except BadCursor as exc:
             raise exceptions.ValidationError({"cursor": str(exc)})
-        return Response(page)
+        # The API's version (fieldops/versioning.py), also in the X-Fieldops-Api-Version header.
+        return Response({**page, "api_version": API_VERSION})
