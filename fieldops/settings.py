@@ -295,6 +295,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The enum hook is drf-spectacular's default; ours documents the error body on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fieldops.api.schema.add_error_responses",
+    ],
 }
 
 # --- Geocoding ----------------------------------------------------------------

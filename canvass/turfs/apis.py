@@ -30,6 +30,7 @@ from canvass.turfs.serializers import (
 )
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsStaffMember
+from fieldops.api.schema import PAGE_PARAMETERS, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
@@ -83,7 +84,9 @@ class TurfListApi(OrganizationTimeView):
     def get_permissions(self):
         return [IsManager()] if self.request.method == "POST" else [IsStaffMember()]
 
-    @extend_schema(parameters=_LIST_PARAMETERS, responses=TurfOutput(many=True))
+    @extend_schema(
+        parameters=[*_LIST_PARAMETERS, *PAGE_PARAMETERS], operation_id="turfs_list", responses=paginated(TurfOutput)
+    )
     def get(self, request: AuthenticatedRequest) -> Response:
         from fieldops.api.pagination import DefaultPagination
 
