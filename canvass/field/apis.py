@@ -35,7 +35,7 @@ from fieldops.api.errors import Conflict
 from fieldops.api.pagination import paginated_response
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsMember, IsStaffMember
-from fieldops.api.schema import PAGE_PARAMETERS, paginated
+from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from fieldops.services import audit_log
@@ -186,7 +186,7 @@ class AssignmentListApi(OrganizationTimeView):
     @extend_schema(
         parameters=[
             OpenApiParameter("mine", bool, description="Organizers and team leads: only my own assignments."),
-            OpenApiParameter("turf", int, description="Only this turf's assignments."),
+            id_parameter("turf", "Only this turf's assignments."),
             *PAGE_PARAMETERS,
         ],
         operation_id="assignments_list",

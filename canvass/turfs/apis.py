@@ -30,7 +30,7 @@ from canvass.turfs.serializers import (
 )
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsStaffMember
-from fieldops.api.schema import PAGE_PARAMETERS, paginated
+from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
@@ -73,7 +73,7 @@ def _filtered(request: Request) -> QuerySet[Turf]:
 
 
 _LIST_PARAMETERS = [
-    OpenApiParameter("campaign", int, description="only this campaign's turfs"),
+    id_parameter("campaign", "only this campaign's turfs"),
     OpenApiParameter("status", str, enum=["active", "archived", "all"], description="default: active"),
 ]
 

@@ -21,6 +21,8 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from fieldops.access import MAX_ID
+
 ERROR_BODY = {
     "type": "object",
     "description": "fieldops' one error shape (fieldops/api/errors.py).",
@@ -118,9 +120,20 @@ def paginated(item: type[serializers.BaseSerializer]) -> type[SchemaComponent]:
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="The page, from 1; past the last page: 404."),
-    OpenApiParameter("page_size", int, description="Rows a page, 100 by default, at most 1000 (more is read as 1000)."),
+    OpenApiParameter(
+        "page", {"type": "integer", "minimum": 1}, description="The page, from 1; past the last page: 404."
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 1000},
+        description="Rows a page, 100 by default, at most 1000.",
+    ),
 ]
+
+
+def id_parameter(name: str, description: str) -> OpenApiParameter:
+    """An optional ?name=<id> query parameter, as fieldops.api.params.query_id reads it."""
+    return OpenApiParameter(name, {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description=description)
 
 
 # --- Error answers on every operation ---------------------------------------------------------
