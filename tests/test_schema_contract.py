@@ -397,3 +397,35 @@ def test_push_pull_and_walk_list_answers_conform(world, document, user):
     assert conforms(pull_schema, later.json()), later.json()
     if user == "canvasser":
         assert world.assignment.pk in later.json()["tombstones"]["assignments"]
+
+
+def response_schema(document: dict, method: str, path: str, status: int) -> dict:
+    """The operation's answer schema for `status`, as plain JSON Schema."""
+    answer = document["paths"][path][method.lower()]["responses"][str(status)]
+    document = {**document, "components": {"schemas": {**document["components"]["schemas"], "_": {}}}}
+    document["components"]["schemas"]["_"] = answer["content"]["application/json"]["schema"]
+    return json_schema(document, "_")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user", ["organizer", "canvasser"])
+def test_every_get_answers_as_its_schema_says(world, document, user):
+    """Each GET of the schema that this user may read, with the world's ids: its 200 conforms."""
+    from tests.endpoints import api_operations, fill, path_parameters
+
+    ids = {"assignment_id": world.assignment.pk, "turf_id": world.turf.pk, "campaign_id": world.campaign.pk}
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + device_token_create(user=getattr(world, user), device_id="p").key)
+    checked = []
+    for method, path in api_operations():
+        if method != "GET" or not set(path_parameters(path)) <= set(ids):
+            continue
+        response = client.get(fill(path, ids))
+        if response.status_code != 200:
+            assert response.status_code in (403, 404), (path, response.status_code)
+            continue
+        assert conforms(response_schema(document, method, path, 200), response.json()), (path, response.json())
+        checked.append(path)
+    assert "/api/v1/sync/pull/" in checked and "/api/v1/assignments/" in checked
+    if user == "organizer":
+        assert {"/api/v1/turfs/geojson/", "/api/v1/turfs/", "/api/v1/members/"} <= set(checked)

@@ -7,6 +7,7 @@ missing one). Numbers come from the stats tables, minutes behind the street.
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.stats import selectors as stats_selectors
+from canvass.stats.schemas import campaign_results
 from canvass.stats.serializers import (
     CanvasserStatsOutput,
     DayStatsOutput,
@@ -30,8 +32,10 @@ from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
 
 _RANGE = [
-    OpenApiParameter("date_from", str, description="first local day, YYYY-MM-DD"),
-    OpenApiParameter("date_to", str, description="last local day, YYYY-MM-DD"),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="first local day, YYYY-MM-DD (1970 to 2100)"),
+    OpenApiParameter(
+        "date_to", OpenApiTypes.DATE, description="last local day, YYYY-MM-DD; at most 3,660 days after date_from"
+    ),
 ]
 
 
@@ -55,7 +59,8 @@ class CampaignDistrictStatsApi(_StatsApi):
 
     @extend_schema(
         parameters=[OpenApiParameter("layer", int, description="a district layer id"), *_RANGE],
-        responses=DistrictStatsOutput(many=True),
+        operation_id="stats_campaigns_districts_list",
+        responses=campaign_results(DistrictStatsOutput),
     )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
@@ -72,7 +77,9 @@ class CampaignDistrictStatsApi(_StatsApi):
 
 
 class CampaignDayStatsApi(_StatsApi):
-    @extend_schema(parameters=_RANGE, responses=DayStatsOutput(many=True))
+    @extend_schema(
+        operation_id="stats_campaigns_days_list", parameters=_RANGE, responses=campaign_results(DayStatsOutput)
+    )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         rows = stats_selectors.day_stats(
@@ -85,7 +92,9 @@ class CampaignTurfStatsApi(_StatsApi):
     input_class = TurfQueryInput
 
     @extend_schema(
-        parameters=[*_RANGE, OpenApiParameter("include_archived", bool)], responses=TurfStatsOutput(many=True)
+        parameters=[*_RANGE, OpenApiParameter("include_archived", bool)],
+        operation_id="stats_campaigns_turfs_list",
+        responses=campaign_results(TurfStatsOutput),
     )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
@@ -99,7 +108,11 @@ class CampaignTurfStatsApi(_StatsApi):
 
 
 class CampaignCanvasserStatsApi(_StatsApi):
-    @extend_schema(parameters=_RANGE, responses=CanvasserStatsOutput(many=True))
+    @extend_schema(
+        operation_id="stats_campaigns_canvassers_list",
+        parameters=_RANGE,
+        responses=campaign_results(CanvasserStatsOutput),
+    )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         rows = stats_selectors.canvasser_stats(

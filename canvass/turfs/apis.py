@@ -17,6 +17,7 @@ from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.turfs import services as turf_services
 from canvass.turfs.models import Turf
+from canvass.turfs.schemas import TurfFeatureCollection
 from canvass.turfs.serializers import (
     TurfCutInput,
     TurfCutJobOutput,
@@ -113,7 +114,7 @@ class TurfGeoJsonApi(OrganizationTimeView):
 
     permission_classes = [IsStaffMember]
 
-    @extend_schema(parameters=_LIST_PARAMETERS, responses={200: dict})
+    @extend_schema(parameters=_LIST_PARAMETERS, responses={200: TurfFeatureCollection})
     def get(self, request: AuthenticatedRequest) -> Response:
         features = []
         for turf in _filtered(request):
