@@ -7,7 +7,6 @@ missing one). Numbers come from the stats tables, minutes behind the street.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -31,11 +30,13 @@ from fieldops.api.permissions import IsStaffMember
 from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
 
+# fieldops/date_bounds.py: the calendar fieldops uses, 1970-01-01 to 2100-12-31.
+_DAY = {"type": "string", "format": "date", "pattern": r"^(19[7-9][0-9]|20[0-9]{2}|2100)-"}
 _RANGE = [
-    OpenApiParameter("date_from", OpenApiTypes.DATE, description="first local day, YYYY-MM-DD (1970 to 2100)"),
     OpenApiParameter(
-        "date_to", OpenApiTypes.DATE, description="last local day, YYYY-MM-DD; at most 3,660 days after date_from"
+        "date_from", _DAY, description="first local day, YYYY-MM-DD, 1970-01-01 to 2100-12-31 (fieldops/date_bounds.py)"
     ),
+    OpenApiParameter("date_to", _DAY, description="last local day, YYYY-MM-DD; at most 3,660 days after date_from"),
 ]
 
 
