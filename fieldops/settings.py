@@ -299,6 +299,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "fieldops.api.schema.add_error_responses",
+        "fieldops.api.schema.bound_request_times",
     ],
 }
 

@@ -429,3 +429,18 @@ def test_every_get_answers_as_its_schema_says(world, document, user):
     assert "/api/v1/sync/pull/" in checked and "/api/v1/assignments/" in checked
     if user == "organizer":
         assert {"/api/v1/turfs/geojson/", "/api/v1/turfs/", "/api/v1/members/"} <= set(checked)
+
+
+@pytest.mark.django_db
+def test_request_times_carry_the_calendars_bounds_and_the_api_agrees(world, document):
+    """fieldops/date_bounds.py: a shift outside 1970-2100 is refused; the schema says so."""
+    schema = json_schema(document, "ShiftInput")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + device_token_create(user=world.organizer, device_id="p").key)
+    for year, allowed in ((2026, True), (2099, True), (1969, False), (2101, False), (9999, False)):
+        body = {"name": "Saturday", "starts_at": f"{year}-06-01T09:00:00Z", "ends_at": f"{year}-06-01T12:00:00Z"}
+        assert conforms(schema, body) is allowed, year
+        response = client.post("/api/v1/shifts/", body, format="json")
+        assert (response.status_code == 201) is allowed, (year, response.content)
+        if not allowed:
+            assert response.status_code == 400

@@ -170,3 +170,29 @@ def add_error_responses(result: dict, generator, request, public) -> dict:  # no
                 if code.startswith("4") and "content" not in answer:
                     answer["content"] = body
     return result
+
+
+# fieldops/date_bounds.py: moments from a request lie in 1970-2100. The pattern keeps a
+# year's margin at both ends (an offset can move a moment across a new year).
+CALENDAR_MOMENT = r"^(197[1-9]|19[89][0-9]|20[0-9]{2})-"
+
+
+def bound_request_times(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular's hook
+    """Request bodies' date-times without a pattern of their own get the calendar's bounds."""
+    schemas = result.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                ref = content.get("schema", {}).get("$ref", "")
+                if ref:
+                    used.add(ref.rsplit("/", 1)[1])
+    for name in used:
+        for prop in schemas.get(name, {}).get("properties", {}).values():
+            if prop.get("format") == "date-time" and "pattern" not in prop:
+                prop["pattern"] = CALENDAR_MOMENT
+                note = "Between 1971 and 2099 (fieldops/date_bounds.py accepts 1970 to 2100)."
+                prop["description"] = f"{prop['description']} {note}" if prop.get("description") else note
+    return result
