@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from fieldops.access import membership_for
 from fieldops.api.pagination import DefaultPagination
 from fieldops.api.permissions import IsMember, IsStaffMember
+from fieldops.api.schema import PAGE_PARAMETERS, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.logins import LoginBusy, LoginThrottle
 from fieldops.models import DeviceToken
@@ -152,7 +153,9 @@ class DeviceListApi(OrganizationTimeView):
 
     permission_classes = [IsMember]
 
-    @extend_schema(responses=DeviceOutputSerializer(many=True))
+    @extend_schema(
+        parameters=PAGE_PARAMETERS, operation_id="auth_devices_list", responses=paginated(DeviceOutputSerializer)
+    )
     def get(self, request: AuthenticatedRequest) -> Response:
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(device_tokens_visible_to(request.user), request, view=self)
@@ -183,7 +186,7 @@ class MemberListApi(APIView):
         full_name = serializers.CharField(source="user.get_full_name")
         role = serializers.CharField()
 
-    @extend_schema(responses=MemberSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, operation_id="members_list", responses=paginated(MemberSerializer))
     def get(self, request: AuthenticatedRequest) -> Response:
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(members_of_organization(request.user), request, view=self)

@@ -15,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from fieldops.env import env_bool, env_int, env_list, env_str, env_timezone
+from fieldops.versioning import API_VERSION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("FIELDOPS_VAR_DIR", str(BASE_DIR / "var")))
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "fieldops.request_logging.RequestLogMiddleware",
+    "fieldops.versioning.ApiVersionMiddleware",  # X-Fieldops-Api-Version on every /api/ answer
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fieldops.headers.NoStoreMiddleware",
@@ -256,12 +258,13 @@ for _scope, _rate in FIELDOPS_LOGIN_RATES.items():
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Session first: the browsable API and the admin's users keep the 403 they
-    # get today; phones send `Authorization: Token …` (a bad or expired token
-    # answers 403 with "log in again" in the detail).
+    # Token first: DRF takes the WWW-Authenticate header from the first class, so
+    # no credentials, or a bad, revoked or expired token, answer 401 (log in
+    # again) and a user without the right 403. Session users (the browsable API,
+    # organizers signed in to the admin) are authenticated as before, CSRF included.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "fieldops.tokens.DeviceTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -288,10 +291,16 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "fieldops API",
     "DESCRIPTION": "Door-to-door canvassing: turfs, shifts, assignments and offline sync for phones.",
-    "VERSION": "1.0.0",
+    "VERSION": API_VERSION,  # fieldops/versioning.py; docs/api.md, "Versioning"
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The enum hook is drf-spectacular's default; ours documents the error body on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fieldops.api.schema.add_error_responses",
+        "fieldops.api.schema.bound_request_times",
+    ],
 }
 
 # --- Geocoding ----------------------------------------------------------------

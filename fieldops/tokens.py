@@ -121,30 +121,67 @@ def token_lookup(*, key_hash: str, now: dt.datetime) -> DeviceToken | None:
     return token
 
 
+class TokenRefused(exceptions.AuthenticationFailed):
+    """A token was sent and is no good: 401, `code` says why (docs/api.md, "Authentication answers")."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(TOKEN_REFUSALS[code], code=code)
+
+
+# code -> detail. The phone acts on the status (401: log in again); the code is
+# for its logs and the detail for the person holding it.
+TOKEN_REFUSALS = {
+    "token_malformed": "The Authorization header is not 'Token <key>' with a fieldops key; log in again.",
+    "token_unknown": "This token is not known to the server; log in again.",
+    "token_revoked": "This token was revoked (logged out, or by an organizer); log in again.",
+    "token_expired": "This token has expired; log in again.",
+    "token_inactive": "This account or its membership is no longer active; log in again.",
+}
+# Sent as WWW-Authenticate: the scheme and realm always, and RFC 6750's
+# error="invalid_token" when a token was sent and refused.
+REALM = "fieldops"
+
+
+def _why_not_live(key_hash: str) -> str:
+    """Why no live token has this hash. A second query, on the refusal path only."""
+    row = DeviceToken.objects.filter(key_hash=key_hash).values("revoked_at", "expires_at").first()
+    if row is None:
+        return "token_unknown"
+    if row["revoked_at"] is not None:
+        return "token_revoked"
+    return "token_expired"
+
+
 class DeviceTokenAuthentication(BaseAuthentication):
     """`Authorization: Token <key>` → the token's user, if the token is live.
 
     Live: not revoked, not expired, its user active and still an active member
     of the token's organization. One query (the token with its user and
     membership); the membership is cached on the user for fieldops.access.
+
+    First in DEFAULT_AUTHENTICATION_CLASSES, so DRF takes the WWW-Authenticate
+    header from this class: a request without credentials, or with a token
+    refused here, answers 401; an authenticated user without the right, 403.
     """
 
     def authenticate(self, request: Request):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != KEYWORD.lower().encode():
             return None
+        request._fieldops_token_refused = True  # type: ignore[attr-defined]  # read by authenticate_header
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Invalid token header: send 'Token <key>'.")
+            raise TokenRefused("token_malformed")
         try:
             key = parts[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise TokenRefused("token_malformed")
         if not key.startswith(KEY_PREFIX) or len(key) > 100:
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise TokenRefused("token_malformed")
         now = timezone.now()
-        token = token_lookup(key_hash=hash_key(key), now=now)
+        key_hash = hash_key(key)
+        token = token_lookup(key_hash=key_hash, now=now)
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid or expired token; log in again.")
+            raise TokenRefused(_why_not_live(key_hash))
         user = token.user
         membership = getattr(user, "membership", None)
         if (
@@ -153,16 +190,17 @@ class DeviceTokenAuthentication(BaseAuthentication):
             or not membership.is_active
             or membership.organization_id != token.organization_id
         ):
-            raise exceptions.AuthenticationFailed("Invalid or expired token; log in again.")
+            raise TokenRefused("token_inactive")
+        request._fieldops_token_refused = False  # type: ignore[attr-defined]
         remember_membership(user, membership)  # read by fieldops.access.membership_for
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return user, token
 
     def authenticate_header(self, request: Request) -> str:
-        # DRF asks only the first class in DEFAULT_AUTHENTICATION_CLASSES; with
-        # session authentication first, failures answer 403 (docs/api.md).
-        return KEYWORD
+        if getattr(request, "_fieldops_token_refused", False):
+            return f'{KEYWORD} realm="{REALM}", error="invalid_token"'
+        return f'{KEYWORD} realm="{REALM}"'
 
 
 class DeviceTokenScheme(OpenApiAuthenticationExtension):

@@ -9,6 +9,7 @@ from canvass.access import campaigns_for_user
 from canvass.campaigns.serializers import CampaignRefSerializer
 from fieldops.api.pagination import paginated_response
 from fieldops.api.permissions import IsStaffMember
+from fieldops.api.schema import PAGE_PARAMETERS, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 
@@ -18,7 +19,9 @@ class CampaignListApi(OrganizationTimeView):
 
     permission_classes = [IsStaffMember]
 
-    @extend_schema(responses=CampaignRefSerializer(many=True))
+    @extend_schema(
+        parameters=PAGE_PARAMETERS, operation_id="campaigns_list", responses=paginated(CampaignRefSerializer)
+    )
     def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             self, request, campaigns_for_user(request.user).order_by("name", "id"), CampaignRefSerializer

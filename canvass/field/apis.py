@@ -37,6 +37,7 @@ from fieldops.api.errors import Conflict
 from fieldops.api.pagination import paginated_response
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsMember, IsStaffMember
+from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from fieldops.services import audit_log
@@ -54,7 +55,7 @@ class ShiftListApi(OrganizationTimeView):
     def get_permissions(self):
         return [IsManager()] if self.request.method == "POST" else [IsMember()]
 
-    @extend_schema(responses=ShiftOutputSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, operation_id="shifts_list", responses=paginated(ShiftOutputSerializer))
     def get(self, request: AuthenticatedRequest) -> Response:
         shifts = selectors.shifts_upcoming(access.shifts_for_user(request.user), request.user)
         return paginated_response(self, request, shifts, ShiftOutputSerializer)
@@ -149,7 +150,11 @@ class ShiftRosterApi(OrganizationTimeView):
 
     permission_classes = [IsStaffMember]
 
-    @extend_schema(responses={200: RosterEntrySerializer(many=True), 404: NOT_FOUND})
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        operation_id="shifts_roster_list",
+        responses={200: paginated(RosterEntrySerializer), 404: NOT_FOUND},
+    )
     def get(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         return paginated_response(self, request, selectors.shift_roster(shift), RosterEntrySerializer)
@@ -183,9 +188,11 @@ class AssignmentListApi(OrganizationTimeView):
     @extend_schema(
         parameters=[
             OpenApiParameter("mine", bool, description="Organizers and team leads: only my own assignments."),
-            OpenApiParameter("turf", int, description="Only this turf's assignments."),
+            id_parameter("turf", "Only this turf's assignments."),
+            *PAGE_PARAMETERS,
         ],
-        responses=AssignmentOutputSerializer(many=True),
+        operation_id="assignments_list",
+        responses=paginated(AssignmentOutputSerializer),
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         user = request.user

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.stats import selectors as stats_selectors
+from canvass.stats.schemas import campaign_results
 from canvass.stats.serializers import (
     CanvasserStatsOutput,
     DayStatsOutput,
@@ -29,9 +30,13 @@ from fieldops.api.permissions import IsStaffMember
 from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
 
+# fieldops/date_bounds.py: the calendar fieldops uses, 1970-01-01 to 2100-12-31.
+_DAY = {"type": "string", "format": "date", "pattern": r"^(19[7-9][0-9]|20[0-9]{2}|2100)-"}
 _RANGE = [
-    OpenApiParameter("date_from", str, description="first local day, YYYY-MM-DD"),
-    OpenApiParameter("date_to", str, description="last local day, YYYY-MM-DD"),
+    OpenApiParameter(
+        "date_from", _DAY, description="first local day, YYYY-MM-DD, 1970-01-01 to 2100-12-31 (fieldops/date_bounds.py)"
+    ),
+    OpenApiParameter("date_to", _DAY, description="last local day, YYYY-MM-DD; at most 3,660 days after date_from"),
 ]
 
 
@@ -55,7 +60,8 @@ class CampaignDistrictStatsApi(_StatsApi):
 
     @extend_schema(
         parameters=[OpenApiParameter("layer", int, description="a district layer id"), *_RANGE],
-        responses=DistrictStatsOutput(many=True),
+        operation_id="stats_campaigns_districts_list",
+        responses=campaign_results(DistrictStatsOutput),
     )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
@@ -72,7 +78,9 @@ class CampaignDistrictStatsApi(_StatsApi):
 
 
 class CampaignDayStatsApi(_StatsApi):
-    @extend_schema(parameters=_RANGE, responses=DayStatsOutput(many=True))
+    @extend_schema(
+        operation_id="stats_campaigns_days_list", parameters=_RANGE, responses=campaign_results(DayStatsOutput)
+    )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         rows = stats_selectors.day_stats(
@@ -85,7 +93,9 @@ class CampaignTurfStatsApi(_StatsApi):
     input_class = TurfQueryInput
 
     @extend_schema(
-        parameters=[*_RANGE, OpenApiParameter("include_archived", bool)], responses=TurfStatsOutput(many=True)
+        parameters=[*_RANGE, OpenApiParameter("include_archived", bool)],
+        operation_id="stats_campaigns_turfs_list",
+        responses=campaign_results(TurfStatsOutput),
     )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
@@ -99,7 +109,11 @@ class CampaignTurfStatsApi(_StatsApi):
 
 
 class CampaignCanvasserStatsApi(_StatsApi):
-    @extend_schema(parameters=_RANGE, responses=CanvasserStatsOutput(many=True))
+    @extend_schema(
+        operation_id="stats_campaigns_canvassers_list",
+        parameters=_RANGE,
+        responses=campaign_results(CanvasserStatsOutput),
+    )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign, params = self.campaign_and_params(request, campaign_id)
         rows = stats_selectors.canvasser_stats(

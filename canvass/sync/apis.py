@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from canvass.sync.schemas import PullResponse, PushRequest, PushResponse
 from canvass.sync.selectors import BadCursor, Cursor, sync_pull
 from canvass.sync.serializers import PushEnvelopeError, parse_attempt, parse_push_envelope
 from canvass.sync.services import REJECTED, Receipt, attempts_push
@@ -23,6 +23,7 @@ from fieldops.access import membership_for
 from fieldops.api.views import OrganizationTimeView
 from fieldops.models import DeviceToken, Membership
 from fieldops.request_types import AuthenticatedRequest
+from fieldops.versioning import API_VERSION
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -41,7 +42,13 @@ def _membership(request: Request) -> Membership:
 class SyncPushApi(APIView):
     """Upload knocks made on the phone; one receipt per item, in order."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request={"application/json": PushRequest},
+        responses={
+            200: PushResponse,
+            413: OpenApiResponse(description="More than SYNC_PUSH_MAX_ITEMS attempts, or a body too large: split it."),
+        },
+    )
     def post(self, request: AuthenticatedRequest) -> Response:
         membership = _membership(request)
         try:
@@ -88,12 +95,22 @@ class SyncPullApi(OrganizationTimeView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("cursor", str, description="The cursor of the previous page; omit to start."),
             OpenApiParameter(
-                "assignments", str, description="The assignment ids the phone holds, comma-separated (optional)."
+                "cursor",
+                str,
+                description="The cursor of the previous page, as the server gave it (opaque); omit to start "
+                "with a snapshot.",
+                pattern=r"^[A-Za-z0-9_-]{1,512}$",
+            ),
+            OpenApiParameter(
+                "assignments",
+                str,
+                description=f"The assignment ids the phone holds, comma-separated, at most {MAX_HELD_ASSIGNMENTS} "
+                "(optional): any that is no longer the canvasser's comes back as a tombstone.",
+                pattern=rf"^[0-9]{{1,18}}(,[0-9]{{1,18}}){{0,{MAX_HELD_ASSIGNMENTS - 1}}}$",
             ),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: PullResponse},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         membership = _membership(request)
@@ -111,4 +128,5 @@ class SyncPullApi(OrganizationTimeView):
             page = sync_pull(membership=membership, cursor=cursor, held_assignments=held, device_id=device)
         except BadCursor as exc:
             raise exceptions.ValidationError({"cursor": str(exc)})
-        return Response(page)
+        # The API's version (fieldops/versioning.py), also in the X-Fieldops-Api-Version header.
+        return Response({**page, "api_version": API_VERSION})

@@ -17,6 +17,7 @@ from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.turfs import services as turf_services
 from canvass.turfs.models import Turf
+from canvass.turfs.schemas import TurfFeatureCollection
 from canvass.turfs.serializers import (
     TurfCutInput,
     TurfCutJobOutput,
@@ -30,6 +31,7 @@ from canvass.turfs.serializers import (
 )
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsStaffMember
+from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
@@ -72,7 +74,7 @@ def _filtered(request: Request) -> QuerySet[Turf]:
 
 
 _LIST_PARAMETERS = [
-    OpenApiParameter("campaign", int, description="only this campaign's turfs"),
+    id_parameter("campaign", "only this campaign's turfs"),
     OpenApiParameter("status", str, enum=["active", "archived", "all"], description="default: active"),
 ]
 
@@ -83,7 +85,9 @@ class TurfListApi(OrganizationTimeView):
     def get_permissions(self):
         return [IsManager()] if self.request.method == "POST" else [IsStaffMember()]
 
-    @extend_schema(parameters=_LIST_PARAMETERS, responses=TurfOutput(many=True))
+    @extend_schema(
+        parameters=[*_LIST_PARAMETERS, *PAGE_PARAMETERS], operation_id="turfs_list", responses=paginated(TurfOutput)
+    )
     def get(self, request: AuthenticatedRequest) -> Response:
         from fieldops.api.pagination import DefaultPagination
 
@@ -110,7 +114,7 @@ class TurfGeoJsonApi(OrganizationTimeView):
 
     permission_classes = [IsStaffMember]
 
-    @extend_schema(parameters=_LIST_PARAMETERS, responses={200: dict})
+    @extend_schema(parameters=_LIST_PARAMETERS, responses={200: TurfFeatureCollection})
     def get(self, request: AuthenticatedRequest) -> Response:
         features = []
         for turf in _filtered(request):

@@ -2,6 +2,7 @@
 
 Every 4xx carries {"detail": "...", "errors": {...}} so a phone can show the
 message and point at the field; a malformed body says so instead of a 500.
+A 401 adds "code" (why the credentials were refused), a 429 "retry_after_seconds".
 
 Ids are bounded where they enter (fieldops/api/fields.py, the `id` path
 converter, fieldops.access.parse_id) and JSON depth in the parser
@@ -22,6 +23,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+NO_CREDENTIALS = (
+    "Authentication credentials were not provided; log in (POST /api/v1/auth/token/) "
+    "and send 'Authorization: Token <key>'."
+)
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
@@ -36,6 +42,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ParseError("A number in the request is out of range.")
     elif isinstance(exc, RecursionError):
         exc = exceptions.ParseError("The request is nested too deeply.")
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        header = getattr(exc, "auth_header", None)  # set by the view: WWW-Authenticate
+        exc = exceptions.NotAuthenticated(NO_CREDENTIALS)
+        exc.auth_header = header  # type: ignore[attr-defined]  # DRF's own attribute, read by its handler
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -47,6 +57,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"detail": str(data["detail"]), "errors": {}}
     else:
         response.data = {"detail": "Request failed.", "errors": data}
+    if response.status_code == status.HTTP_401_UNAUTHORIZED and isinstance(exc, exceptions.APIException):
+        # Why the credentials were refused, for the phone's logs: not_authenticated
+        # (none sent), token_malformed, token_unknown, token_revoked, token_expired,
+        # token_inactive (fieldops/tokens.py). The answer to all of them is to log in again.
+        codes = exc.get_codes()
+        response.data["code"] = codes if isinstance(codes, str) else "not_authenticated"
     wait = getattr(exc, "wait", None)
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and wait:
         response.data["retry_after_seconds"] = int(wait)

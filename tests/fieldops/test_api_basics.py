@@ -17,7 +17,7 @@ def test_me_answers_each_standard_user_with_their_own_organization(world):
 @pytest.mark.django_db
 def test_me_refuses_anonymous_with_a_json_error():
     response = client_for(None).get("/api/v1/me/")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "detail" in response.json()
 
 

@@ -119,7 +119,7 @@ def test_logging_in_again_on_a_device_replaces_its_token_other_devices_stay(worl
     first = login(device_id="phone-1").json()["token"]
     tablet = login(device_id="tablet").json()["token"]
     second = login(device_id="phone-1").json()["token"]
-    assert token_client(first).get("/api/v1/me/").status_code == 403
+    assert token_client(first).get("/api/v1/me/").status_code == 401
     assert token_client(second).get("/api/v1/me/").status_code == 200
     assert token_client(tablet).get("/api/v1/me/").status_code == 200
     assert DeviceToken.objects.filter(revoked_at__isnull=True).count() == 2
@@ -132,7 +132,7 @@ def test_logout_revokes_the_token_at_once_and_is_audited(world):
     assert client.get("/api/v1/me/").status_code == 200
     assert client.delete(URL).status_code == 204
     response = client.get("/api/v1/me/")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "log in again" in response.json()["detail"]
     actions = list(AuditLogEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions == ["token.create", "token.revoke"]
@@ -141,25 +141,25 @@ def test_logout_revokes_the_token_at_once_and_is_audited(world):
 @pytest.mark.django_db
 def test_logout_needs_a_token_request(world):
     assert client_for(world.canvasser).delete(URL).status_code == 400
-    assert APIClient().delete(URL).status_code == 403
+    assert APIClient().delete(URL).status_code == 401
 
 
 @pytest.mark.django_db
 def test_an_expired_token_is_refused(world):
     key = login().json()["token"]
     DeviceToken.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert token_client(key).get("/api/v1/me/").status_code == 403
+    assert token_client(key).get("/api/v1/me/").status_code == 401
 
 
 @pytest.mark.django_db
 def test_a_deactivated_member_or_user_loses_their_tokens_at_once(world):
     key = login().json()["token"]
     Membership.objects.filter(user=world.canvasser).update(is_active=False)
-    assert token_client(key).get("/api/v1/me/").status_code == 403
+    assert token_client(key).get("/api/v1/me/").status_code == 401
     Membership.objects.filter(user=world.canvasser).update(is_active=True)
     assert token_client(key).get("/api/v1/me/").status_code == 200
     type(world.canvasser).objects.filter(pk=world.canvasser.pk).update(is_active=False)
-    assert token_client(key).get("/api/v1/me/").status_code == 403
+    assert token_client(key).get("/api/v1/me/").status_code == 401
 
 
 @pytest.mark.django_db
@@ -171,7 +171,7 @@ def test_bad_token_headers_are_refused(world, header):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)
     response = client.get("/api/v1/me/")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "detail" in response.json()
 
 
@@ -179,7 +179,7 @@ def test_bad_token_headers_are_refused(world, header):
 def test_other_authorization_schemes_are_not_ours(world):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Bearer something")
-    assert client.get("/api/v1/me/").status_code == 403
+    assert client.get("/api/v1/me/").status_code == 401
 
 
 @pytest.mark.django_db
@@ -226,7 +226,7 @@ def test_the_organizer_lists_the_organizations_devices_and_revokes_one_at_once(w
     assert sorted(d["user"]["username"] for d in listing["results"]) == ["carlos", "olivia"]
     carlos_token = DeviceToken.objects.get(user=world.canvasser)
     assert organizer.delete(f"/api/v1/auth/devices/{carlos_token.pk}/").status_code == 204
-    assert token_client(carlos).get("/api/v1/me/").status_code == 403
+    assert token_client(carlos).get("/api/v1/me/").status_code == 401
     # idempotent; the revocation is audited once, with the organizer as actor
     assert organizer.delete(f"/api/v1/auth/devices/{carlos_token.pk}/").status_code == 204
     entries = AuditLogEntry.objects.filter(action="token.revoke")

@@ -69,8 +69,8 @@ def test_the_outsider_sees_none_of_venices_shifts(world):
 @pytest.mark.django_db
 def test_anonymous_gets_nothing(world):
     shift = make_shift(world)
-    assert client_for(None).get("/api/v1/shifts/").status_code == 403
-    assert client_for(None).post(f"/api/v1/shifts/{shift.pk}/signup/").status_code == 403
+    assert client_for(None).get("/api/v1/shifts/").status_code == 401
+    assert client_for(None).post(f"/api/v1/shifts/{shift.pk}/signup/").status_code == 401
 
 
 @pytest.mark.django_db
@@ -377,7 +377,7 @@ def test_my_check_in_is_the_callers_own_not_anyone_elses(world):
     outsider = client_for(world.outsider)
     assert outsider.get(f"/api/v1/shifts/{shift.pk}/").status_code == 404
     assert outsider.get("/api/v1/shifts/").json()["results"] == []
-    assert client_for(None).get(f"/api/v1/shifts/{shift.pk}/").status_code == 403
+    assert client_for(None).get(f"/api/v1/shifts/{shift.pk}/").status_code == 401
 
 
 @pytest.mark.django_db

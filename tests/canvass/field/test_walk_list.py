@@ -126,7 +126,7 @@ def test_other_canvassers_and_the_outsider_get_404(walk):
         response = client_for(user).get(url(walk.assignment))
         assert response.status_code == 404
         assert "Ana" not in response.content.decode()
-    assert client_for(None).get(url(walk.assignment)).status_code == 403
+    assert client_for(None).get(url(walk.assignment)).status_code == 401
     assert client_for(walk.canvasser).get("/api/v1/assignments/999999/walk-list/").status_code == 404
     assert not AuditLogEntry.objects.filter(action="walk_list.read").exists()
 

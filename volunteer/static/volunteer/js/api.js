@@ -38,12 +38,24 @@ export class NetworkError extends Error {}
 
 const AUTH_DETAIL = "log in again";
 
+/** The app's shell version (volunteer/shell.py: a digest of its files), told to the server on every request. */
+export const APP_VERSION =
+  (typeof document !== "undefined" && document.documentElement && document.documentElement.dataset.version) ||
+  "unknown";
+
+/** The API version of the server's last answer (X-Fieldops-Api-Version, docs/api.md "Versioning"), or null. */
+let serverApiVersion = null;
+
+export function apiVersion() {
+  return serverApiVersion;
+}
+
 export async function request(method, path, { body, query, timeoutMs = 30000, onProgress } = {}) {
   const url = new URL(BASE + path, location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
   }
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", "X-Fieldops-App-Version": APP_VERSION };
   if (token) headers.Authorization = `Token ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const controller = new AbortController();
@@ -65,6 +77,7 @@ export async function request(method, path, { body, query, timeoutMs = 30000, on
   } finally {
     clearTimeout(timer);
   }
+  serverApiVersion = response.headers.get("X-Fieldops-Api-Version") || serverApiVersion;
   let data = null;
   if (text) {
     try {
@@ -74,6 +87,9 @@ export async function request(method, path, { body, query, timeoutMs = 30000, on
     }
   }
   if (response.ok) return data;
+  // 401: no token, or one the server no longer takes (expired, revoked): log in again.
+  // A 403 is "not allowed" and keeps the login; only a server from before the 401
+  // rule (docs/api.md) said "log in again" with a 403, and that is still understood.
   const isAuth =
     response.status === 401 ||
     (response.status === 403 && data && String(data.detail || "").toLowerCase().includes(AUTH_DETAIL));
