@@ -31,6 +31,30 @@ def _count(queryset: Any) -> Coalesce:
     return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
 
 
+def campaign_links(campaign_id: int) -> list[tuple[str, str]]:
+    """(label, url) of every admin screen of one campaign, in the order an organizer works."""
+    turfs = reverse("admin:canvass_turf_changelist") + f"?campaign__id__exact={campaign_id}&status__exact=active"
+    return [
+        ("Dashboard", reverse("admin:canvass_campaign_dashboard", args=[campaign_id])),
+        ("Turf map", reverse("admin:canvass_campaign_turf_map", args=[campaign_id])),
+        ("Cut turfs", reverse("admin:canvass_campaign_cut_turfs", args=[campaign_id])),
+        ("Turfs & walk sheets", turfs),
+        ("Assignments", reverse("admin:canvass_assignment_changelist") + f"?campaign__id__exact={campaign_id}"),
+        ("Shifts", reverse("admin:canvass_shift_changelist") + f"?campaign__id__exact={campaign_id}"),
+        ("Export for VAN", reverse("admin:canvass_campaign_export_van", args=[campaign_id])),
+        ("Campaign & script", reverse("admin:canvass_campaign_change", args=[campaign_id])),
+    ]
+
+
+@register.inclusion_tag("admin/canvass/_campaign_nav.html", takes_context=True)
+def campaign_nav(context: template.Context, campaign: Any) -> dict[str, Any]:
+    """The campaign's screens as a bar at the top of each of them (the one shown is not a link)."""
+    request = context.get("request")
+    here = request.path if request is not None else ""
+    links = [(label, url, url.split("?")[0] == here) for label, url in campaign_links(campaign.pk)]
+    return {"campaign": campaign, "links": links}
+
+
 @register.inclusion_tag("admin/canvass/_index_campaigns.html", takes_context=True)
 def organizer_campaigns(context: template.Context) -> dict[str, Any]:
     request = context["request"]
@@ -49,16 +73,7 @@ def organizer_campaigns(context: template.Context) -> dict[str, Any]:
     now = timezone.now()
     rows = []
     for campaign in campaigns:
-        turfs = reverse("admin:canvass_turf_changelist") + f"?campaign__id__exact={campaign.pk}&status__exact=active"
-        assignments = reverse("admin:canvass_assignment_changelist") + f"?campaign__id__exact={campaign.pk}"
-        links = [
-            ("Dashboard", reverse("admin:canvass_campaign_dashboard", args=[campaign.pk])),
-            ("Turf map", reverse("admin:canvass_campaign_turf_map", args=[campaign.pk])),
-            ("Cut turfs", reverse("admin:canvass_campaign_cut_turfs", args=[campaign.pk])),
-            ("Turfs & walk sheets", turfs),
-            ("Assignments", assignments),
-            ("Export for VAN", reverse("admin:canvass_campaign_export_van", args=[campaign.pk])),
-        ]
+        links = campaign_links(campaign.pk)
         held = None
         if sees_held:
             held = reverse("admin:canvass_heldknock_changelist") + f"?campaign__id__exact={campaign.pk}"

@@ -59,3 +59,29 @@ def test_index_shows_the_outsider_only_their_own_campaigns(world):
     text = admin_client(world.outsider).get("/admin/").content.decode()
     assert "Their campaign" in text and "12,345 doors" in text
     assert "Venice canvass" not in text
+
+
+@pytest.mark.django_db
+def test_every_screen_of_a_campaign_links_to_the_others(world):
+    client = admin_client(world.organizer)
+    pk = world.campaign.pk
+    screens = [
+        f"/admin/canvass/campaign/{pk}/dashboard/",
+        f"/admin/canvass/campaign/{pk}/turf-map/",
+        f"/admin/canvass/campaign/{pk}/cut-turfs/",
+        f"/admin/canvass/campaign/{pk}/export-van/",
+        f"/admin/canvass/campaign/{pk}/change/",
+    ]
+    for url in screens:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        nav = text[text.index('class="fo-campaign-nav"') : text.index("</nav>", text.index('class="fo-campaign-nav"'))]
+        links = set(re.findall(r'href="([^"]+)"', nav))
+        others = {u for u in screens if u != url}
+        assert others <= {link.split("?")[0] for link in links}, (url, links)
+        assert 'aria-current="page"' in nav, url  # the screen shown is marked, not linked
+        assert f"/admin/canvass/assignment/?campaign__id__exact={pk}" in links
+    # Another chapter's campaign has no such page for this organizer.
+    other = f.CampaignFactory(organization=world.other_org, slug="theirs")
+    assert client.get(f"/admin/canvass/campaign/{other.pk}/dashboard/").status_code in (302, 403, 404)
