@@ -164,7 +164,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LANGUAGE_CODE = "en-us"
+# The chapter's locale: how the organizer's pages write numbers and dates ("12,480" in en-us,
+# "12 480" in es). A chapter runs its own instance, so the instance's locale is the organization's.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us").lower()
+if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})?", LANGUAGE_CODE):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE {LANGUAGE_CODE!r} must look like en-us, es or es-mx.")
 # The server's zone for logs and defaults; each organization has its own zone
 # and every time shown to an organizer is converted to it.
 TIME_ZONE = env_timezone("TIME_ZONE", "America/Los_Angeles")

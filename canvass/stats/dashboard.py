@@ -92,8 +92,9 @@ def svg_day_chart(days: list[dict[str, Any]], width: int = 900, height: int = 22
 
 
 def number(value: Any) -> str:
-    """A figure as the organization reads it: grouped by thousands in the site's
-    locale (settings.LANGUAGE_CODE; "12,480" in en-us), whatever USE_THOUSAND_SEPARATOR
+    """A figure as the organization reads it: grouped by thousands in the chapter's
+    locale (settings.LANGUAGE_CODE, from the environment; "12,480" in en-us, "12 480" in es),
+    whatever USE_THOUSAND_SEPARATOR
     says (it is off: it would also group ids in the admin's URLs and forms)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return formats.localize(value)

@@ -287,3 +287,15 @@ def test_the_page_groups_thousands_and_lists_turfs_by_what_needs_attention(dash)
     # Another organization's turfs never appear.
     foreign = f.TurfFactory(campaign=f.CampaignFactory(organization=dash.other_org, slug="x"), name="Foreign turf")
     assert foreign.name not in page(dash).content.decode()
+
+
+def test_figures_follow_the_chapters_locale(dash, settings):
+    """LANGUAGE_CODE (from the environment) is the chapter's locale: Spanish groups thousands with a
+    (non-breaking) space and writes decimals with a comma."""
+    dash.campaign.goal_doors = 12_345
+    dash.campaign.save(update_fields=["goal_doors"])
+    settings.LANGUAGE_CODE = "es"
+    settings.DASHBOARD_CACHE_SECONDS = 0  # rendered now, not the body cached in English
+    text = page(dash).content.decode()
+    assert "of 12\xa0345" in text
+    assert "12,345" not in text
