@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for a sign-up's states, shared by the shift's my_status and the sign-up's status.
+    "ENUM_NAME_OVERRIDES": {"SignupStateEnum": "canvass.field.models.SIGNUP_STATES"},
     # The enum hook is drf-spectacular's default; ours documents the error body on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
