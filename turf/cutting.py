@@ -80,6 +80,9 @@ LOT_MOVE_RINGS = 3
 REPAIR_ROUNDS = 10
 REFUSED_WAIT = 10
 IDLE_ROUNDS = 8
+# The lot phase tries one lot per turf a round, and many border lots would cut their turf
+# in two: it goes on longer before it gives up.
+IDLE_ROUNDS_LOTS = 40
 # Cost (in the units of the refinement's objective) of each extra turf a block face is in.
 SPLIT_COST = 100.0
 # A district of more turfs than this is first bisected into regions of at most this many
@@ -178,14 +181,33 @@ def _validate(doors: CutDoors, target: object) -> int:
 # ---------------------------------------------------------------- grouping
 
 
+def _unique(a: np.ndarray) -> np.ndarray:
+    """np.unique(a) by sorting: numpy 2.4 hashes for a plain np.unique, 20-30 times slower."""
+    a = np.sort(a, kind="stable")
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
+
+
+def _dense(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(a, return_inverse=True) of an int array; by a table when the values are
+    small non-negative ids (most are), else by sorting."""
+    a = np.asarray(a)
+    if len(a) and a.dtype.kind in "iu" and a.min() >= 0 and a.max() < 4 * len(a) + 4096:
+        present = np.zeros(int(a.max()) + 1, dtype=bool)
+        present[a] = True
+        remap = np.cumsum(present, dtype=np.int64) - 1
+        return np.flatnonzero(present), remap[a]
+    values, inverse = np.unique(a, return_inverse=True)
+    return values, inverse.astype(np.int64).ravel()
+
+
 def _unique_pairs(a: np.ndarray, b: np.ndarray, **kwargs):
     """np.unique of the rows (a[i], b[i]) of two int64 arrays, much faster than
     np.unique(..., axis=0): the pair is packed in one int64 (after densifying `b`)."""
-    b_values, b_dense = np.unique(b, return_inverse=True)
+    b_values, b_dense = _dense(b)
     width = max(len(b_values), 1)
-    a_values, a_dense = np.unique(a, return_inverse=True)
+    a_values, a_dense = _dense(a)
     packed = a_dense.astype(np.int64) * width + b_dense
-    out = np.unique(packed, **kwargs)
+    out = np.unique(packed, **kwargs) if kwargs else _unique(packed)
     keys = out[0] if isinstance(out, tuple) else out
     rows = np.column_stack((a_values[keys // width], b_values[keys % width]))
     return (rows, *out[1:]) if isinstance(out, tuple) else rows
@@ -240,7 +262,7 @@ def _components(n: int, relations: list[np.ndarray]) -> np.ndarray:
             labels = jumped
         if np.array_equal(before, labels):
             break
-    _, dense = np.unique(labels, return_inverse=True)
+    _, dense = _dense(labels)
     return dense.astype(np.int64)
 
 
@@ -325,7 +347,7 @@ def _split_big_atoms(
             run = run_of_lot[lot_id] = run_id
             run_weight += size
         atom[door] = run
-    return np.unique(atom, return_inverse=True)[1].astype(np.int64)
+    return _dense(atom)[1]
 
 
 # ---------------------------------------------------------------- partition
@@ -534,6 +556,7 @@ def _refine(
     if mean is None:
         mean = float(pw.sum() / k)
     blocked_until = np.zeros(n, dtype=np.int64)
+    refusals = np.zeros(n, dtype=np.int64)
     before = np.maximum(_pieces_per_turf(labels, k, src, dst), 1)
     idle = 0
     for round_ in range(MAX_REFINE_ROUNDS):
@@ -609,11 +632,14 @@ def _refine(
         refused[p[~whole]] = True
         undo = refused[part_of]
         trial[undo] = labels[undo]
-        blocked_until[undo] = round_ + REFUSED_WAIT
+        # each refusal doubles the wait: the best moves of a turf are tried again only
+        # after its next-best ones (else a few refused ones take every round)
+        refusals[undo] += 1
+        blocked_until[undo] = round_ + REFUSED_WAIT * 2 ** np.minimum(refusals[undo] - 1, 5)
         labels = trial
         # only refused moves left: stop rather than try them again and again
         idle = 0 if whole.any() else idle + 1
-        if idle > IDLE_ROUNDS:
+        if idle > (IDLE_ROUNDS_LOTS if balance_only else IDLE_ROUNDS):
             break
     return labels
 
@@ -658,7 +684,7 @@ class _Cells:
         if len(same):
             segments = shapely.linestrings(np.stack((ring[same], ring[same + 1]), axis=1))
             hit = shapely.STRtree(cells).query(segments, predicate="intersects")[1]
-            cut[np.unique(hit)] = True
+            cut[_unique(hit)] = True
         where = np.flatnonzero(cut)
         if len(where):
             shapely.prepare(region)
@@ -782,7 +808,7 @@ def _cut_district(
     doors = np.flatnonzero(~in_big)
     if len(doors):
         dx, dy = x[doors], y[doors]
-        lot = np.unique(atoms.lot[doors], return_inverse=True)[1].astype(np.int64)
+        lot = _dense(atoms.lot[doors])[1]
         all_src, all_dst = _neighbours(x, y, cells)
         local = np.full(len(x), -1, dtype=np.int64)
         local[doors] = np.arange(len(doors))
@@ -823,7 +849,7 @@ def _cut_by_regions(
         k,
         leaf=REGION_TURFS,
     )
-    _, atom_region = np.unique(atom_region, return_inverse=True)
+    _, atom_region = _dense(atom_region)
     regions = int(atom_region.max()) + 1
     door_region = atom_region[units.atom[units.of_door]]
     for _ in range(REPAIR_ROUNDS):
@@ -849,7 +875,7 @@ def _cut_by_regions(
         src = local[e_src[e_bounds[r] : e_bounds[r + 1]]]
         dst = local[e_dst[e_bounds[r] : e_bounds[r + 1]]]
         rx, ry = x[idx], y[idx]
-        r_lot = np.unique(lot[idx], return_inverse=True)[1].astype(np.int64)
+        r_lot = _dense(lot[idx])[1]
         r_units = units.subset(idx)
         k_r = max(1, min(round(len(idx) / mean), int(r_units.atom.max()) + 1))
         labels[idx] = _cut_region(rx, ry, r_lot, r_units, src, dst, k_r) + k_total
@@ -932,10 +958,10 @@ class _Units:
         np.minimum.at(first_of_lot, lot, np.arange(n))
         a = np.concatenate((door_src[inside], np.arange(n)))
         b = np.concatenate((door_dst[inside], first_of_lot[lot]))
-        of_door = np.unique(_edge_components(n, a, b), return_inverse=True)[1].astype(np.int64)
+        of_door = _dense(_edge_components(n, a, b))[1]
         weight = np.bincount(of_door).astype(np.float64)
         unit_atom = np.zeros(len(weight), dtype=np.int64)
-        unit_atom[of_door] = np.unique(atom, return_inverse=True)[1]
+        unit_atom[of_door] = _dense(atom)[1]
         us, ud = of_door[door_src], of_door[door_dst]
         keep = us != ud
         pairs = _unique_pairs(us[keep], ud[keep]) if keep.any() else np.zeros((0, 2), dtype=np.int64)
@@ -953,7 +979,7 @@ class _Units:
         """The units of some doors (whole units: every door of each unit is in `doors`),
         renumbered, with the adjacency between them; `doors` gives the new door order."""
         of_door = self.of_door[doors]
-        kept, local_of_door = np.unique(of_door, return_inverse=True)
+        kept, local_of_door = _dense(of_door)
         local = np.full(len(self.weight), -1, dtype=np.int64)
         local[kept] = np.arange(len(kept))
         edge = (local[self.src] >= 0) & (local[self.dst] >= 0)
@@ -964,7 +990,7 @@ class _Units:
             y=self.y[kept],
             src=local[self.src[edge]],
             dst=local[self.dst[edge]],
-            atom=np.unique(self.atom[kept], return_inverse=True)[1].astype(np.int64),
+            atom=_dense(self.atom[kept])[1],
         )
 
 
@@ -999,7 +1025,7 @@ def _make_contiguous(
     whole units (`lot`: a lot or an atom id per door); adjacency is the Delaunay
     triangulation of the doors, i.e. Voronoi cells sharing an edge, so the turf's
     polygon is then in one piece. Returns the labels and how many pieces moved."""
-    lots, lot_of_door = np.unique(lot, return_inverse=True)
+    lots, lot_of_door = _dense(lot)
     n_lots = len(lots)
     lot_label = np.zeros(n_lots, dtype=np.int64)
     lot_label[lot_of_door] = door_label
@@ -1059,7 +1085,7 @@ class _LotGraph:
 
     @classmethod
     def build(cls, lot: np.ndarray, x: np.ndarray, y: np.ndarray, door_src: np.ndarray, door_dst: np.ndarray):
-        _, of_door = np.unique(lot, return_inverse=True)
+        _, of_door = _dense(lot)
         weight = np.bincount(of_door).astype(np.float64)
         ls, ld = of_door[door_src], of_door[door_dst]
         keep = ls != ld
@@ -1148,7 +1174,7 @@ def cut_universe(
 
     # A building in two districts is cut per district (the district boundary wins).
     pair = _unique_pairs(building, district)
-    buildings_split = int(len(pair) - len(np.unique(pair[:, 0])))
+    buildings_split = int(len(pair) - len(_unique(pair[:, 0])))
     # Block faces are per district too: a face crossing a boundary is two faces.
     face = np.where(face >= 0, _unique_pairs(face, district, return_inverse=True)[1].ravel(), -1)
 
@@ -1223,7 +1249,7 @@ def cut_universe(
         labels[turf.doors] = t
     known = face >= 0
     pairs = _unique_pairs(face[known], labels[known])
-    result.block_faces = int(len(np.unique(face[known])))
+    result.block_faces = int(len(_unique(face[known])))
     result.block_faces_split = int(np.count_nonzero(np.unique(pairs[:, 0], return_counts=True)[1] > 1))
     result.buildings_split_by_district = buildings_split
     result.doors_off_map = doors_off_map
@@ -1254,7 +1280,7 @@ def _why_in_pieces(
     for i, part in enumerate(shapely.get_parts(polygon)):
         piece[(piece < 0) & shapely.intersects_xy(part, px, py)] = i
     pairs = _unique_pairs(building[mine], piece)
-    return "building" if len(pairs) > len(np.unique(pairs[:, 0])) else None
+    return "building" if len(pairs) > len(_unique(pairs[:, 0])) else None
 
 
 def _region(x: np.ndarray, y: np.ndarray, geometry: BaseGeometry | None, projection: LocalProjection) -> BaseGeometry:
