@@ -67,7 +67,7 @@ AXIS_PENALTY = 0.15
 # each door costs BALANCE_WEIGHT quadratically. COMPACTNESS_WEIGHT weighs squared
 # distances to turf centres. At most MAX_REFINE_ROUNDS rounds of moves per phase.
 SIZE_BAND = 0.22
-BALANCE_PULL = 0.2
+BALANCE_PULL = 0.6
 BALANCE_WEIGHT = 100.0
 COMPACTNESS_WEIGHT = 2.0
 MAX_REFINE_ROUNDS = 200
@@ -737,36 +737,40 @@ def _turf_polygons(
 
 def _give_away_empty_pieces(polygons: list[BaseGeometry], owner: np.ndarray, unique: np.ndarray) -> None:
     """Each piece of a turf's polygon with none of the turf's door locations in it goes to
-    the neighbouring turf it shares most boundary with (at least MAP_TOUCH_M); a piece
-    that touches no other turf is left out of the map. In place."""
+    the turf whose doors' part it shares most boundary with (at least MAP_TOUCH_M); pieces
+    that touch only such pieces wait for those to be placed; a piece that touches no turf
+    at all is left out of the map. In place."""
     multi = [t for t, p in enumerate(polygons) if p.geom_type == "MultiPolygon"]
     if not multi:
         return
     order = np.argsort(owner, kind="stable")
     bounds = np.searchsorted(owner[order], np.arange(len(polygons) + 1))
-    geoms = np.array(polygons, dtype=object)
-    tree = shapely.STRtree(geoms)
-    kept: dict[int, list[BaseGeometry]] = {}
-    given: dict[int, list[BaseGeometry]] = {}
+    orphans: list[tuple[int, BaseGeometry]] = []
     for t in multi:
         mine = unique[order[bounds[t] : bounds[t + 1]]]
         parts = list(shapely.get_parts(polygons[t]))
         holds = [bool(shapely.intersects_xy(part, mine.real, mine.imag).any()) for part in parts]
         if all(holds) or not any(holds):
             continue
-        kept[t] = [part for part, h in zip(parts, holds, strict=True) if h]
-        for part in (part for part, h in zip(parts, holds, strict=True) if not h):
-            near = [int(o) for o in tree.query(part, predicate="intersects") if o != t]
-            if not near:
-                continue
-            shared = shapely.length(shapely.intersection(part.boundary, geoms[near]))
-            best = int(np.argmax(shared))
-            if shared[best] >= MAP_TOUCH_M:
-                given.setdefault(near[best], []).append(part)
-    for t, parts in kept.items():
-        polygons[t] = _polygonal(shapely.union_all(parts))
-    for t, parts in given.items():
-        polygons[t] = _polygonal(shapely.union_all([polygons[t], *parts]))
+        polygons[t] = _polygonal(shapely.union_all([p for p, h in zip(parts, holds, strict=True) if h]))
+        orphans.extend((t, p) for p, h in zip(parts, holds, strict=True) if not h)
+    while orphans:
+        geoms = np.array(polygons, dtype=object)
+        tree = shapely.STRtree(geoms)
+        given: dict[int, list[BaseGeometry]] = {}
+        waiting = []
+        for t, part in orphans:
+            near = np.array([o for o in tree.query(part, predicate="intersects").tolist() if o != t], dtype=np.int64)
+            shared = shapely.length(shapely.intersection(part.boundary, geoms[near])) if len(near) else np.zeros(0)
+            if len(near) and shared.max() >= MAP_TOUCH_M:
+                given.setdefault(int(near[int(np.argmax(shared))]), []).append(part)
+            else:
+                waiting.append((t, part))
+        if not given:
+            break  # what is left touches no turf: not on the map
+        for t, parts in given.items():
+            polygons[t] = _polygonal(shapely.union_all([polygons[t], *parts]))
+        orphans = waiting
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
