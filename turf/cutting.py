@@ -17,10 +17,14 @@ docs/turf-cutting.md. In short, per district:
    coarse to bring every turf within the band, single lots on the border move
    too (splitting that block face, counted in the result). No move may cut a
    turf in two, and pieces of a turf cut off from its main part (by the
-   bisection) are given to a neighbour, so that turfs are in one piece on the map.
+   bisection) are given to a neighbour, so that turfs are in one piece on the map:
+   doors are neighbours where their Voronoi cells, clipped to the district as
+   drawn, share a boundary. A district of more than REGION_TURFS turfs is first
+   bisected into regions, each cut on its own.
 4. Each turf gets the union of its doors' Voronoi cells, clipped to the
    district (and to a margin around the district's doors), so the turfs of
-   one district tile its populated part without overlaps.
+   one district tile its populated part without overlaps; a piece without any
+   of the turf's doors goes to a neighbouring turf.
 
 Coordinates are WGS84 longitude/latitude; all measuring is done in metres on
 a local projection (turf/projection.py).
@@ -597,9 +601,9 @@ def _refine(
         pos_b = np.minimum(np.searchsorted(keys, g * k + B), len(keys) - 1)
         joins = keys[pos_b] == g * k + B
         gain += SPLIT_COST * joins  # leaving A and joining the rest of the face in B
-        ok = (gain > 1e-9) & (units_in[A] > part_units[p])
-        if balance_only:
-            ok &= balance > 1e-9
+        # lots move only to fix sizes, and any that does may move (compactness only ranks
+        # them): a turf whose doors lie far apart would refuse every lot otherwise
+        ok = ((balance > 1e-9) if balance_only else (gain > 1e-9)) & (units_in[A] > part_units[p])
         if not ok.any():
             break
         p, A, B, gain = p[ok], A[ok], B[ok], gain[ok]
