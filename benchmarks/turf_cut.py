@@ -286,7 +286,38 @@ def venice(target: int, skip_constrained: bool) -> None:
             f"| {m['polsby_popper']:.3f} | {m['in_pieces']} |"
         )
     print(f"(ours includes {polygon_seconds[-1]:.2f} s for the turf polygons, which the baselines do not draw)")
+    clipped(d, target)
     print(flush=True)
+
+
+def clipped(d: dict, target: int) -> None:
+    """Ours again, each door in its Assembly district (data/la/assembly.geojson) and the turf
+    polygons clipped to the districts as drawn: turfs in pieces on the map, and why."""
+    from shapely.geometry import shape
+
+    from turf.geometry import points_in_polygons
+
+    features = json.loads((ROOT / "data" / "la" / "assembly.geojson").read_text())["features"]
+    geometries = {int(f["properties"]["District"]): shape(f["geometry"]) for f in features}
+    codes = list(geometries)
+    point, poly = points_in_polygons(d["lng"], d["lat"], [geometries[c] for c in codes])
+    district = np.full(len(d["lat"]), -1, dtype=np.int64)
+    district[point[::-1]] = np.array(codes)[poly[::-1]]  # a door on a boundary: the first district
+    doors = CutDoors(
+        lat=d["lat"], lng=d["lng"], building=d["building"], street=d["street"], number=d["number"], district=district
+    )
+    started = time.perf_counter()
+    result = cut_universe(doors, target, districts=geometries)
+    seconds = time.perf_counter() - started
+    print(
+        f"Clipped to Assembly districts {sorted({t.district for t in result.turfs})}: {seconds:.2f} s, "
+        f"{len(result.turfs)} turfs of {result.size_min}..{result.size_max}, CV {result.cv:.3f}, "
+        f"{result.block_faces_split} of {result.block_faces} block faces split, "
+        f"{result.turfs_in_pieces} turf(s) in pieces on the map: {result.turfs_in_pieces_by_district} forced by "
+        f"their district, {result.turfs_in_pieces_by_building} by a building kept whole whose doors lie apart, "
+        f"{result.turfs_in_pieces - result.turfs_in_pieces_by_district - result.turfs_in_pieces_by_building} "
+        "for no such reason"
+    )
 
 
 def synthetic(rows: int, target: int) -> None:
@@ -307,12 +338,14 @@ def synthetic(rows: int, target: int) -> None:
     out: dict[str, object] = {"doors": int(len(lat)), "replicas": copies, "rss_universe_mb": base}
     for name, district in (("per_replica", rep.astype(np.int64)), ("one_district", np.full(len(lat), -1, np.int64))):
         doors = CutDoors(lat=lat, lng=lng, building=building, street=streets, number=number, district=district)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = cut_universe(doors, target)
         out[name] = {
             "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu,
             "seconds_polygons": result.seconds_polygons,
             "turfs": len(result.turfs),
+            "in_pieces": result.turfs_in_pieces,
             "min": result.size_min,
             "max": result.size_max,
             "cv": result.cv,
@@ -368,9 +401,11 @@ def main() -> None:
         ):
             m = out[name]
             print(
-                f"- {label}: {m['seconds']:.1f} s (polygons {m['seconds_polygons']:.1f} s), "
+                f"- {label}: {m['seconds']:.1f} s (CPU {m['cpu_seconds']:.1f} s; "
+                f"polygons {m['seconds_polygons']:.1f} s), "
                 f"{m['turfs']:,} turfs of {m['min']}..{m['max']} doors, "
                 f"CV {m['cv']:.3f}, {100 * m['faces_split']:.1f} % of block faces split, "
+                f"{m['in_pieces']} turfs in pieces on the map, "
                 f"peak RSS so far {m['peak_rss_mb']:.0f} MB"
             )
 

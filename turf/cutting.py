@@ -17,10 +17,14 @@ docs/turf-cutting.md. In short, per district:
    coarse to bring every turf within the band, single lots on the border move
    too (splitting that block face, counted in the result). No move may cut a
    turf in two, and pieces of a turf cut off from its main part (by the
-   bisection) are given to a neighbour, so that turfs are in one piece on the map.
+   bisection) are given to a neighbour, so that turfs are in one piece on the map:
+   doors are neighbours where their Voronoi cells, clipped to the district as
+   drawn, share a boundary. A district of more than REGION_TURFS turfs is first
+   bisected into regions, each cut on its own.
 4. Each turf gets the union of its doors' Voronoi cells, clipped to the
    district (and to a margin around the district's doors), so the turfs of
-   one district tile its populated part without overlaps.
+   one district tile its populated part without overlaps; a piece without any
+   of the turf's doors goes to a neighbouring turf.
 
 Coordinates are WGS84 longitude/latitude; all measuring is done in metres on
 a local projection (turf/projection.py).
@@ -57,6 +61,8 @@ SIZE_TOLERANCE = 0.25
 # district's doors: the turfs tile the populated part of a district, not the
 # empty rest of a council district (parks, the ocean, other neighbourhoods).
 MAP_MARGIN_M = 150.0
+# Two doors' cells touch on the map when the boundary they share is at least this long (metres).
+MAP_TOUCH_M = 0.01
 # Bisection cuts across the principal axis of the atoms unless cutting across x
 # or y balances the two sides better by more than this share of a turf.
 AXIS_PENALTY = 0.15
@@ -65,7 +71,7 @@ AXIS_PENALTY = 0.15
 # each door costs BALANCE_WEIGHT quadratically. COMPACTNESS_WEIGHT weighs squared
 # distances to turf centres. At most MAX_REFINE_ROUNDS rounds of moves per phase.
 SIZE_BAND = 0.22
-BALANCE_PULL = 0.2
+BALANCE_PULL = 0.6
 BALANCE_WEIGHT = 100.0
 COMPACTNESS_WEIGHT = 2.0
 MAX_REFINE_ROUNDS = 200
@@ -78,8 +84,14 @@ LOT_MOVE_RINGS = 3
 REPAIR_ROUNDS = 10
 REFUSED_WAIT = 10
 IDLE_ROUNDS = 8
+# The lot phase tries one lot per turf a round, and many border lots would cut their turf
+# in two: it goes on longer before it gives up.
+IDLE_ROUNDS_LOTS = 40
 # Cost (in the units of the refinement's objective) of each extra turf a block face is in.
 SPLIT_COST = 100.0
+# A district of more turfs than this is first bisected into regions of at most this many
+# turfs (whole atoms), each then cut on its own (_cut_by_regions).
+REGION_TURFS = 300
 
 
 @dataclass(frozen=True)
@@ -120,6 +132,10 @@ class CutResult:
     buildings_split_by_district: int = 0  # buildings whose doors lie in two districts (kept per district)
     doors_off_map: int = 0  # doors not inside their own turf's polygon (see notes)
     turfs_in_pieces: int = 0  # turfs whose polygon is a MultiPolygon (in two or more pieces)
+    # of which: their doors lie in two or more pieces of their district (as clipped for the map)
+    turfs_in_pieces_by_district: int = 0
+    # of which (the others): a building of theirs has doors in two pieces (a building is kept whole)
+    turfs_in_pieces_by_building: int = 0
     seconds: float = 0.0
     seconds_polygons: float = 0.0  # of which drawing the polygons
 
@@ -169,14 +185,33 @@ def _validate(doors: CutDoors, target: object) -> int:
 # ---------------------------------------------------------------- grouping
 
 
+def _unique(a: np.ndarray) -> np.ndarray:
+    """np.unique(a) by sorting: numpy 2.4 hashes for a plain np.unique, 20-30 times slower."""
+    a = np.sort(a, kind="stable")
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
+
+
+def _dense(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(a, return_inverse=True) of an int array; by a table when the values are
+    small non-negative ids (most are), else by sorting."""
+    a = np.asarray(a)
+    if len(a) and a.dtype.kind in "iu" and a.min() >= 0 and a.max() < 4 * len(a) + 4096:
+        present = np.zeros(int(a.max()) + 1, dtype=bool)
+        present[a] = True
+        remap = np.cumsum(present, dtype=np.int64) - 1
+        return np.flatnonzero(present), remap[a]
+    values, inverse = np.unique(a, return_inverse=True)
+    return values, inverse.astype(np.int64).ravel()
+
+
 def _unique_pairs(a: np.ndarray, b: np.ndarray, **kwargs):
     """np.unique of the rows (a[i], b[i]) of two int64 arrays, much faster than
     np.unique(..., axis=0): the pair is packed in one int64 (after densifying `b`)."""
-    b_values, b_dense = np.unique(b, return_inverse=True)
+    b_values, b_dense = _dense(b)
     width = max(len(b_values), 1)
-    a_values, a_dense = np.unique(a, return_inverse=True)
+    a_values, a_dense = _dense(a)
     packed = a_dense.astype(np.int64) * width + b_dense
-    out = np.unique(packed, **kwargs)
+    out = np.unique(packed, **kwargs) if kwargs else _unique(packed)
     keys = out[0] if isinstance(out, tuple) else out
     rows = np.column_stack((a_values[keys // width], b_values[keys % width]))
     return (rows, *out[1:]) if isinstance(out, tuple) else rows
@@ -231,7 +266,7 @@ def _components(n: int, relations: list[np.ndarray]) -> np.ndarray:
             labels = jumped
         if np.array_equal(before, labels):
             break
-    _, dense = np.unique(labels, return_inverse=True)
+    _, dense = _dense(labels)
     return dense.astype(np.int64)
 
 
@@ -316,7 +351,7 @@ def _split_big_atoms(
             run = run_of_lot[lot_id] = run_id
             run_weight += size
         atom[door] = run
-    return np.unique(atom, return_inverse=True)[1].astype(np.int64)
+    return _dense(atom)[1]
 
 
 # ---------------------------------------------------------------- partition
@@ -332,13 +367,16 @@ def _turf_count(weight: int, target: int, atoms: int) -> int:
     return max(1, min(k, atoms))
 
 
-def _bisect(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, k: int) -> np.ndarray:
-    """Recursive bisection of weighted points into k parts of (nearly) equal weight."""
+def _bisect(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, k: int, leaf: int = 1) -> np.ndarray:
+    """Recursive bisection of weighted points into k parts of (nearly) equal weight.
+
+    With `leaf` > 1 the recursion stops at groups of at most `leaf` parts: the labels
+    are then the first part of each group (its groups are `leaf` parts or fewer)."""
     labels = np.zeros(len(aw), dtype=np.int64)
     stack: list[tuple[np.ndarray, int, int]] = [(np.arange(len(aw)), k, 0)]
     while stack:
         ids, parts, first = stack.pop()
-        if parts == 1:
+        if parts <= leaf:
             labels[ids] = first
             continue
         w = aw[ids].astype(np.float64)
@@ -372,14 +410,21 @@ def _bisect(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, k: int) -> np.ndarra
     return labels
 
 
-def _neighbours(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Directed edges (both ways) of the Delaunay triangulation of the points;
-    points at one location are linked to each other."""
+def _neighbours(x: np.ndarray, y: np.ndarray, cells: _Cells | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Directed edges (both ways) between doors whose Voronoi cells share a boundary on
+    the map: the edges of the Delaunay triangulation of the points whose cells share
+    at least MAP_TOUCH_M of boundary, after the clip to the district's region where
+    `cells` (of these points) say what is left of them. So a turf that is one piece in
+    this graph is one piece on the map, clipped or not. Two points at one location are
+    linked; a point left with no edge (its cell is outside the region: a door outside
+    its district as drawn) keeps its Delaunay edges."""
     n = len(x)
     if n < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    z = x + 1j * y
-    unique, first, inverse = np.unique(z, return_index=True, return_inverse=True)
+    if cells is None:
+        unique, first, inverse = np.unique(x + 1j * y, return_index=True, return_inverse=True)
+    else:
+        unique, first, inverse = cells.unique, cells.first, cells.inverse
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
     dup = np.flatnonzero(first[inverse] != np.arange(n))
@@ -387,14 +432,15 @@ def _neighbours(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         src.append(dup)
         dst.append(first[inverse[dup]])
     if len(unique) >= 2:
-        edges = shapely.delaunay_triangles(MultiPoint(np.column_stack((unique.real, unique.imag))), only_edges=True)
-        coords = shapely.get_coordinates(edges)
-        if len(coords) >= 2:
-            ends = np.searchsorted(unique, coords[:, 0] + 1j * coords[:, 1])
-            ends = np.clip(ends, 0, len(unique) - 1)
-            ends = ends.reshape(-1, 2)
-            src.append(first[ends[:, 0]])
-            dst.append(first[ends[:, 1]])
+        px, py = unique.real, unique.imag
+        triangles = shapely.delaunay_triangles(MultiPoint(np.column_stack((px, py))))
+        coords = shapely.get_coordinates(triangles)
+        if len(coords) >= 4:
+            corner = np.searchsorted(unique, coords[:, 0] + 1j * coords[:, 1])
+            corner = np.clip(corner, 0, len(unique) - 1).reshape(-1, 4)[:, :3]
+            a, b = _map_edges(px, py, corner, cells)
+            src.append(first[a])
+            dst.append(first[b])
         else:  # all points in a row: link them in order along the row
             order = np.argsort(unique.real + unique.imag)
             src.append(first[order[:-1]])
@@ -406,6 +452,57 @@ def _neighbours(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = a != b
     a, b = a[keep], b[keep]
     return np.concatenate((a, b)), np.concatenate((b, a))
+
+
+def _map_edges(
+    px: np.ndarray, py: np.ndarray, corner: np.ndarray, cells: _Cells | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Delaunay edges (point index pairs, once each) of the triangles `corner`
+    (t × 3 point indices) whose points' cells share at least MAP_TOUCH_M of boundary.
+    Inside the hull, the Voronoi edge of a Delaunay edge joins the circumcentres of its
+    two triangles: a mere point where four points lie on one circle (the cells touch
+    at a corner only). Where the region's boundary crosses a cell, what is left of the
+    two cells (the part holding each point) is intersected."""
+    ax, ay = px[corner[:, 0]], py[corner[:, 0]]
+    bx, by = px[corner[:, 1]] - ax, py[corner[:, 1]] - ay
+    cx, cy = px[corner[:, 2]] - ax, py[corner[:, 2]] - ay
+    d = 2.0 * (bx * cy - by * cx)
+    d = np.where(np.abs(d) < 1e-12, 1e-12, d)  # a flat triangle (GEOS does not make them)
+    b2, c2 = bx * bx + by * by, cx * cx + cy * cy
+    ccx = ax + (cy * b2 - by * c2) / d
+    ccy = ay + (bx * c2 - cx * b2) / d
+    # each triangle's three edges; an inner edge is in two triangles, a hull edge in one
+    lo = np.concatenate([np.minimum(corner[:, i], corner[:, j]) for i, j in ((0, 1), (1, 2), (2, 0))])
+    hi = np.concatenate([np.maximum(corner[:, i], corner[:, j]) for i, j in ((0, 1), (1, 2), (2, 0))])
+    tri = np.tile(np.arange(len(corner)), 3)
+    order = np.lexsort((hi, lo))
+    lo, hi, tri = lo[order], hi[order], tri[order]
+    same_next = np.r_[(lo[1:] == lo[:-1]) & (hi[1:] == hi[:-1]), False]
+    single = ~same_next & ~np.r_[False, same_next[:-1]]
+    inner = np.flatnonzero(same_next)
+    hull = np.flatnonzero(single)
+    e_lo = np.concatenate((lo[inner], lo[hull]))
+    e_hi = np.concatenate((hi[inner], hi[hull]))
+    length = np.concatenate(
+        (
+            np.hypot(ccx[tri[inner]] - ccx[tri[inner + 1]], ccy[tri[inner]] - ccy[tri[inner + 1]]),
+            np.full(len(hull), np.inf),
+        )
+    )
+    keep = length >= MAP_TOUCH_M
+    if cells is not None and cells.cut.any():
+        exact = np.flatnonzero(cells.cut[e_lo] | cells.cut[e_hi])
+        if len(exact):
+            u, v = e_lo[exact], e_hi[exact]
+            piece_u = np.where(cells.cut[u], cells.piece[u], cells.cells[u])
+            piece_v = np.where(cells.cut[v], cells.piece[v], cells.cells[v])
+            keep[exact] = shapely.length(shapely.intersection(piece_u, piece_v)) >= MAP_TOUCH_M
+    # a point left alone keeps its edges: it has no area on the map to be cut off
+    linked = np.zeros(len(px), dtype=bool)
+    linked[e_lo[keep]] = True
+    linked[e_hi[keep]] = True
+    keep |= ~linked[e_lo] | ~linked[e_hi]
+    return e_lo[keep], e_hi[keep]
 
 
 def _size_penalty(size: np.ndarray, mean: float, band: float) -> np.ndarray:
@@ -463,6 +560,8 @@ def _refine(
     if mean is None:
         mean = float(pw.sum() / k)
     blocked_until = np.zeros(n, dtype=np.int64)
+    refusals = np.zeros(n, dtype=np.int64)
+    before = np.maximum(_pieces_per_turf(labels, k, src, dst), 1)
     idle = 0
     for round_ in range(MAX_REFINE_ROUNDS):
         size = np.bincount(labels, pw, minlength=k)
@@ -502,9 +601,9 @@ def _refine(
         pos_b = np.minimum(np.searchsorted(keys, g * k + B), len(keys) - 1)
         joins = keys[pos_b] == g * k + B
         gain += SPLIT_COST * joins  # leaving A and joining the rest of the face in B
-        ok = (gain > 1e-9) & (units_in[A] > part_units[p])
-        if balance_only:
-            ok &= balance > 1e-9
+        # lots move only to fix sizes, and any that does may move (compactness only ranks
+        # them): a turf whose doors lie far apart would refuse every lot otherwise
+        ok = ((balance > 1e-9) if balance_only else (gain > 1e-9)) & (units_in[A] > part_units[p])
         if not ok.any():
             break
         p, A, B, gain = p[ok], A[ok], B[ok], gain[ok]
@@ -528,21 +627,78 @@ def _refine(
         trial = labels.copy()
         trial[moving] = dest[part_of[moving]]
         pieces = _pieces_per_turf(trial, k, src, dst)
-        whole = (pieces[A] <= 1) & (pieces[B] <= 1)
+        # a turf already in pieces (nothing joins them) may still give and take, if no
+        # more pieces come of it
+        whole = (pieces[A] <= before[A]) & (pieces[B] <= before[B])
+        before[A[whole]] = pieces[A[whole]]
+        before[B[whole]] = pieces[B[whole]]
         refused = np.zeros(len(keys), dtype=bool)
         refused[p[~whole]] = True
         undo = refused[part_of]
         trial[undo] = labels[undo]
-        blocked_until[undo] = round_ + REFUSED_WAIT
+        # each refusal doubles the wait: the best moves of a turf are tried again only
+        # after its next-best ones (else a few refused ones take every round)
+        refusals[undo] += 1
+        blocked_until[undo] = round_ + REFUSED_WAIT * 2 ** np.minimum(refusals[undo] - 1, 5)
         labels = trial
         # only refused moves left: stop rather than try them again and again
         idle = 0 if whole.any() else idle + 1
-        if idle > IDLE_ROUNDS:
+        if idle > (IDLE_ROUNDS_LOTS if balance_only else IDLE_ROUNDS):
             break
     return labels
 
 
 # ---------------------------------------------------------------- polygons
+
+
+@dataclass
+class _Cells:
+    """The Voronoi diagram of a district's distinct door locations (projected), and what
+    is left of each cell on the map once clipped to the district's `region`."""
+
+    unique: np.ndarray  # distinct locations, x + iy, sorted
+    first: np.ndarray  # per location: its first door
+    inverse: np.ndarray  # per door: its location
+    cells: np.ndarray  # per location: its Voronoi cell (object array of Polygons; None for a single location)
+    region: BaseGeometry
+    cut: np.ndarray  # per location: whether the region's boundary crosses its cell
+    piece: np.ndarray  # per location where cut: the part of its clipped cell that holds it (empty if none)
+
+    @classmethod
+    def build(cls, x: np.ndarray, y: np.ndarray, region: BaseGeometry) -> _Cells:
+        unique, first, inverse = np.unique(x + 1j * y, return_index=True, return_inverse=True)
+        m = len(unique)
+        cut = np.zeros(m, dtype=bool)
+        piece = np.full(m, None, dtype=object)
+        if m == 1:
+            return cls(unique, first, inverse, np.full(1, None, dtype=object), region, cut, piece)
+        points = MultiPoint(np.column_stack((unique.real, unique.imag)))
+        diagram = shapely.voronoi_polygons(points, extend_to=region.envelope.buffer(1.0), ordered=True)
+        cells = np.asarray(shapely.get_parts(diagram))
+        if len(cells) != m:  # GEOS could not keep the input order
+            tree = shapely.STRtree(cells)
+            pts = shapely.points(np.column_stack((unique.real, unique.imag)))
+            idx = tree.query(pts, predicate="intersects")
+            cell_of = np.full(m, -1, dtype=np.int64)
+            cell_of[idx[0][::-1]] = idx[1][::-1]
+            cells = cells[cell_of]
+        # cells the region's boundary crosses: those of the boundary's segments' boxes, tested
+        ring, line = shapely.get_coordinates(shapely.get_parts(region.boundary), return_index=True)
+        same = np.flatnonzero(line[1:] == line[:-1])
+        if len(same):
+            segments = shapely.linestrings(np.stack((ring[same], ring[same + 1]), axis=1))
+            hit = shapely.STRtree(cells).query(segments, predicate="intersects")[1]
+            cut[_unique(hit)] = True
+        where = np.flatnonzero(cut)
+        if len(where):
+            shapely.prepare(region)
+            clipped = shapely.intersection(cells[where], region)
+            for i, geom in zip(where.tolist(), clipped.tolist(), strict=True):
+                parts = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and g.area > 0]
+                x0, y0 = unique[i].real, unique[i].imag
+                holding = [g for g in parts if shapely.intersects_xy(g, x0, y0)]
+                piece[i] = holding[0] if holding else Polygon()
+        return cls(unique, first, inverse, cells, region, cut, piece)
 
 
 def _turf_polygons(
@@ -551,33 +707,27 @@ def _turf_polygons(
     labels: np.ndarray,
     k: int,
     region: BaseGeometry,
+    cells: _Cells | None = None,
 ) -> tuple[list[BaseGeometry], int]:
     """The union of each turf's doors' Voronoi cells, clipped to `region` (projected).
-    Returns the polygons and how many doors share a location with a door of another
-    turf (their cell can belong to one turf only)."""
-    z = x + 1j * y
-    unique, first, inverse = np.unique(z, return_index=True, return_inverse=True)
+    A piece of a turf's polygon that holds none of its doors (the clip cut a cell in
+    two) goes to the neighbouring turf it shares most boundary with, or is left out if
+    it touches none. Returns the polygons and how many doors share a location with a
+    door of another turf (their cell can belong to one turf only)."""
+    if cells is None:
+        cells = _Cells.build(x, y, region)
+    unique, first, inverse = cells.unique, cells.first, cells.inverse
     owner = labels[first]
     shared = int((labels != owner[inverse]).sum())
     if len(unique) == 1:
         return [region if t == owner[0] else Polygon() for t in range(k)], shared
-    points = MultiPoint(np.column_stack((unique.real, unique.imag)))
-    diagram = shapely.voronoi_polygons(points, extend_to=region.envelope.buffer(1.0), ordered=True)
-    cells = np.asarray(shapely.get_parts(diagram))
-    if len(cells) != len(unique):  # GEOS could not keep the input order
-        tree = shapely.STRtree(cells)
-        pts = shapely.points(np.column_stack((unique.real, unique.imag)))
-        idx = tree.query(pts, predicate="intersects")
-        cell_of = np.full(len(unique), -1, dtype=np.int64)
-        cell_of[idx[0][::-1]] = idx[1][::-1]
-        cells = cells[cell_of]
     # the cells of each turf in one row of a (turfs × cells) array, merged row by row
     order = np.argsort(owner, kind="stable")
     bounds = np.searchsorted(owner[order], np.arange(k + 1))
     counts = np.diff(bounds)
     grid = np.full((k, max(int(counts.max()), 1)), None, dtype=object)
     rows = owner[order]
-    grid[rows, np.arange(len(order)) - bounds[rows]] = cells[order]
+    grid[rows, np.arange(len(order)) - bounds[rows]] = cells.cells[order]
     merged = np.asarray(shapely.coverage_union_all(grid, axis=1))  # an array already: asarray does not copy
     invalid = np.flatnonzero(~shapely.is_valid(merged))
     for t in invalid.tolist():  # not a clean coverage (should not happen): a full union
@@ -585,7 +735,46 @@ def _turf_polygons(
     shapely.prepare(region)
     clipped = np.asarray(shapely.intersection(merged, region))
     polygons = [Polygon() if counts[t] == 0 else _polygonal(clipped[t]) for t in range(k)]
+    _give_away_empty_pieces(polygons, owner, unique)
     return polygons, shared
+
+
+def _give_away_empty_pieces(polygons: list[BaseGeometry], owner: np.ndarray, unique: np.ndarray) -> None:
+    """Each piece of a turf's polygon with none of the turf's door locations in it goes to
+    the turf whose doors' part it shares most boundary with (at least MAP_TOUCH_M); pieces
+    that touch only such pieces wait for those to be placed; a piece that touches no turf
+    at all is left out of the map. In place."""
+    multi = [t for t, p in enumerate(polygons) if p.geom_type == "MultiPolygon"]
+    if not multi:
+        return
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(len(polygons) + 1))
+    orphans: list[tuple[int, BaseGeometry]] = []
+    for t in multi:
+        mine = unique[order[bounds[t] : bounds[t + 1]]]
+        parts = list(shapely.get_parts(polygons[t]))
+        holds = [bool(shapely.intersects_xy(part, mine.real, mine.imag).any()) for part in parts]
+        if all(holds) or not any(holds):
+            continue
+        polygons[t] = _polygonal(shapely.union_all([p for p, h in zip(parts, holds, strict=True) if h]))
+        orphans.extend((t, p) for p, h in zip(parts, holds, strict=True) if not h)
+    while orphans:
+        geoms = np.array(polygons, dtype=object)
+        tree = shapely.STRtree(geoms)
+        given: dict[int, list[BaseGeometry]] = {}
+        waiting = []
+        for t, part in orphans:
+            near = np.array([o for o in tree.query(part, predicate="intersects").tolist() if o != t], dtype=np.int64)
+            shared = shapely.length(shapely.intersection(part.boundary, geoms[near])) if len(near) else np.zeros(0)
+            if len(near) and shared.max() >= MAP_TOUCH_M:
+                given.setdefault(int(near[int(np.argmax(shared))]), []).append(part)
+            else:
+                waiting.append((t, part))
+        if not given:
+            break  # what is left touches no turf: not on the map
+        for t, parts in given.items():
+            polygons[t] = _polygonal(shapely.union_all([polygons[t], *parts]))
+        orphans = waiting
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -612,7 +801,10 @@ def _cut_district(
     face: np.ndarray,
     number: np.ndarray,
     target: int,
+    cells: _Cells | None = None,
 ) -> _DistrictCut:
+    """Cut one district's doors; `cells` are their Voronoi cells clipped to the area the
+    turf polygons are drawn in: doors are neighbours where those touch."""
     atoms = _group(x, y, building, face, number, target)
     labels = np.full(len(x), -1, dtype=np.int64)
     big = np.flatnonzero(atoms.weight > target)
@@ -623,44 +815,131 @@ def _cut_district(
     k = len(big)
     doors = np.flatnonzero(~in_big)
     if len(doors):
-        rest_weight = len(doors)
         dx, dy = x[doors], y[doors]
-        lot = np.unique(atoms.lot[doors], return_inverse=True)[1].astype(np.int64)
-        door_src, door_dst = _neighbours(dx, dy)
+        lot = _dense(atoms.lot[doors])[1]
+        all_src, all_dst = _neighbours(x, y, cells)
+        local = np.full(len(x), -1, dtype=np.int64)
+        local[doors] = np.arange(len(doors))
+        keep = (local[all_src] >= 0) & (local[all_dst] >= 0)
+        door_src, door_dst = local[all_src[keep]], local[all_dst[keep]]
         units = _Units.build(atoms.atom[doors], lot, dx, dy, door_src, door_dst)
-        k_rest = _turf_count(rest_weight, target, int(units.atom.max()) + 1)
-        atom_w = np.bincount(units.atom, units.weight)
-        atom_label = _bisect(
-            np.bincount(units.atom, units.weight * units.x) / atom_w,
-            np.bincount(units.atom, units.weight * units.y) / atom_w,
-            atom_w,
-            k_rest,
-        )
-        door_label = atom_label[units.atom[units.of_door]]
-        if k_rest > 1:
-            # door-level spread after bisection: the scale of compactness in the refinement
-            spread = _spread(dx, dy, door_label, k_rest)
-            mean = rest_weight / k_rest
-            band = SIZE_BAND * mean
-            # pieces cut off by the bisection: to a neighbouring turf, until every turf is
-            # one piece in the unit graph (units are whole on the map, so turfs are too)
-            for _ in range(REPAIR_ROUNDS):
-                door_label, moved = _make_contiguous(door_label, k_rest, units.of_door, door_src, door_dst)
-                if not moved:
-                    break
-            sub = np.zeros(len(units.weight), dtype=np.int64)
-            sub[units.of_door] = door_label
-            sub = _refine(
-                sub, k_rest, units.x, units.y, units.weight, units.src, units.dst, spread, band=band, group=units.atom
-            )
-            door_label = sub[units.of_door]
-            if np.abs(np.bincount(door_label, minlength=k_rest) - mean).max() > band:
-                lots = _LotGraph.build(lot, dx, dy, door_src, door_dst)
-                pairs = (sub[units.src], sub[units.dst])
-                door_label = _refine_lots(door_label, k_rest, lots, spread, band, pairs)
+        k_rest = _turf_count(len(doors), target, int(units.atom.max()) + 1)
+        if k_rest > REGION_TURFS:
+            door_label, k_rest = _cut_by_regions(dx, dy, lot, units, door_src, door_dst, k_rest)
+        else:
+            door_label = _cut_region(dx, dy, lot, units, door_src, door_dst, k_rest)
         labels[doors] = door_label + k
         k += k_rest
     return _DistrictCut(labels=labels, k=k, own_turf_lots=[int(w) for w in atoms.weight[big]])
+
+
+def _cut_by_regions(
+    x: np.ndarray,
+    y: np.ndarray,
+    lot: np.ndarray,
+    units: _Units,
+    door_src: np.ndarray,
+    door_dst: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, int]:
+    """A district of more than REGION_TURFS turfs: the first levels of the bisection make
+    regions of at most REGION_TURFS turfs of whole atoms, pieces of a region cut off from
+    it go to a neighbouring region (as for turfs), and each region is cut on its own
+    (_cut_region) with the map's adjacency inside it. The refinement is local anyway (a
+    part moves to a neighbouring turf); region by region its rounds are bounded by the
+    slowest part of a region rather than of the whole district, and each round's exact
+    one-piece test runs on the region's graph only. Returns the labels and the turf count."""
+    atom_w = np.bincount(units.atom, units.weight)
+    atom_region = _bisect(
+        np.bincount(units.atom, units.weight * units.x) / atom_w,
+        np.bincount(units.atom, units.weight * units.y) / atom_w,
+        atom_w,
+        k,
+        leaf=REGION_TURFS,
+    )
+    _, atom_region = _dense(atom_region)
+    regions = int(atom_region.max()) + 1
+    door_region = atom_region[units.atom[units.of_door]]
+    for _ in range(REPAIR_ROUNDS):
+        door_region, moved = _make_contiguous(door_region, regions, units.of_door, door_src, door_dst)
+        if not moved:
+            break
+    mean = len(x) / k
+    order = np.argsort(door_region, kind="stable")
+    bounds = np.searchsorted(door_region[order], np.arange(regions + 1))
+    local = np.empty(len(x), dtype=np.int64)
+    local[order] = np.arange(len(x)) - bounds[door_region[order]]
+    inside = door_region[door_src] == door_region[door_dst]
+    e_src, e_dst = door_src[inside], door_dst[inside]
+    e_order = np.argsort(door_region[e_src], kind="stable")
+    e_src, e_dst = e_src[e_order], e_dst[e_order]
+    e_bounds = np.searchsorted(door_region[e_src], np.arange(regions + 1))
+    labels = np.empty(len(x), dtype=np.int64)
+    k_total = 0
+    for r in range(regions):
+        idx = order[bounds[r] : bounds[r + 1]]
+        if len(idx) == 0:
+            continue
+        src = local[e_src[e_bounds[r] : e_bounds[r + 1]]]
+        dst = local[e_dst[e_bounds[r] : e_bounds[r + 1]]]
+        rx, ry = x[idx], y[idx]
+        r_lot = _dense(lot[idx])[1]
+        r_units = units.subset(idx)
+        k_r = max(1, min(round(len(idx) / mean), int(r_units.atom.max()) + 1))
+        labels[idx] = _cut_region(rx, ry, r_lot, r_units, src, dst, k_r) + k_total
+        k_total += k_r
+    # turfs a region could not balance (its edge cut them off from the turfs that could
+    # help): lots move across region boundaries, on those turfs and their neighbours only
+    band = SIZE_BAND * len(x) / k_total
+    if np.abs(np.bincount(labels, minlength=k_total) - len(x) / k_total).max() > band:
+        unit_label = np.zeros(len(units.weight), dtype=np.int64)
+        unit_label[units.of_door] = labels
+        lots = _LotGraph.build(lot, x, y, door_src, door_dst)
+        pairs = (unit_label[units.src], unit_label[units.dst])
+        labels = _refine_lots(labels, k_total, lots, _spread(x, y, labels, k_total), band, pairs)
+    return labels, k_total
+
+
+def _cut_region(
+    x: np.ndarray,
+    y: np.ndarray,
+    lot: np.ndarray,
+    units: _Units,
+    door_src: np.ndarray,
+    door_dst: np.ndarray,
+    k: int,
+) -> np.ndarray:
+    """Cut doors (none in a lot larger than the target) into k turfs: bisection of the
+    atoms, one-piece repair, refinement of block faces, then of lots where needed."""
+    atom_w = np.bincount(units.atom, units.weight)
+    atom_label = _bisect(
+        np.bincount(units.atom, units.weight * units.x) / atom_w,
+        np.bincount(units.atom, units.weight * units.y) / atom_w,
+        atom_w,
+        k,
+    )
+    door_label = atom_label[units.atom[units.of_door]]
+    if k == 1:
+        return door_label
+    # door-level spread after bisection: the scale of compactness in the refinement
+    spread = _spread(x, y, door_label, k)
+    mean = len(x) / k
+    band = SIZE_BAND * mean
+    # pieces cut off by the bisection: to a neighbouring turf, until every turf is
+    # one piece in the unit graph (units are whole on the map, so turfs are too)
+    for _ in range(REPAIR_ROUNDS):
+        door_label, moved = _make_contiguous(door_label, k, units.of_door, door_src, door_dst)
+        if not moved:
+            break
+    sub = np.zeros(len(units.weight), dtype=np.int64)
+    sub[units.of_door] = door_label
+    sub = _refine(sub, k, units.x, units.y, units.weight, units.src, units.dst, spread, band=band, group=units.atom)
+    door_label = sub[units.of_door]
+    if np.abs(np.bincount(door_label, minlength=k) - mean).max() > band:
+        lots = _LotGraph.build(lot, x, y, door_src, door_dst)
+        pairs = (sub[units.src], sub[units.dst])
+        door_label = _refine_lots(door_label, k, lots, spread, band, pairs)
+    return door_label
 
 
 @dataclass
@@ -687,10 +966,10 @@ class _Units:
         np.minimum.at(first_of_lot, lot, np.arange(n))
         a = np.concatenate((door_src[inside], np.arange(n)))
         b = np.concatenate((door_dst[inside], first_of_lot[lot]))
-        of_door = np.unique(_edge_components(n, a, b), return_inverse=True)[1].astype(np.int64)
+        of_door = _dense(_edge_components(n, a, b))[1]
         weight = np.bincount(of_door).astype(np.float64)
         unit_atom = np.zeros(len(weight), dtype=np.int64)
-        unit_atom[of_door] = np.unique(atom, return_inverse=True)[1]
+        unit_atom[of_door] = _dense(atom)[1]
         us, ud = of_door[door_src], of_door[door_dst]
         keep = us != ud
         pairs = _unique_pairs(us[keep], ud[keep]) if keep.any() else np.zeros((0, 2), dtype=np.int64)
@@ -702,6 +981,24 @@ class _Units:
             src=pairs[:, 0],
             dst=pairs[:, 1],
             atom=unit_atom,
+        )
+
+    def subset(self, doors: np.ndarray) -> _Units:
+        """The units of some doors (whole units: every door of each unit is in `doors`),
+        renumbered, with the adjacency between them; `doors` gives the new door order."""
+        of_door = self.of_door[doors]
+        kept, local_of_door = _dense(of_door)
+        local = np.full(len(self.weight), -1, dtype=np.int64)
+        local[kept] = np.arange(len(kept))
+        edge = (local[self.src] >= 0) & (local[self.dst] >= 0)
+        return _Units(
+            of_door=local_of_door.astype(np.int64),
+            weight=self.weight[kept],
+            x=self.x[kept],
+            y=self.y[kept],
+            src=local[self.src[edge]],
+            dst=local[self.dst[edge]],
+            atom=_dense(self.atom[kept])[1],
         )
 
 
@@ -736,7 +1033,7 @@ def _make_contiguous(
     whole units (`lot`: a lot or an atom id per door); adjacency is the Delaunay
     triangulation of the doors, i.e. Voronoi cells sharing an edge, so the turf's
     polygon is then in one piece. Returns the labels and how many pieces moved."""
-    lots, lot_of_door = np.unique(lot, return_inverse=True)
+    lots, lot_of_door = _dense(lot)
     n_lots = len(lots)
     lot_label = np.zeros(n_lots, dtype=np.int64)
     lot_label[lot_of_door] = door_label
@@ -796,7 +1093,7 @@ class _LotGraph:
 
     @classmethod
     def build(cls, lot: np.ndarray, x: np.ndarray, y: np.ndarray, door_src: np.ndarray, door_dst: np.ndarray):
-        _, of_door = np.unique(lot, return_inverse=True)
+        _, of_door = _dense(lot)
         weight = np.bincount(of_door).astype(np.float64)
         ls, ld = of_door[door_src], of_door[door_dst]
         keep = ls != ld
@@ -885,7 +1182,7 @@ def cut_universe(
 
     # A building in two districts is cut per district (the district boundary wins).
     pair = _unique_pairs(building, district)
-    buildings_split = int(len(pair) - len(np.unique(pair[:, 0])))
+    buildings_split = int(len(pair) - len(_unique(pair[:, 0])))
     # Block faces are per district too: a face crossing a boundary is two faces.
     face = np.where(face >= 0, _unique_pairs(face, district, return_inverse=True)[1].ravel(), -1)
 
@@ -895,18 +1192,26 @@ def cut_universe(
     turfs: list[CutTurf] = []
     notes: list[str] = []
     doors_off_map = 0
+    by_district = by_building = 0
     seconds_polygons = 0.0
     done = 0
     for i, code in enumerate(codes.tolist()):
         idx = order[bounds[i] : bounds[i + 1]]
-        cut = _cut_district(x[idx], y[idx], building[idx], face[idx], number[idx], target)
         geometry = None if districts is None else districts.get(code)
         drawing = time.perf_counter()
         region = _region(x[idx], y[idx], geometry, projection)
-        polygons, shared = _turf_polygons(x[idx], y[idx], cut.labels, cut.k, region)
+        cells = _Cells.build(x[idx], y[idx], region)
+        seconds_polygons += time.perf_counter() - drawing
+        cut = _cut_district(x[idx], y[idx], building[idx], face[idx], number[idx], target, cells)
+        drawing = time.perf_counter()
+        polygons, shared = _turf_polygons(x[idx], y[idx], cut.labels, cut.k, region, cells)
         covered = _covered(x[idx], y[idx], cut.labels, polygons)
         seconds_polygons += time.perf_counter() - drawing
         doors_off_map += int((~covered).sum())
+        for t in (t for t, p in enumerate(polygons) if p.geom_type == "MultiPolygon"):
+            reason = _why_in_pieces(polygons[t], x[idx], y[idx], building[idx], cut.labels == t, region)
+            by_district += reason == "district"
+            by_building += reason == "building"
         sizes = np.bincount(cut.labels, minlength=cut.k)
         t_order = np.argsort(cut.labels, kind="stable")
         t_bounds = np.searchsorted(cut.labels[t_order], np.arange(cut.k + 1))
@@ -952,15 +1257,38 @@ def cut_universe(
         labels[turf.doors] = t
     known = face >= 0
     pairs = _unique_pairs(face[known], labels[known])
-    result.block_faces = int(len(np.unique(face[known])))
+    result.block_faces = int(len(_unique(face[known])))
     result.block_faces_split = int(np.count_nonzero(np.unique(pairs[:, 0], return_counts=True)[1] > 1))
     result.buildings_split_by_district = buildings_split
     result.doors_off_map = doors_off_map
     result.turfs_in_pieces = sum(1 for t in turfs if t.polygon.geom_type == "MultiPolygon")
+    result.turfs_in_pieces_by_district = by_district
+    result.turfs_in_pieces_by_building = by_building
     result.seconds_polygons = seconds_polygons
     result.seconds = time.perf_counter() - started
     notes.insert(0, _summary(result))
     return result
+
+
+def _why_in_pieces(
+    polygon: BaseGeometry, x: np.ndarray, y: np.ndarray, building: np.ndarray, mine: np.ndarray, region: BaseGeometry
+) -> str | None:
+    """Why a turf's (projected) polygon is in pieces: "district" if its doors lie in two or
+    more pieces of the region its district is drawn in, "building" if one of its buildings
+    has doors in two of its pieces, None if it is in one piece or for no such reason."""
+    if polygon.geom_type != "MultiPolygon":
+        return None
+    px, py = x[mine], y[mine]
+    region_parts = shapely.get_parts(region)
+    if len(region_parts) > 1:
+        holding = sum(1 for part in region_parts if shapely.intersects_xy(part, px, py).any())
+        if holding > 1:
+            return "district"
+    piece = np.full(len(px), -1, dtype=np.int64)
+    for i, part in enumerate(shapely.get_parts(polygon)):
+        piece[(piece < 0) & shapely.intersects_xy(part, px, py)] = i
+    pairs = _unique_pairs(building[mine], piece)
+    return "building" if len(pairs) > len(_unique(pairs[:, 0])) else None
 
 
 def _region(x: np.ndarray, y: np.ndarray, geometry: BaseGeometry | None, projection: LocalProjection) -> BaseGeometry:
@@ -1044,4 +1372,13 @@ def _summary(result: CutResult) -> str:
     )
     if result.turfs_in_pieces:
         text += f"; {result.turfs_in_pieces:,} turf(s) in two or more pieces on the map"
+        why = []
+        if result.turfs_in_pieces_by_district:
+            why.append(
+                f"{result.turfs_in_pieces_by_district:,} because their doors lie in separate parts of their district"
+            )
+        if result.turfs_in_pieces_by_building:
+            why.append(f"{result.turfs_in_pieces_by_building:,} to keep a building whose doors lie far apart whole")
+        if why:
+            text += f" ({'; '.join(why)})"
     return text + "."
