@@ -33,6 +33,7 @@ class Change:
     assignment_id: int | None = None
     turf_id: int | None = None
     user_id: int | None = None
+    device_id: str = ""  # a knock's phone
 
 
 def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change]) -> int:
@@ -58,7 +59,15 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
     # part is two plain statements (no ORM compiling in between) and the commit.
     created_at = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = [
-        (change.kind, str(change.object_id), change.door_id, change.assignment_id, change.turf_id, change.user_id)
+        (
+            change.kind,
+            str(change.object_id),
+            change.door_id,
+            change.assignment_id,
+            change.turf_id,
+            change.user_id,
+            change.device_id,
+        )
         for change in changes
     ]
     limit = connection.features.max_query_params  # None on PostgreSQL; 999 on SQLite
@@ -104,6 +113,7 @@ _CHANGE_COLUMNS = (
     "assignment_id",
     "turf_id",
     "user_id",
+    "device_id",
     "created_at",
 )
 _CHANGE_INSERT = f"INSERT INTO {SyncChange._meta.db_table} ({', '.join(_CHANGE_COLUMNS)}) VALUES "  # noqa: S608

@@ -226,6 +226,8 @@ class SyncChange(models.Model):
     # For an assignment entry: the canvasser added or removed, who must hear
     # of it even when no longer a member. For an attempt: its canvasser.
     user_id = models.BigIntegerField(null=True, blank=True)
+    # A knock's phone (the push's device_id): a pull skips the asking phone's own knocks by it.
+    device_id = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -361,6 +361,8 @@ def _incremental_page(
     attempts_q = Q(kind=K.ATTEMPT, door_id__in=visible_q)
     if device_id is None:
         attempts_q &= ~Q(user_id=user_id)
+    else:
+        attempts_q &= ~Q(user_id=user_id, device_id=device_id)  # the phone's own: it has them
     relevant = (
         attempts_q
         | (Q(kind=K.ASSIGNMENT) & (Q(assignment_id__in=member_of) | Q(user_id=user_id)))

@@ -548,7 +548,13 @@ def attempts_push(
                 if attempt.review == Review.TRUSTED:
                     # A held knock is logged when it is approved: until then no phone may see it.
                     changes.append(
-                        Change(kind=SyncChange.Kind.ATTEMPT, object_id=item.id, door_id=item.door, user_id=user_id)
+                        Change(
+                            kind=SyncChange.Kind.ATTEMPT,
+                            object_id=item.id,
+                            door_id=item.door,
+                            user_id=user_id,
+                            device_id=device_id,
+                        )
                     )
             elif attempt.canvasser_id == user_id and attempt.content_hash == item.content_hash:
                 receipts[index] = _stored_receipt(item.id, DUPLICATE, attempt)

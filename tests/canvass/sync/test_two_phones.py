@@ -51,3 +51,19 @@ def test_another_canvassers_phone_still_gets_it_and_a_session_client_gets_no_ech
     # The outsider's phone never sees it.
     outsider = phone(world.outsider, "oscar-phone")
     assert pull_all(outsider)[0] == []
+
+
+def test_a_phone_does_not_page_through_its_own_knocks(world, script, settings):
+    """The log names each knock's phone: the phone that pushed them skips them in the database,
+    so 3 knocks with a page size of 1 are still one page for it (and three for the other phone)."""
+    settings.SYNC_PULL_PAGE_SIZE = 1
+    a, b = phone(world.canvasser, "phone-a"), phone(world.canvasser, "phone-b")
+    _, cursor_a = pull_all(a)
+    _, cursor_b = pull_all(b)
+    items = [push_item(world, at=world.doors[i % 2]) for i in range(3)]
+    assert a.post(PUSH, push_batch(*items, device_id="phone-a"), format="json").status_code == 200
+    pages_a, _ = pull_pages(a, cursor_a)
+    assert len(pages_a) == 1 and pages_a[0]["attempts"] == []
+    pages_b, _ = pull_pages(b, cursor_b)
+    assert sorted(x["id"] for page in pages_b for x in page["attempts"]) == sorted(i["id"] for i in items)
+    assert len(pages_b) == 3
