@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from canvass.field.selectors import DOOR_FIELDS
 from canvass.sync.serializers import DEVICE_ID_MAX, ITEM_FIELDS, RESULT_CODE_MAX
 from fieldops.api.schema import SchemaComponent, nullable, ref
 
@@ -213,23 +214,8 @@ class PullDoor(SchemaComponent):
         "description": "A door as it is now, with all its people (the phone replaces the door's people).",
         "properties": {
             "id": DB_ID,
-            **{
-                name: _TEXT
-                for name in (
-                    "number",
-                    "number_suffix",
-                    "pre_dir",
-                    "street_name",
-                    "street_type",
-                    "post_dir",
-                    "unit_type",
-                    "unit",
-                    "city",
-                    "state",
-                    "zip",
-                    "building_key",
-                )
-            },
+            # The walk list's door fields (canvass.field.selectors.DOOR_FIELDS): the text ones.
+            **{name: _TEXT for name in DOOR_FIELDS if name not in ("id", "lat", "lng")},
             "lat": nullable({"type": "number"}),
             "lng": nullable({"type": "number"}),
             "people": {"type": "array", "items": ref(PullPerson)},
