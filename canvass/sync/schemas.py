@@ -245,7 +245,9 @@ class PullAssignment(SchemaComponent):
 class PullAttempt(SchemaComponent):
     schema = {
         "type": "object",
-        "description": "A knock at one of the canvasser's doors (others' that count; in a snapshot their own too).",
+        "description": "A knock at one of the canvasser's doors: in a snapshot each door's latest that counts, and "
+        "the canvasser's own held ones; in incremental pulls others' that count and the canvasser's own from their "
+        "other phones.",
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "door": DB_ID,
