@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldops.settings")
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import (  # noqa: E402
     BACKEND_SESSION_KEY,
     HASH_SESSION_KEY,
@@ -85,7 +86,9 @@ def main(canvassers: int, organizers: int, out: Path) -> None:
     for user in office:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        # The backend a login through the admin's form records (fieldops.logins.ThrottledModelBackend): a
+        # session naming a backend that is not configured is anonymous, and the dashboard answers 302.
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         sessions.append({"username": user.username, "sessionid": session.session_key})
