@@ -81,6 +81,7 @@ class WeekendReport:
     knocks: int = 0
     held: int = 0
     done_before: bool = False
+    no_free_turf: bool = False  # every active turf is held: nothing to walk
     stats_rows: int = 0
     lines: list[str] = field(default_factory=list)
 
@@ -172,6 +173,9 @@ def weekend_simulate(
         Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE).exclude(pk__in=busy).order_by("name", "pk")
     )
     rng.shuffle(turfs)
+    if not turfs:
+        report.no_free_turf = True
+        return report
     walk: dict[int, list[int]] = {}
     for turf_id, door_id in (
         TurfDoor.objects.filter(turf__in=turfs).order_by("turf_id", "position").values_list("turf_id", "door_id")

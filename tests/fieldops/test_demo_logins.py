@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from django.conf import settings as django_settings
 
 from canvass.demo.logins import demo_passwords
@@ -75,3 +76,20 @@ def test_the_weekend_is_yesterday_and_today_once_today_has_begun():
     # Early in the day, today has no canvassing yet: the two days before.
     assert canvassing_days(dt.datetime(2026, 11, 30, 11, 29)) == (saturday, sunday)
     assert canvassing_days(dt.datetime(2026, 11, 30, 0, 5)) == (saturday, sunday)
+
+
+@pytest.mark.django_db
+def test_the_weekend_is_skipped_with_a_reason_when_every_turf_is_held(world):
+    """An organizer who handed out every turf (and a database whose knocks were cleared): no crash."""
+    from django.utils import timezone
+
+    from canvass.demo.weekend import weekend_simulate
+
+    report = weekend_simulate(
+        campaign=world.campaign,  # its one turf is held by carlos' assignment
+        organizer=world.organizer,
+        canvassers=[world.canvasser],
+        now=timezone.now(),
+        staging={},
+    )
+    assert report.no_free_turf and report.knocks == 0

@@ -335,6 +335,9 @@ class Command(BaseCommand):
         if report.done_before:
             self.stdout.write("Weekend: already simulated.")
             return
+        if report.no_free_turf:
+            self.stdout.write("Weekend: not simulated: every active turf is assigned (end some assignments first).")
+            return
         first, last = (f"{day:%a %b} {day.day}" for day in report.days)
         self.stdout.write(
             f"Weekend: {report.canvassers} canvassers knocked {report.knocks:,} doors in {report.turfs} turfs "
