@@ -24,9 +24,6 @@ from turf.services import doors_merge
 pytestmark = pytest.mark.django_db
 
 
-pull_all = pull_pages
-
-
 def merged(pages: list[dict]) -> dict:
     out: dict = {"assignments": {}, "doors": {}, "attempts": {}, "tombstones": {"assignments": [], "doors": []}}
     for page in pages:
@@ -41,13 +38,13 @@ def merged(pages: list[dict]) -> dict:
 def phone(world, script):
     """carlos' phone, synced: its client and cursor."""
     client = client_for(world.canvasser)
-    _, cursor = pull_all(client)
+    _, cursor = pull_pages(client)
     return client, cursor
 
 
 def changes(phone) -> dict:
     client, cursor = phone
-    pages, _ = pull_all(client, cursor)
+    pages, _ = pull_pages(client, cursor)
     return merged(pages)
 
 
@@ -108,7 +105,7 @@ def test_a_person_added_edited_and_removed_in_the_admin(world, phone):
     response = organizer.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     client, cursor = phone
-    pages, cursor = pull_all(client, cursor)
+    pages, cursor = pull_pages(client, cursor)
     assert [p["first_name"] for p in merged(pages)["doors"][door.pk]["people"]] == ["Maya"]
 
     person = Person.objects.get(door=door)
@@ -116,12 +113,12 @@ def test_a_person_added_edited_and_removed_in_the_admin(world, phone):
     data = form_data(organizer.get(url))
     data["first_name"] = "Marguerite"
     assert organizer.post(url, data).status_code == 302
-    pages, cursor = pull_all(client, cursor)
+    pages, cursor = pull_pages(client, cursor)
     assert [p["first_name"] for p in merged(pages)["doors"][door.pk]["people"]] == ["Marguerite"]
 
     response = organizer.post(f"/admin/turf/person/{person.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    pages, _ = pull_all(client, cursor)
+    pages, _ = pull_pages(client, cursor)
     assert merged(pages)["doors"][door.pk]["people"] == []
 
 
@@ -150,14 +147,14 @@ def test_an_assignment_edited_then_ended_in_the_admin(world, phone):
     response = organizer.post(url, data)
     assert response.status_code == 302, [str(e) for e in response.context["errors"]] if response.context else response
     client, cursor = phone
-    pages, cursor = pull_all(client, cursor)
+    pages, cursor = pull_pages(client, cursor)
     sent = merged(pages)["assignments"][world.assignment.pk]
     assert dt.datetime.fromisoformat(sent["ends_at"]).replace(microsecond=0) == ends.replace(microsecond=0)
 
     from canvass.field.services import assignment_end
 
     assignment_end(assignment=world.assignment, actor=world.organizer)
-    pages, _ = pull_all(client, cursor)
+    pages, _ = pull_pages(client, cursor)
     assert merged(pages)["tombstones"]["assignments"] == [world.assignment.pk]
 
 
