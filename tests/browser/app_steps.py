@@ -6,7 +6,8 @@ for what the screen shows afterwards. The app's DOM hooks used here:
 - `#screen[data-screen=login|today|walk|door|sync]`: the screen shown;
 - `#sync-status[data-state=synced|waiting|syncing|offline|attention]`: the status in view;
 - `article.card[data-assignment=ID]`, `article.card[data-shift=ID]` on Today;
-- `a.door-row[data-door=ID][data-done=true|false]` in the walk list;
+- `a.door-row[data-door=ID][data-done=true|false]` in the walk list, for the rows near the screen
+  only (the list is windowed: `scroll_to_row` and `list_rows` scroll as a volunteer does);
   `li.building[data-building=KEY]` groups a building's doors;
 - `button.result[data-code=CODE]`, `button.person[data-person=ID]`,
   `fieldset.question[data-question=ID]` on the door screen;
@@ -52,8 +53,41 @@ def show_all_doors(phone: Phone) -> None:
     phone.page.locator(".screen-walk .segmented button").nth(2).click()
 
 
+# Scroll the page by most of a screen (from the top, or on from where it is) until `done()` holds or the
+# end of the page; after each step two frames, for the list to draw the rows that came near.
+_SCROLL_JS = """async ({ fromTop, selector }) => {
+  const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const seen = new Map();
+  if (fromTop) window.scrollTo(0, 0);
+  for (let step = 0; step < 1000; step += 1) {
+    await frame();
+    await frame();
+    for (const row of document.querySelectorAll("#screen a.door-row")) {
+      if (!seen.has(row.dataset.door)) seen.set(row.dataset.door, row.dataset.done === "true");
+    }
+    if (selector && document.querySelector(selector)) break;
+    if (window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1) break;
+    window.scrollBy(0, Math.round(window.innerHeight * 0.8));
+  }
+  return [...seen.entries()].map(([door, done]) => [Number(door), done]);
+}"""
+
+
+def scroll_to_row(phone: Phone, door_id: int) -> None:
+    """Scroll the walk list down from the top, as a thumb does, until the door's row is drawn."""
+    selector = f'#screen a.door-row[data-door="{door_id}"]'
+    if phone.page.locator(selector).count() == 0:
+        phone.page.evaluate(_SCROLL_JS, {"fromTop": True, "selector": selector})
+
+
+def list_rows(phone: Phone) -> list[tuple[int, bool]]:
+    """Every row of the walk list as (door id, done), in order, seen by scrolling from its top to its end."""
+    return [(door, done) for door, done in phone.page.evaluate(_SCROLL_JS, {"fromTop": True, "selector": None})]
+
+
 def knock(phone: Phone, door_id: int, code: str = "not_home") -> None:
     """From the walk list: open the door, tap a one-tap result; waits until the walk list shows it done."""
+    scroll_to_row(phone, door_id)
     phone.page.click(f'a.door-row[data-door="{door_id}"]')
     screen(phone, "door")
     phone.page.click(f'button.result[data-code="{code}"]')
@@ -72,6 +106,7 @@ def talk_to(
     """From the walk list: open the door, talk to a person (or "someone at this door"),
     answer the survey ({question id: option id}), save the conversation."""
     page = phone.page
+    scroll_to_row(phone, door_id)
     page.click(f'a.door-row[data-door="{door_id}"]')
     screen(phone, "door")
     if person_id is None:

@@ -14,9 +14,11 @@ from tests import factories as f
 from tests.browser.app_steps import (
     download_turf,
     knock,
+    list_rows,
     log_in,
     open_walk_list,
     screen,
+    scroll_to_row,
     show_all_doors,
     sync_now,
     wait_for_status,
@@ -36,6 +38,7 @@ def start(phone, world, *, walk: bool = True) -> None:
 
 
 def open_door(phone, door_id: int) -> None:
+    scroll_to_row(phone, door_id)
     phone.page.click(f'a.door-row[data-door="{door_id}"]')
     screen(phone, "door")
 
@@ -482,7 +485,7 @@ def test_the_shell_allows_only_its_origin_and_the_token_never_shows_in_a_url(app
     screen(phone, "walk")
     show_all_doors(phone)
     page.wait_for_selector(f'a.door-row[data-door="{app_world.doors[0].pk}"]')  # knocked: listed under All only
-    shown = page.locator("a.door-row").evaluate_all("(rows) => rows.map((row) => Number(row.dataset.door))")
+    shown = [door for door, _ in list_rows(phone)]
     assert shown == [d.pk for d in app_world.doors]
     assert app_world.other_door.pk not in shown
 

@@ -90,7 +90,7 @@ export async function render(ctx, { assignmentId }) {
     return true;
   };
   element.bringNextIntoView = () => {
-    const row = next && list && element.querySelector(`a.door-row[data-door="${next.id}"]`);
+    const row = next && list && list.reveal(next.id); // drawn first when it is outside the window
     if (!row) return;
     row.focus({ preventScroll: true }); // where a keyboard or a screen reader goes on from
     row.scrollIntoView({ block: "center" });
@@ -107,39 +107,84 @@ function segmented(label, names, chosen, onPick) {
   );
 }
 
-// Buildings are drawn in chunks of this many, each chunk skipped by the browser while off screen
-// (content-visibility: auto). Per building, the browser's visibility checks ran over 400 boxes
-// after every change (11 ms a tap on a slow phone); per chunk, over 20.
-const CHUNK = 20;
+// A windowed list: the buildings are cut into chunks of this many, and only the chunks within a screen
+// of the visible part hold their rows (50-100 rows of a 1,000-door turf, not 1,000: building and
+// painting a thousand rows was most of showing the list, and of the frame after a tap on a slow phone).
+// The others are empty placeholders as tall as they were when last drawn, or as they are estimated to be.
+const CHUNK = 10;
+const NEAR = "100% 0px"; // drawn while within a screen's height above or below the visible part
+const ROW_PX = { people: 83, alone: 61, building: 13, head: 80 }; // estimates for a chunk never drawn
 
-/** The buildings in walk order, each drawn from its doors as they are now and the filter; `redraw(doorIds)` redraws theirs. */
+/**
+ * The buildings in walk order, each drawn from its doors as they are now and the filter. `redraw(doorIds)`
+ * redraws theirs; `reveal(doorId)` draws the door's chunk (and its neighbours) and returns its row, or null
+ * when the filter does not show it.
+ */
 function doorList(ctx, assignment, doors, codes) {
-  const element = h("div.buildings", { role: "region", "aria-label": t("walkList") });
+  const element = h("div.buildings", { role: "region", "aria-label": t("walkList"), "data-doors": doors.length });
   const empty = h("p.empty", {}, view.filter === "remaining" ? t("noDoorsLeft") : "—");
   const groups = groupByBuilding(doors);
   const groupOf = new Map();
   groups.forEach((group, index) => {
     for (const door of group.doors) groupOf.set(door.id, index);
   });
-  // The whole list as markup, parsed by the browser in one go (one parse per building was a
-  // large part of showing a 1,000-door list on a slow phone); the items are then found in order.
   const shownIds = groups.map((group) => shownKey(group)); // what each building's item shows ("" for none)
-  let markup = "";
-  for (let i = 0; i < groups.length; i += CHUNK) {
-    markup += '<ol class="chunk">';
-    for (let index = i; index < Math.min(i + CHUNK, groups.length); index += 1) {
+  const items = groups.map(() => null); // each building's item, while its chunk is drawn
+  const chunks = Array.from({ length: Math.ceil(groups.length / CHUNK) }, () => document.createElement("ol"));
+  const drawn = chunks.map(() => false);
+  const range = (c) => [c * CHUNK, Math.min((c + 1) * CHUNK, groups.length)];
+  const estimate = (c) => {
+    let px = 0;
+    const [from, to] = range(c);
+    for (let index = from; index < to; index += 1) {
+      if (!shownIds[index]) continue;
+      const shown = filterDoors(groups[index].doors, view.filter);
+      px += ROW_PX.building + (groups[index].isMultiUnit ? ROW_PX.head : 0);
+      for (const door of shown) px += door.people.length ? ROW_PX.people : ROW_PX.alone;
+    }
+    return px;
+  };
+  // A chunk's rows as markup, parsed by the browser in one go; its items are then found in order.
+  const draw = (c) => {
+    if (drawn[c]) return;
+    const [from, to] = range(c);
+    let markup = "";
+    for (let index = from; index < to; index += 1) {
       if (shownIds[index]) markup += buildingMarkup(assignment, groups[index], index, codes);
     }
-    markup += "</ol>";
-  }
-  element.innerHTML = markup;
-  const chunks = [...element.children];
-  const items = groups.map(() => null);
-  let found = 0;
-  const drawn = element.querySelectorAll("li.building");
-  shownIds.forEach((key, index) => {
-    if (key) items[index] = drawn[found++];
+    chunks[c].innerHTML = markup;
+    chunks[c].style.height = "";
+    let found = 0;
+    for (let index = from; index < to; index += 1) items[index] = shownIds[index] ? chunks[c].children[found++] : null;
+    drawn[c] = true;
+  };
+  // Emptied as tall as it was, so that nothing on screen moves (kept while it holds the focus).
+  const undraw = (c, height) => {
+    if (!drawn[c] || chunks[c].contains(document.activeElement)) return;
+    chunks[c].style.height = `${height}px`;
+    chunks[c].textContent = "";
+    items.fill(null, ...range(c));
+    drawn[c] = false;
+  };
+  let px = 0;
+  chunks.forEach((chunk, c) => {
+    chunk.className = "chunk";
+    // Drawn at once: the chunks that fill the first screen and the next (a list opens at its top).
+    const height = estimate(c);
+    if (px < 2 * window.innerHeight) draw(c);
+    else chunk.style.height = `${height}px`;
+    px += height;
   });
+  element.append(...chunks);
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (!element.isConnected) return; // taken off the screen: what it had drawn stays as it is
+      for (const entry of entries) if (!entry.isIntersecting) undraw(chunks.indexOf(entry.target), entry.boundingClientRect.height);
+      for (const entry of entries) if (entry.isIntersecting) draw(chunks.indexOf(entry.target));
+    },
+    { rootMargin: NEAR },
+  );
+  for (const chunk of chunks) observer.observe(chunk);
   // "Nobody home at all N" of every building, by delegation: the button names its building.
   element.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-nobody-home]");
@@ -148,7 +193,7 @@ function doorList(ctx, assignment, doors, codes) {
     nobodyHome(ctx, assignment, group.doors.filter((door) => !isDone(door)), codes, button);
   });
   const showEmpty = () => {
-    const any = items.some(Boolean);
+    const any = shownIds.some(Boolean);
     if (!any && !empty.isConnected) element.append(empty);
     if (any) empty.remove();
   };
@@ -162,8 +207,17 @@ function doorList(ctx, assignment, doors, codes) {
       for (const index of new Set(doorIds.map((id) => groupOf.get(id)).filter((i) => i !== undefined))) {
         const group = groups[index];
         group.doors = group.doors.map((door) => current.get(door.id) || door);
+        const c = Math.floor(index / CHUNK);
         const old = items[index];
         const key = shownKey(group);
+        if (!drawn[c]) {
+          // Not drawn: drawn from the doors as they are when it comes near; its height is estimated anew if its rows changed.
+          if (key !== shownIds[index]) {
+            shownIds[index] = key;
+            chunks[c].style.height = `${estimate(c)}px`;
+          }
+          continue;
+        }
         // The same rows shown (a knock under "All", or at a door already done): change the rows' text,
         // not the building, so that the browser lays out and paints a few words, not a new building.
         if (old && key === shownIds[index]) {
@@ -174,14 +228,17 @@ function doorList(ctx, assignment, doors, codes) {
         const item = key ? fromMarkup(buildingMarkup(assignment, group, index, codes)) : null;
         if (old && item) old.replaceWith(item);
         else if (old) old.remove();
-        else if (item) {
-          const chunk = Math.floor(index / CHUNK);
-          const after = items.slice(index + 1, (chunk + 1) * CHUNK).find(Boolean);
-          chunks[chunk].insertBefore(item, after || null);
-        }
+        else if (item) chunks[c].insertBefore(item, items.slice(index + 1, range(c)[1]).find(Boolean) || null);
         items[index] = item;
       }
       showEmpty();
+    },
+    reveal(doorId) {
+      const index = groupOf.get(doorId);
+      if (index === undefined) return null;
+      const c = Math.floor(index / CHUNK);
+      for (const near of [c - 1, c, c + 1]) if (near >= 0 && near < chunks.length) draw(near);
+      return element.querySelector(`a.door-row[data-door="${Number(doorId)}"]`);
     },
   };
 }
