@@ -57,19 +57,26 @@ def show_all_doors(phone: Phone) -> None:
 # end of the page; after each step two frames, for the list to draw the rows that came near.
 _SCROLL_JS = """async ({ fromTop, selector }) => {
   const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-  const seen = new Map();
+  // The rows seen, in order: a row first seen goes right after the row before it in the page (a row far
+  // away may be drawn already, e.g. the focused one, so the order first seen is not the walk's).
+  const order = [];
+  const done = new Map();
   if (fromTop) window.scrollTo(0, 0);
   for (let step = 0; step < 1000; step += 1) {
     await frame();
     await frame();
+    let before = null;
     for (const row of document.querySelectorAll("#screen a.door-row")) {
-      if (!seen.has(row.dataset.door)) seen.set(row.dataset.door, row.dataset.done === "true");
+      const door = Number(row.dataset.door);
+      if (!done.has(door)) order.splice(before === null ? 0 : order.indexOf(before) + 1, 0, door);
+      done.set(door, row.dataset.done === "true");
+      before = door;
     }
     if (selector && document.querySelector(selector)) break;
     if (window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1) break;
     window.scrollBy(0, Math.round(window.innerHeight * 0.8));
   }
-  return [...seen.entries()].map(([door, done]) => [Number(door), done]);
+  return order.map((door) => [door, done.get(door)]);
 }"""
 
 
