@@ -24,6 +24,7 @@ export async function render(ctx, { assignmentId }) {
   geo.watch();
   ctx.rememberWalk(walk.assignment.id);
   const { assignment, doors } = walk;
+  const place = new Map(doors.map((door, index) => [door.id, index])); // door id -> its place in the walk
   const codes = new Map(assignment.result_codes.map((code) => [code.code, code]));
 
   const pick = (key) => (name) => {
@@ -39,7 +40,7 @@ export async function render(ctx, { assignmentId }) {
     const { turfMap } = await import("../map.js");
     body = turfMap({ polygon: assignment.turf.polygon, doors, onDoor: (door) => ctx.navigate(`#/door/${assignment.id}/${door.id}`) });
   } else {
-    list = doorList(ctx, assignment, doors, codes);
+    list = doorList(ctx, assignment, doors, place, codes);
     body = list.element;
     // A door opens through the router, as "Next door" does, so that saving it can go back in history.
     body.addEventListener("click", (event) => {
@@ -81,10 +82,7 @@ export async function render(ctx, { assignmentId }) {
     if (!list) return false;
     const unknown = changed.filter(([, door]) => !door).map(([id]) => id);
     const fresh = [...changed.map(([, door]) => door).filter(Boolean), ...(unknown.length ? await getMany("doors", unknown) : [])];
-    for (const door of fresh) {
-      const index = door ? doors.findIndex((d) => d.id === door.id) : -1;
-      if (index >= 0) doors[index] = door;
-    }
+    for (const door of fresh) if (door && place.has(door.id)) doors[place.get(door.id)] = door;
     list.redraw(changed.map(([id]) => id));
     showProgress();
     return true;
@@ -120,7 +118,7 @@ const ROW_PX = { people: 83, alone: 61, building: 13, head: 80 }; // estimates f
  * redraws theirs; `reveal(doorId)` draws the door's chunk (and its neighbours) and returns its row, or null
  * when the filter does not show it.
  */
-function doorList(ctx, assignment, doors, codes) {
+function doorList(ctx, assignment, doors, place, codes) {
   const element = h("div.buildings", { role: "region", "aria-label": t("walkList"), "data-doors": doors.length });
   const empty = h("p.empty", {}, view.filter === "remaining" ? t("noDoorsLeft") : "—");
   const groups = groupByBuilding(doors);
@@ -202,8 +200,7 @@ function doorList(ctx, assignment, doors, codes) {
     element,
     /** `doors` holds the changed doors as they are now: their buildings are redrawn, in place where the rows shown stay the same. */
     redraw(doorIds) {
-      const changed = new Set(doorIds);
-      const current = new Map(doors.filter((door) => changed.has(door.id)).map((door) => [door.id, door]));
+      const current = new Map(doorIds.filter((id) => place.has(id)).map((id) => [id, doors[place.get(id)]]));
       for (const index of new Set(doorIds.map((id) => groupOf.get(id)).filter((i) => i !== undefined))) {
         const group = groups[index];
         group.doors = group.doors.map((door) => current.get(door.id) || door);
