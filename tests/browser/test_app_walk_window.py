@@ -227,3 +227,21 @@ def test_a_door_address_of_another_turf_opens_no_row_and_leaves_the_list_whole(l
     assert page.locator(f'a.door-row[data-door="{world.other_door.pk}"]').count() == 0
     rows = steps.list_rows(phone)
     assert [door for door, _ in rows] == [d.pk for d in doors]
+
+
+def test_a_row_with_the_focus_is_kept_while_away_and_let_go_when_the_focus_leaves(long_turf, phone):
+    world, doors = long_turf
+    start(phone, world)
+    page = phone.page
+    first = page.locator(f'a.door-row[data-door="{doors[0].pk}"]')
+    first.focus()
+    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    frames(phone)
+    assert first.count() == 1  # far off screen, but the focus is there
+    assert page.evaluate("() => document.activeElement.dataset.door") == str(doors[0].pk)
+
+    page.locator(f'a.door-row[data-door="{doors[-1].pk}"]').focus()
+    frames(phone)
+    assert first.count() == 0
+    assert len(page.evaluate(DRAWN_JS)) <= 100
+    phone.assert_no_errors()

@@ -177,12 +177,23 @@ function doorList(ctx, assignment, doors, place, codes) {
   const observer = new IntersectionObserver(
     (entries) => {
       if (!element.isConnected) return; // taken off the screen: what it had drawn stays as it is
-      for (const entry of entries) if (!entry.isIntersecting) undraw(chunks.indexOf(entry.target), entry.boundingClientRect.height);
-      for (const entry of entries) if (entry.isIntersecting) draw(chunks.indexOf(entry.target));
+      const latest = [...new Map(entries.map((entry) => [entry.target, entry])).values()]; // a chunk's last word
+      for (const entry of latest) if (!entry.isIntersecting) undraw(chunks.indexOf(entry.target), entry.boundingClientRect.height);
+      for (const entry of latest) if (entry.isIntersecting) draw(chunks.indexOf(entry.target));
     },
     { rootMargin: NEAR },
   );
   for (const chunk of chunks) observer.observe(chunk);
+  // Observed anew, for the observer to say again whether it is near: after a chunk was drawn away from
+  // the screen (reveal), or kept for the focus that has now left it.
+  const recheck = (c) => {
+    observer.unobserve(chunks[c]);
+    observer.observe(chunks[c]);
+  };
+  element.addEventListener("focusout", (event) => {
+    const c = chunks.indexOf(event.target.closest(".chunk"));
+    if (c >= 0) recheck(c);
+  });
   // "Nobody home at all N" of every building, by delegation: the button names its building.
   element.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-nobody-home]");
@@ -234,7 +245,11 @@ function doorList(ctx, assignment, doors, place, codes) {
       const index = groupOf.get(doorId);
       if (index === undefined) return null;
       const c = Math.floor(index / CHUNK);
-      for (const near of [c - 1, c, c + 1]) if (near >= 0 && near < chunks.length) draw(near);
+      for (const near of [c - 1, c, c + 1]) {
+        if (near < 0 || near >= chunks.length || drawn[near]) continue;
+        draw(near);
+        recheck(near);
+      }
       return element.querySelector(`a.door-row[data-door="${Number(doorId)}"]`);
     },
   };
