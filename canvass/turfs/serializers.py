@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from canvass.turfs.models import TurfCutJob
@@ -51,9 +52,27 @@ class TurfDetailOutput(TurfOutput):
     doors = TurfDoorOutput(many=True)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "GeoJSON Polygon or MultiPolygon geometry, WGS84 lng/lat: rings of [lng, lat] positions, "
+        f"at most {MAX_POLYGON_POINTS} points. It must hold doors of the campaign's universe (which the schema "
+        "cannot state: a 400 otherwise).",
+        "properties": {
+            "type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+            # Polygon: rings of [lng, lat]; MultiPolygon: polygons of rings, one level deeper.
+            "coordinates": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {}}}},
+        },
+        "required": ["type", "coordinates"],
+    }
+)
+class _GeoJsonPolygonField(serializers.JSONField):
+    """The drawn polygon, read as JSON; validated by TurfDrawInput and the service (polygon_from_geojson)."""
+
+
 class TurfDrawInput(serializers.Serializer):
     campaign = IdField()
-    polygon = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon geometry, WGS84 lng/lat.")
+    polygon = _GeoJsonPolygonField()
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
     def validate_polygon(self, value: object) -> object:

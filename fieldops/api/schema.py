@@ -10,7 +10,9 @@ code enforces, and tests/test_schema_contract.py checks that they agree.
 
 `add_error_responses` (a drf-spectacular postprocessing hook) documents the
 one error body of fieldops/api/errors.py on every operation: 400, 401, 403,
-404 as they apply (docs/api.md, "Authentication answers").
+404 as they apply (docs/api.md, "Authentication answers"), and gives the same body to
+every other 4xx a view declares (409 where the object's state may refuse the request:
+the views name it with what refuses, fieldops.api.errors.StateConflict).
 """
 
 from __future__ import annotations
