@@ -74,7 +74,7 @@ class ShiftOutputSerializer(serializers.Serializer):
 
 
 class ShiftInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = serializers.CharField(min_length=1, max_length=120)  # min_length: the schema says "not blank"
     campaign = ScopedPrimaryKeyRelatedField(
         queryset=Campaign.objects.none(), allow_null=True, required=False, default=None
     )

@@ -30,6 +30,7 @@ from canvass.turfs.serializers import (
     TurfSplitInput,
 )
 from fieldops.api.params import query_id
+from fieldops.api.parsers import JSONParser
 from fieldops.api.permissions import IsManager, IsStaffMember
 from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
@@ -86,6 +87,9 @@ _LIST_PARAMETERS = [
 
 class TurfListApi(OrganizationTimeView):
     """GET: the organization's turfs with their polygons and metrics. POST: a turf drawn as a polygon."""
+
+    # A drawn polygon is a GeoJSON object: the body is JSON (a form could carry it only as text).
+    parser_classes = [JSONParser]
 
     def get_permissions(self):
         return [IsManager()] if self.request.method == "POST" else [IsStaffMember()]

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from canvass.turfs.models import TurfCutJob
+from fieldops.access import MAX_ID
 from fieldops.api.fields import IdField
 
 # A drawn polygon is a few hundred points; 20,000 is far more than any
@@ -111,8 +112,22 @@ class TurfListOutput(serializers.Serializer):
     turfs = TurfOutput(many=True)
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID},
+        "minItems": 2,
+        "maxItems": 100,
+        "uniqueItems": True,
+        "description": "Two or more different turfs of one campaign, active and without canvassers assigned.",
+    }
+)
+class _TurfIds(serializers.ListField):
+    """The turfs to merge (the service refuses fewer than two different ones)."""
+
+
 class TurfMergeInput(serializers.Serializer):
-    turfs = serializers.ListField(child=IdField(), min_length=2, max_length=100)
+    turfs = _TurfIds(child=IdField(), min_length=2, max_length=100)
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
 

@@ -397,6 +397,10 @@ def test_draw_in_a_foreign_campaign_or_with_a_taken_name_is_refused(hood):
         "/api/v1/turfs/", {"campaign": hood.campaign.pk, "polygon": square}, format="json"
     )
     assert response.status_code == 403
+    # A polygon is a GeoJSON object: a form cannot carry it, the body is JSON (415 otherwise).
+    form = organizer.post("/api/v1/turfs/", {"campaign": hood.campaign.pk, "polygon": json.dumps(square)})
+    assert form.status_code == 415 and form.json()["errors"] == {}
+    assert not Turf.objects.filter(campaign=hood.campaign, name__startswith="Drawn").exists()
 
 
 # ------------------------------------------------------------------ API: split, merge, archive
