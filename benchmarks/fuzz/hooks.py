@@ -18,8 +18,10 @@ organization, the times and positions with consistent ones, and a turf's name wi
 name numbered (names are unique in a campaign). The ids come from var/fuzz/fuzz-data.json,
 which the harness writes before the run (benchmarks/fuzz_api.py, SETUP); the turfs free to
 split, merge or assign are asked of the API every few seconds, as the fuzzing changes them.
-The fourth case goes as generated, so the refusals of foreign and missing ids are fuzzed as
-before. Objects the fuzzing changes meanwhile (a shift cancelled, an assignment ended)
+A pull's cursor is replaced by one the server gave. Check-in and check-out are preceded by the
+sign-up (and the check-in) a phone makes first, as an OpenAPI link would chain them: the fuzzing
+of cancel/ gives the place back. The fourth case goes as generated, so the refusals of foreign
+and missing ids are fuzzed as before. Objects the fuzzing changes meanwhile (a shift cancelled, an assignment ended)
 answer 409 or 404 as they would for a phone.
 
 And one for every positive case with a form body: a form has no null (schemathesis writes the
@@ -29,6 +31,7 @@ null means for these optional fields.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -47,6 +50,7 @@ _counts: Counter[tuple[str, str, str]] = Counter()
 _data: dict[str, Any] | None = None
 _random = random.Random(17)
 _turfs: tuple[float, list[dict[str, Any]]] = (0.0, [])
+_cursor: list[str] = []
 
 
 # gunicorn's own refusals, before Django sees the request: a request line over 4,094 bytes (414)
@@ -88,6 +92,20 @@ def _get(path: str, token: str) -> Any:
     request = urllib.request.Request(base + path, headers={"Authorization": f"Token {token}"})
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)
+
+
+def _post(path: str, token: str) -> None:
+    """A step a phone takes first (sign up before checking in), as an OpenAPI link would; its answer
+    does not matter (already signed up is a 200, a cancelled place may be full: 409)."""
+    base = os.environ.get("FIELDOPS_FUZZ_BASE", "http://127.0.0.1:8766")
+    request = urllib.request.Request(
+        base + path,
+        data=b"{}",
+        method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    with contextlib.suppress(OSError):  # urllib's HTTPError for a 4xx included
+        urllib.request.urlopen(request, timeout=10).close()
 
 
 def _live_campaigns(world: dict[str, Any]) -> list[dict[str, Any]]:
@@ -183,6 +201,11 @@ def _fill(world: dict[str, Any], method: str, path: str, case: Any) -> None:
             params["shift_id"] = _pick([started, started, started, *[pk for pk, _ in shifts[:3]]])
             if action == "check-in" and body is not None:
                 _lat_with_lng(body)
+            # The steps before, as the phone takes them: the fuzzing of cancel/ gives the place back.
+            if action in ("check-in", "check-out"):
+                _post(f"/api/v1/shifts/{params['shift_id']}/signup/", world["token"])
+            if action == "check-out":
+                _post(f"/api/v1/shifts/{params['shift_id']}/check-in/", world["token"])
     elif path == "/api/v1/shifts/" and body is not None:
         if campaigns and _pick([True, False]):
             body["campaign"] = _pick(campaigns)["id"]
@@ -240,6 +263,19 @@ def _pair(turfs: list[int]) -> list[int]:
         return _random.sample(turfs, 2)
 
 
+def _fill_query(world: dict[str, Any], path: str, case: Any) -> None:
+    """A pull's cursor is one the server gave (the schema says only its alphabet and length)."""
+    query = case.query if isinstance(case.query, dict) else None
+    if path != "/api/v1/sync/pull/" or query is None or "cursor" not in query:
+        return
+    if not _cursor:
+        try:
+            _cursor.append(_get("/api/v1/sync/pull/", world["token"])["cursor"])
+        except (OSError, ValueError, KeyError):
+            return
+    query["cursor"] = _cursor[0]
+
+
 FILLED = {
     ("POST", "/api/v1/shifts/"),
     ("POST", "/api/v1/shifts/{shift_id}/signup/"),
@@ -253,6 +289,7 @@ FILLED = {
     ("POST", "/api/v1/turfs/merge/"),
     ("POST", "/api/v1/turfs/{turf_id}/split/"),
     ("POST", "/api/v1/turfs/{turf_id}/archive/"),
+    ("GET", "/api/v1/sync/pull/"),
 }
 
 
@@ -278,4 +315,7 @@ def before_call(context, case, kwargs):  # noqa: ANN001 - schemathesis' signatur
         _counts[key] += 1
         turn = _counts[key]
     if turn % 4 != 0:  # three positive cases in four, of each operation, phase and media type
-        _fill(world, method, path, case)
+        if method == "GET":
+            _fill_query(world, path, case)
+        else:
+            _fill(world, method, path, case)
