@@ -306,6 +306,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "fieldops.api.schema.add_error_responses",
         "fieldops.api.schema.bound_request_times",
+        "fieldops.api.schema.state_text_rules",
     ],
 }
 

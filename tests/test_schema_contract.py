@@ -444,3 +444,59 @@ def test_request_times_carry_the_calendars_bounds_and_the_api_agrees(world, docu
         assert (response.status_code == 201) is allowed, (year, response.content)
         if not allowed:
             assert response.status_code == 400
+
+
+STATE_REFUSALS = {
+    ("POST", "/api/v1/shifts/{shift_id}/signup/"),
+    ("POST", "/api/v1/shifts/{shift_id}/cancel/"),
+    ("POST", "/api/v1/shifts/{shift_id}/check-in/"),
+    ("POST", "/api/v1/shifts/{shift_id}/check-out/"),
+    ("POST", "/api/v1/shifts/{shift_id}/no-show/"),
+    ("POST", "/api/v1/assignments/"),
+    ("POST", "/api/v1/assignments/{assignment_id}/reassign/"),
+    ("POST", "/api/v1/turfs/"),
+    ("POST", "/api/v1/turfs/merge/"),
+    ("POST", "/api/v1/turfs/{turf_id}/split/"),
+    ("POST", "/api/v1/turfs/{turf_id}/archive/"),
+}
+
+
+def test_state_refusals_are_documented_as_409_in_the_error_shape(document):
+    """Every operation whose object's state can refuse it lists its 409 with the one error body;
+    no other operation claims one."""
+    declared = set()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answer = operation.get("responses", {}).get("409")
+            if answer is None:
+                continue
+            declared.add((method.upper(), path))
+            assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, path
+            assert answer["description"].startswith("Refused by the current state"), path
+    assert declared == STATE_REFUSALS
+
+
+@pytest.mark.django_db
+def test_free_text_rules_are_in_the_schema_and_the_api_agrees(world, document):
+    """DRF refuses a NUL in any text and a shift's name that is only spaces; the schema says both."""
+    schema = json_schema(document, "ShiftInput")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + device_token_create(user=world.organizer, device_id="p").key)
+    times = {"starts_at": "2030-06-01T09:00:00Z", "ends_at": "2030-06-01T12:00:00Z"}
+    cases = [
+        ({"name": "Saturday"}, True),
+        ({"name": "  Saturday  "}, True),
+        ({"name": "Sat\x00urday"}, False),
+        ({"name": "   "}, False),
+        ({"name": ""}, False),
+        ({"name": "Saturday", "location_name": "Library\x00"}, False),
+        ({"name": "Saturday", "location_name": ""}, True),
+    ]
+    for fields, allowed in cases:
+        body = {**fields, **times}
+        assert conforms(schema, body) is allowed, fields
+        response = client.post("/api/v1/shifts/", body, format="json")
+        assert response.status_code == (201 if allowed else 400), (fields, response.content)
+    merge = json_schema(document, "TurfMergeInput")
+    assert conforms(merge, {"turfs": [1, 2]}) and not conforms(merge, {"turfs": [1, 1]})
+    assert not conforms(merge, {"turfs": [1, 2], "name": "a\x00"})

@@ -33,7 +33,6 @@ from canvass.field.serializers import (
 )
 from canvass.sync.selectors import sync_cursor_at_head
 from fieldops.access import membership_for
-from fieldops.api.errors import Conflict
 from fieldops.api.pagination import paginated_response
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsMember, IsStaffMember
@@ -43,6 +42,11 @@ from fieldops.request_types import AuthenticatedRequest
 from fieldops.services import audit_log
 
 NOT_FOUND = OpenApiResponse(description="No such object of yours (missing and foreign alike).")
+
+
+def conflict(description: str) -> OpenApiResponse:
+    """A 409: the request is valid, the object's current state refuses it now (fieldops.api.errors.StateConflict)."""
+    return OpenApiResponse(description=f"Refused by the current state: {description} `detail` says what would work.")
 
 
 # --- Shifts -------------------------------------------------------------------------
@@ -103,24 +107,28 @@ class ShiftSignupApi(_SignupActionApi):
         responses={
             201: SignupOutputSerializer,
             200: SignupOutputSerializer,
-            409: OpenApiResponse(description="The shift is full."),
+            409: conflict("the shift is full or over, or the organizer marked you a no-show."),
             404: NOT_FOUND,
         },
     )
     def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         already = shift.my_status == "signed_up"  # type: ignore[attr-defined]  # annotated by selectors.with_my_signup
-        try:
-            signup = services.shift_signup(shift=shift, user=request.user)
-        except services.ShiftFullError:
-            raise Conflict("This shift is full.") from None
+        signup = services.shift_signup(shift=shift, user=request.user)
         return self.respond(shift, signup, status.HTTP_200_OK if already else status.HTTP_201_CREATED)
 
 
 class ShiftCancelApi(_SignupActionApi):
     """Give the place back (idempotent)."""
 
-    @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        request=None,
+        responses={
+            200: SignupOutputSerializer,
+            404: NOT_FOUND,
+            409: conflict("not signed up for this shift, or already checked in."),
+        },
+    )
     def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         return self.respond(shift, services.shift_cancel(shift=shift, user=request.user))
@@ -129,7 +137,14 @@ class ShiftCancelApi(_SignupActionApi):
 class ShiftCheckInApi(_SignupActionApi):
     """Check in; with the phone's location the distance to the staging place is kept."""
 
-    @extend_schema(request=CheckInInputSerializer, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        request=CheckInInputSerializer,
+        responses={
+            200: SignupOutputSerializer,
+            404: NOT_FOUND,
+            409: conflict("not signed up, check-in not open yet (the message says when), or the shift is over."),
+        },
+    )
     def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         data = CheckInInputSerializer(data=request.data)
@@ -139,7 +154,10 @@ class ShiftCheckInApi(_SignupActionApi):
 
 
 class ShiftCheckOutApi(_SignupActionApi):
-    @extend_schema(request=None, responses={200: SignupOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        request=None,
+        responses={200: SignupOutputSerializer, 404: NOT_FOUND, 409: conflict("not signed up, or not checked in.")},
+    )
     def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
         return self.respond(shift, services.shift_check_out(shift=shift, user=request.user))
@@ -165,12 +183,19 @@ class ShiftNoShowApi(OrganizationTimeView):
 
     permission_classes = [IsManager]
 
-    @extend_schema(request=NoShowInputSerializer, responses={200: RosterEntrySerializer, 404: NOT_FOUND})
+    @extend_schema(
+        request=NoShowInputSerializer,
+        responses={
+            200: RosterEntrySerializer,
+            404: NOT_FOUND,
+            409: conflict("the shift has not started, or the person is not signed up, cancelled or checked in."),
+        },
+    )
     def post(self, request: AuthenticatedRequest, shift_id: int) -> Response:
         shift = _shift(request, shift_id)
-        data = NoShowInputSerializer(data=request.data)
+        data = NoShowInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        signup = services.shift_mark_no_show(shift=shift, user_id=data.validated_data["user"], actor=request.user)
+        signup = services.shift_mark_no_show(shift=shift, user_id=data.validated_data["user"].pk, actor=request.user)
         return Response(RosterEntrySerializer(signup).data)
 
 
@@ -208,7 +233,10 @@ class AssignmentListApi(OrganizationTimeView):
         queryset = selectors.with_list_relations(queryset).order_by("starts_at", "id")
         return paginated_response(self, request, queryset, AssignmentOutputSerializer, {"now": timezone.now()})
 
-    @extend_schema(request=AssignmentInputSerializer, responses={201: AssignmentOutputSerializer})
+    @extend_schema(
+        request=AssignmentInputSerializer,
+        responses={201: AssignmentOutputSerializer, 409: conflict("the turf is archived.")},
+    )
     def post(self, request: AuthenticatedRequest) -> Response:
         data = AssignmentInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -251,7 +279,10 @@ class AssignmentReassignApi(OrganizationTimeView):
 
     permission_classes = [IsManager]
 
-    @extend_schema(request=ReassignInputSerializer, responses={200: AssignmentOutputSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        request=ReassignInputSerializer,
+        responses={200: AssignmentOutputSerializer, 404: NOT_FOUND, 409: conflict("the assignment has ended.")},
+    )
     def post(self, request: AuthenticatedRequest, assignment_id: int) -> Response:
         assignment = access.assignment_for_user(request.user, assignment_id)
         data = ReassignInputSerializer(data=request.data, context={"request": request})

@@ -18,8 +18,8 @@ from canvass.campaigns.models import Campaign
 from canvass.campaigns.serializers import CampaignRefSerializer, QuestionSerializer, ResultCodeSerializer
 from canvass.field.models import SIGNUP_STATES, Shift, ShiftSignup, signup_state
 from canvass.turfs.models import Turf
-from fieldops.access import organization_for, scope_to_organization
-from fieldops.api.fields import BoundedDateTimeField, IdField, ScopedPrimaryKeyRelatedField
+from fieldops.access import MAX_ID, organization_for, scope_to_organization
+from fieldops.api.fields import BoundedDateTimeField, ScopedPrimaryKeyRelatedField
 
 
 def _limit_choices(serializer: serializers.Serializer, name: str, queryset: QuerySet[Any]) -> None:
@@ -74,7 +74,7 @@ class ShiftOutputSerializer(serializers.Serializer):
 
 
 class ShiftInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = serializers.CharField(min_length=1, max_length=120)  # min_length: the schema says "not blank"
     campaign = ScopedPrimaryKeyRelatedField(
         queryset=Campaign.objects.none(), allow_null=True, required=False, default=None
     )
@@ -139,7 +139,17 @@ class RosterEntrySerializer(serializers.Serializer):
 
 
 class NoShowInputSerializer(serializers.Serializer):
-    user = IdField(help_text="The user id of the volunteer who did not come.")
+    """Foreign and missing ids answer alike: 'Invalid pk "7" - object does not exist.' (400); a member
+    of the organization who is not signed up for the shift is a state refusal of the service (409)."""
+
+    user = ScopedPrimaryKeyRelatedField(
+        queryset=get_user_model().objects.none(), help_text="The user id of the volunteer who did not come."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.context.get("request") is not None:
+            _limit_choices(self, "user", _members(self.context["request"]))
 
 
 # --- Assignments --------------------------------------------------------------------
@@ -186,9 +196,24 @@ def _members(request):
     return scope_to_organization(get_user_model().objects.all(), request.user, "membership__organization")
 
 
-def _canvassers_field() -> ScopedPrimaryKeyRelatedField:
-    return ScopedPrimaryKeyRelatedField(
-        queryset=get_user_model().objects.none(), many=True, allow_empty=False, help_text="User ids."
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "minItems": 1,
+        "maxItems": 50,
+        "description": "User ids of active members of the organization, 1 to 50.",
+    }
+)
+class _CanvasserIds(serializers.ManyRelatedField):
+    """The canvassers' ids; the schema states their count (the service's MAX_CANVASSERS_PER_ASSIGNMENT)."""
+
+
+def _canvassers_field() -> serializers.ManyRelatedField:
+    return _CanvasserIds(
+        child_relation=ScopedPrimaryKeyRelatedField(queryset=get_user_model().objects.none()),
+        allow_empty=False,
+        help_text="User ids.",
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import dateformat, timezone
 from canvass.campaigns.models import Campaign
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from canvass.turfs.models import Turf
+from fieldops.api.errors import StateConflict
 from fieldops.changelog import changes_for_assignment, sync_changes_record_many
 from fieldops.date_bounds import moment_problem
 from fieldops.models import Membership, Organization
@@ -65,8 +66,8 @@ CHECK_IN_EARLY = dt.timedelta(hours=2)
 MAX_SHIFT_CAPACITY = 1000
 
 
-class ShiftFullError(ValidationError):
-    """No place left on the shift."""
+class ShiftFullError(StateConflict):
+    """No place left on the shift (the API answers 409, as every StateConflict)."""
 
 
 def _validate_location(lat: float | None, lng: float | None) -> None:
@@ -170,7 +171,7 @@ def shift_update(*, shift: Shift, actor: User, **changes: object) -> Shift:
     written = Shift.objects.filter(pk=shift.pk, signup_count__lte=merged["capacity"]).update(**changes)
     if not written:
         taken = Shift.objects.filter(pk=shift.pk).values_list("signup_count", flat=True).first() or 0
-        raise ValidationError({"capacity": f"{taken} people are signed up; the capacity cannot be less."})
+        raise StateConflict({"capacity": f"{taken} people are signed up; the capacity cannot be less."})
     for name, value in changes.items():
         setattr(shift, name, value)
     shift.refresh_from_db(fields=["signup_count"])
@@ -212,19 +213,19 @@ def shift_signup(*, shift: Shift, user: User, now: dt.datetime | None = None) ->
     """Sign the user up for the shift, or again after they cancelled.
 
     Idempotent: signing up twice keeps one place. Raises ShiftFullError when
-    no place is left, ValidationError when the shift is over or the organizer
+    no place is left, StateConflict when the shift is over or the organizer
     marked the user a no-show.
     """
     now = now or timezone.now()
     if shift.ends_at <= now:
-        raise ValidationError({"shift": "This shift is over."})
+        raise StateConflict({"shift": "This shift is over; sign up for an upcoming one."})
     try:
         with transaction.atomic():
             existing = ShiftSignup.objects.select_for_update().filter(shift=shift, user=user).first()
             if existing is not None and existing.status == ShiftSignup.Status.SIGNED_UP:
                 return existing
             if existing is not None and existing.status == ShiftSignup.Status.NO_SHOW:
-                raise ValidationError({"shift": "You were marked a no-show; ask the organizer."})
+                raise StateConflict({"shift": "You were marked a no-show; ask the organizer."})
             _take_place(shift)
             if existing is None:
                 return ShiftSignup.objects.create(shift=shift, user=user)
@@ -243,7 +244,7 @@ def shift_signup(*, shift: Shift, user: User, now: dt.datetime | None = None) ->
             return current
         if not Shift.objects.filter(pk=shift.pk, signup_count__lt=F("capacity")).exists():
             raise ShiftFullError({"shift": "This shift is full."}) from None
-        raise ValidationError({"shift": "Your sign-up changed meanwhile; try again."}) from None
+        raise StateConflict({"shift": "Your sign-up changed meanwhile; try again."}) from None
 
 
 @transaction.atomic
@@ -251,9 +252,9 @@ def shift_cancel(*, shift: Shift, user: User) -> ShiftSignup:
     """Give the place back. Idempotent; refused once checked in."""
     signup = ShiftSignup.objects.select_for_update().filter(shift=shift, user=user).first()
     if signup is None:
-        raise ValidationError({"shift": "You are not signed up for this shift."})
+        raise StateConflict({"shift": NOT_SIGNED_UP})
     if signup.checked_in_at is not None:
-        raise ValidationError({"shift": "You have checked in; check out instead."})
+        raise StateConflict({"shift": "You have checked in; check out instead."})
     cancelled = ShiftSignup.objects.filter(pk=signup.pk, status=ShiftSignup.Status.SIGNED_UP).update(
         status=ShiftSignup.Status.CANCELLED
     )
@@ -263,25 +264,37 @@ def shift_cancel(*, shift: Shift, user: User) -> ShiftSignup:
     return signup
 
 
+NOT_SIGNED_UP = "You are not signed up for this shift; sign up first."
+
+
 def _live_signup(shift: Shift, user: User) -> ShiftSignup:
     signup = ShiftSignup.objects.filter(shift=shift, user=user, status=ShiftSignup.Status.SIGNED_UP).first()
     if signup is None:
-        raise ValidationError({"shift": "You are not signed up for this shift."})
+        raise StateConflict({"shift": NOT_SIGNED_UP})
     return signup
+
+
+def _local_moment(shift: Shift, moment: dt.datetime, now: dt.datetime) -> str:
+    """ "at 7:00 AM" today in the organization's zone, else "on Saturday, November 28 at 7:00 AM"."""
+    zone = shift.organization.tzinfo
+    local = timezone.localtime(moment, zone)
+    at = dateformat.format(local, "g:i A")
+    if local.date() != timezone.localtime(now, zone).date():
+        return f"on {dateformat.format(local, 'l, F j')} at {at}"
+    return f"at {at}"
+
+
+def _no_show_opens_message(shift: Shift, now: dt.datetime) -> str:
+    starts = _local_moment(shift, shift.starts_at, now)
+    return f"The shift has not started yet; mark no-shows once it starts ({starts})."
 
 
 def _check_in_opens_message(shift: Shift, now: dt.datetime) -> str:
     """When check-in opens, in the organization's local time, with the day when it is not today there:
     "Check-in opens at 7:00 AM, two hours before the shift starts."
     "Check-in opens on Saturday, November 28 at 7:00 AM, two hours before the shift starts." """
-    zone = shift.organization.tzinfo
-    opens = timezone.localtime(shift.starts_at - CHECK_IN_EARLY, zone)
-    at = dateformat.format(opens, "g:i A")
-    if opens.date() != timezone.localtime(now, zone).date():
-        at = f"on {dateformat.format(opens, 'l, F j')} at {at}"
-    else:
-        at = f"at {at}"
-    return f"Check-in opens {at}, two hours before the shift starts."
+    opens = _local_moment(shift, shift.starts_at - CHECK_IN_EARLY, now)
+    return f"Check-in opens {opens}, two hours before the shift starts."
 
 
 @transaction.atomic
@@ -306,9 +319,9 @@ def shift_check_in(
     if signup.checked_in_at is not None:
         return signup
     if now < shift.starts_at - CHECK_IN_EARLY:
-        raise ValidationError({"shift": _check_in_opens_message(shift, now)})
+        raise StateConflict({"shift": _check_in_opens_message(shift, now)})
     if now >= shift.ends_at:
-        raise ValidationError({"shift": "This shift is over."})
+        raise StateConflict({"shift": "This shift is over; check-in closed when it ended."})
     distance = None
     if lat is not None and shift.lat is not None and shift.lng is not None:
         distance = round(geodesic((shift.lat, shift.lng), (lat, lng)).meters, 1)
@@ -325,7 +338,7 @@ def shift_check_out(*, shift: Shift, user: User, now: dt.datetime | None = None)
     now = now or timezone.now()
     signup = _live_signup(shift, user)
     if signup.checked_in_at is None:
-        raise ValidationError({"shift": "Check in first."})
+        raise StateConflict({"shift": "You have not checked in; check in first."})
     ShiftSignup.objects.filter(pk=signup.pk, checked_out_at__isnull=True).update(
         checked_out_at=max(now, signup.checked_in_at)
     )
@@ -341,15 +354,15 @@ def shift_mark_no_show(*, shift: Shift, user_id: int, actor: User, now: dt.datet
     now = now or timezone.now()
     signup = ShiftSignup.objects.select_for_update().filter(shift=shift, user_id=user_id).first()
     if signup is None:
-        raise ValidationError({"user": "This person is not signed up for this shift."})
+        raise StateConflict({"user": "This person is not signed up for this shift."})
     if signup.status == ShiftSignup.Status.NO_SHOW:
         return signup
     if signup.status != ShiftSignup.Status.SIGNED_UP:
-        raise ValidationError({"user": "This person cancelled."})
+        raise StateConflict({"user": "This person cancelled; their place is already free."})
     if signup.checked_in_at is not None:
-        raise ValidationError({"user": "This person checked in."})
+        raise StateConflict({"user": "This person checked in."})
     if now < shift.starts_at:
-        raise ValidationError({"shift": "The shift has not started yet."})
+        raise StateConflict({"shift": _no_show_opens_message(shift, now)})
     marked = ShiftSignup.objects.filter(pk=signup.pk, status=ShiftSignup.Status.SIGNED_UP).update(
         status=ShiftSignup.Status.NO_SHOW
     )
@@ -414,7 +427,7 @@ def assignment_create(
     # waits for us and then finds the assignment and leaves the turf alone.
     turf = Turf.objects.select_for_update().get(pk=turf.pk)
     if turf.status != Turf.Status.ACTIVE:
-        raise ValidationError({"turf": "This turf is archived."})
+        raise StateConflict({"turf": "This turf is archived; give an active turf."})
     if shift is not None and shift.organization_id != organization.pk:
         raise ValidationError({"shift": "No such shift."})
     if shift is not None and shift.campaign_id is not None and shift.campaign_id != turf.campaign_id:
@@ -468,7 +481,7 @@ def assignment_reassign(*, assignment: Assignment, canvassers: Sequence[User], a
     knocks they made stay theirs (attempts point at the canvasser, not here)."""
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if locked.ended_at is not None:
-        raise ValidationError({"non_field_errors": "This assignment has ended; create a new one."})
+        raise StateConflict({"non_field_errors": "This assignment has ended; create a new one."})
     users = _validate_canvassers(assignment.organization, canvassers)
     wanted = {user.pk for user in users}
     before = set(AssignmentCanvasser.objects.filter(assignment=assignment).values_list("user_id", flat=True))
@@ -500,7 +513,7 @@ def assignment_update(
     hear of it at their next pull (the window decides which doors they hold)."""
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if locked.ended_at is not None:
-        raise ValidationError({"non_field_errors": "This assignment has ended; create a new one."})
+        raise StateConflict({"non_field_errors": "This assignment has ended; create a new one."})
     _check_times(starts_at, ends_at)
     if ends_at is not None and ends_at <= starts_at:
         raise ValidationError({"ends_at": "An assignment must end after it starts."})

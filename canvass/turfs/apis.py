@@ -7,7 +7,7 @@ Thin views: validate the input, look objects up through their access check
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -30,11 +30,17 @@ from canvass.turfs.serializers import (
     TurfSplitInput,
 )
 from fieldops.api.params import query_id
+from fieldops.api.parsers import JSONParser
 from fieldops.api.permissions import IsManager, IsStaffMember
 from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
+
+NOT_CHANGEABLE = OpenApiResponse(
+    description="Refused by the current state: a turf is archived, or canvassers are assigned to it "
+    "(end those assignments first). `detail` says which."
+)
 
 
 def _turf(request: Request, turf_id: int) -> Turf:
@@ -82,6 +88,9 @@ _LIST_PARAMETERS = [
 class TurfListApi(OrganizationTimeView):
     """GET: the organization's turfs with their polygons and metrics. POST: a turf drawn as a polygon."""
 
+    # A drawn polygon is a GeoJSON object: the body is JSON (a form could carry it only as text).
+    parser_classes = [JSONParser]
+
     def get_permissions(self):
         return [IsManager()] if self.request.method == "POST" else [IsStaffMember()]
 
@@ -95,7 +104,16 @@ class TurfListApi(OrganizationTimeView):
         page = paginator.paginate_queryset(_filtered(request), request, view=self)
         return paginator.get_paginated_response(TurfOutput(page, many=True).data)
 
-    @extend_schema(request=TurfDrawInput, responses={201: TurfDrawOutput})
+    @extend_schema(
+        request=TurfDrawInput,
+        responses={
+            201: TurfDrawOutput,
+            409: OpenApiResponse(
+                description="Refused by the current state: every door inside the polygon is already in an active "
+                "turf of the campaign (archive or split those turfs, or draw where doors are free)."
+            ),
+        },
+    )
     def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(TurfDrawInput, request)
         campaign = _campaign_from_body(request, data["campaign"])
@@ -151,7 +169,7 @@ class TurfDetailApi(OrganizationTimeView):
 class TurfSplitApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
-    @extend_schema(request=TurfSplitInput, responses={201: TurfListOutput})
+    @extend_schema(request=TurfSplitInput, responses={201: TurfListOutput, 409: NOT_CHANGEABLE})
     def post(self, request: AuthenticatedRequest, turf_id: int) -> Response:
         turf = _turf(request, turf_id)
         data = _validated(TurfSplitInput, request)
@@ -162,7 +180,7 @@ class TurfSplitApi(OrganizationTimeView):
 class TurfMergeApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
-    @extend_schema(request=TurfMergeInput, responses={201: TurfOutput})
+    @extend_schema(request=TurfMergeInput, responses={201: TurfOutput, 409: NOT_CHANGEABLE})
     def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(TurfMergeInput, request)
         wanted = set(data["turfs"])
@@ -177,7 +195,7 @@ class TurfMergeApi(OrganizationTimeView):
 class TurfArchiveApi(OrganizationTimeView):
     permission_classes = [IsManager]
 
-    @extend_schema(request=None, responses=TurfOutput)
+    @extend_schema(request=None, responses={200: TurfOutput, 409: NOT_CHANGEABLE})
     def post(self, request: AuthenticatedRequest, turf_id: int) -> Response:
         turf = _turf(request, turf_id)
         turf = turf_services.turf_archive(turf=turf, actor=request.user)

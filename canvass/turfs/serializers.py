@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from canvass.turfs.models import TurfCutJob
+from fieldops.access import MAX_ID
 from fieldops.api.fields import IdField
 
 # A drawn polygon is a few hundred points; 20,000 is far more than any
@@ -51,9 +53,27 @@ class TurfDetailOutput(TurfOutput):
     doors = TurfDoorOutput(many=True)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "GeoJSON Polygon or MultiPolygon geometry, WGS84 lng/lat: rings of [lng, lat] positions, "
+        f"at most {MAX_POLYGON_POINTS} points. It must hold doors of the campaign's universe (which the schema "
+        "cannot state: a 400 otherwise).",
+        "properties": {
+            "type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+            # Polygon: rings of [lng, lat]; MultiPolygon: polygons of rings, one level deeper.
+            "coordinates": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {}}}},
+        },
+        "required": ["type", "coordinates"],
+    }
+)
+class _GeoJsonPolygonField(serializers.JSONField):
+    """The drawn polygon, read as JSON; validated by TurfDrawInput and the service (polygon_from_geojson)."""
+
+
 class TurfDrawInput(serializers.Serializer):
     campaign = IdField()
-    polygon = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon geometry, WGS84 lng/lat.")
+    polygon = _GeoJsonPolygonField()
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
     def validate_polygon(self, value: object) -> object:
@@ -92,8 +112,22 @@ class TurfListOutput(serializers.Serializer):
     turfs = TurfOutput(many=True)
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID},
+        "minItems": 2,
+        "maxItems": 100,
+        "uniqueItems": True,
+        "description": "Two or more different turfs of one campaign, active and without canvassers assigned.",
+    }
+)
+class _TurfIds(serializers.ListField):
+    """The turfs to merge (the service refuses fewer than two different ones)."""
+
+
 class TurfMergeInput(serializers.Serializer):
-    turfs = serializers.ListField(child=IdField(), min_length=2, max_length=100)
+    turfs = _TurfIds(child=IdField(), min_length=2, max_length=100)
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
 

@@ -44,6 +44,7 @@ from canvass.turfs.selectors import (
     person_counts,
     turfs_with_current_assignments,
 )
+from fieldops.api.errors import StateConflict
 from fieldops.changelog import sync_changes_record
 from fieldops.models import SyncChange
 from fieldops.services import audit_log
@@ -494,8 +495,11 @@ def turf_create_from_polygon(
         if taken:
             doors = doors.take(np.array([i not in taken for i in doors.id.tolist()], dtype=bool))
         if len(doors) == 0:
-            raise ValidationError(
-                {"polygon": f"All {len(taken)} doors inside the polygon are already in active turfs of this campaign."}
+            raise StateConflict(
+                {
+                    "polygon": f"All {len(taken)} doors inside the polygon are already in active turfs of this "
+                    "campaign; archive or split those turfs first, or draw where doors are free."
+                }
             )
         namer = _TurfNamer(campaign)
         if not name:
@@ -524,12 +528,12 @@ def turf_create_from_polygon(
 def _check_changeable(turfs: Sequence[Turf]) -> None:
     for turf in turfs:
         if turf.status != Turf.Status.ACTIVE:
-            raise ValidationError({"turfs": f"Turf {turf.name!r} is archived; only active turfs can change."})
+            raise StateConflict({"turfs": f"Turf {turf.name!r} is archived; only active turfs can change."})
     busy = list(
         turfs_with_current_assignments(Turf.objects.filter(pk__in=[t.pk for t in turfs])).values_list("name", flat=True)
     )
     if busy:
-        raise ValidationError(
+        raise StateConflict(
             {"turfs": f"Canvassers are assigned to {', '.join(sorted(busy))}: end those assignments first."}
         )
 

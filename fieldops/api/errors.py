@@ -4,6 +4,12 @@ Every 4xx carries {"detail": "...", "errors": {...}} so a phone can show the
 message and point at the field; a malformed body says so instead of a 500.
 A 401 adds "code" (why the credentials were refused), a 429 "retry_after_seconds".
 
+400 is for a request that is wrong whenever it is sent (a missing field, an id
+that is not the organization's, an end before the start); 409 for a valid
+request the object's current state refuses now (check-in before it opens,
+check-out before check-in, a full shift, an archived turf): services raise
+`StateConflict`, and its message says what would work.
+
 Ids are bounded where they enter (fieldops/api/fields.py, the `id` path
 converter, fieldops.access.parse_id) and JSON depth in the parser
 (fieldops/api/parsers.py). A number the database cannot hold that still gets
@@ -29,7 +35,21 @@ NO_CREDENTIALS = (
 )
 
 
+class StateConflict(DjangoValidationError):
+    """Raised by a service: the request is valid, but the current state of the object refuses it
+    now (check-in before it opens, check-out before check-in, cancel without a sign-up, an archived
+    or assigned turf). It is a ValidationError, so the admin's forms and the commands show it as
+    any; the API answers it **409 Conflict**, the message both as `detail` and in `errors`, and
+    the message says what would work ("Check-in opens at 7:00 AM, …", "You have not checked in; check in first.")."""
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, StateConflict):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        conflict = drf_exception_handler(Conflict(" ".join(exc.messages)), context)
+        if conflict is not None:
+            conflict.data = {"detail": " ".join(exc.messages), "errors": error_lists(errors)}
+        return conflict
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(errors)
@@ -83,7 +103,7 @@ def error_lists(errors: Any) -> Any:
 
 
 class Conflict(exceptions.APIException):
-    """The request is valid but the state forbids it now (the shift is full)."""
+    """The request is valid but the state forbids it now (a view's own refusal; services raise StateConflict)."""
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Conflict with the current state."

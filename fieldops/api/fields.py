@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fieldops.access import MAX_ID, parse_id
@@ -24,6 +25,7 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A PrimaryKeyRelatedField that checks the id is one before it asks the database.
 

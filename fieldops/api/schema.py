@@ -10,7 +10,9 @@ code enforces, and tests/test_schema_contract.py checks that they agree.
 
 `add_error_responses` (a drf-spectacular postprocessing hook) documents the
 one error body of fieldops/api/errors.py on every operation: 400, 401, 403,
-404 as they apply (docs/api.md, "Authentication answers").
+404 as they apply (docs/api.md, "Authentication answers"), and gives the same body to
+every other 4xx a view declares (409 where the object's state may refuse the request:
+the views name it with what refuses, fieldops.api.errors.StateConflict).
 """
 
 from __future__ import annotations
@@ -195,4 +197,32 @@ def bound_request_times(result: dict, generator, request, public) -> dict:  # no
                 prop["pattern"] = CALENDAR_MOMENT
                 note = "Between 1971 and 2099 (fieldops/date_bounds.py accepts 1970 to 2100)."
                 prop["description"] = f"{prop['description']} {note}" if prop.get("description") else note
+    return result
+
+
+# DRF's CharField refuses a NUL character ("Null characters are not allowed."), and one that
+# may not be blank refuses what is only spaces once trimmed; JSON Schema can say both.
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+def state_text_rules(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular's hook
+    """Request bodies' free-text fields (strings without a format, enum or pattern of their own)
+    get the pattern DRF enforces: no NUL character; with `minLength: 1` (a field that may not be
+    blank, see `not_blank`), also something besides spaces."""
+    schemas = result.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                ref = content.get("schema", {}).get("$ref", "")
+                if ref:
+                    used.add(ref.rsplit("/", 1)[1])
+    for name in used:
+        for prop in schemas.get(name, {}).get("properties", {}).values():
+            if prop.get("type") != "string" or {"format", "enum", "pattern"} & set(prop):
+                continue
+            prop["pattern"] = NOT_BLANK if prop.get("minLength") else NO_NUL
     return result

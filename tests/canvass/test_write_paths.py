@@ -77,12 +77,13 @@ def assignment_entries() -> list[tuple]:
 # --- the same refusals ------------------------------------------------------------------
 
 
-def refused_both_ways(world, turf: Turf, users: list, message: str) -> None:
+def refused_both_ways(world, turf: Turf, users: list, message: str, status: int = 400) -> None:
     before = Assignment.objects.count()
     api = api_client(world.organizer).post(
         "/api/v1/assignments/", {"turf": turf.pk, "canvassers": [u.pk for u in users]}, format="json"
     )
-    assert api.status_code == 400, api.content
+    assert api.status_code == status, api.content
+    assert message in api.json()["detail"] + str(api.json()["errors"])
     response = admin_client(world.organizer).post(ADD, admin_assignment_form(world, turf, users))
     assert response.status_code == 200, "the admin shows the form again"
     assert message in response.content.decode()
@@ -106,7 +107,8 @@ def test_more_than_the_maximum_canvassers_is_refused_by_the_admin_as_by_the_api(
 def test_an_archived_turf_is_refused_by_the_admin_as_by_the_api(world):
     Turf.objects.filter(pk=world.turf.pk).update(status=Turf.Status.ARCHIVED)
     world.turf.refresh_from_db()
-    refused_both_ways(world, world.turf, [world.canvasser], "This turf is archived")
+    # The turf's state refuses it: 409 from the API (fieldops.api.errors.StateConflict), the form's error in the admin.
+    refused_both_ways(world, world.turf, [world.canvasser], "This turf is archived", status=409)
 
 
 def test_the_outsider_cannot_assign_venice_turf_in_either(world):

@@ -133,7 +133,6 @@ def test_bad_assignment_bodies(world):
         ({**base, "canvassers": []}, {"canvassers"}),
         ({**base, "canvassers": "carlos"}, {"canvassers"}),
         ({**base, "turf": "A"}, {"turf"}),
-        ({**base, "turf": archived.pk}, {"turf"}),
         ({**base, "canvassers": [inactive.pk]}, {"canvassers"}),
         ({**base, "canvassers": list(range(1, 60))}, {"canvassers"}),
         ({**base, "shift": other_campaign_shift.pk}, {"shift"}),
@@ -146,6 +145,13 @@ def test_bad_assignment_bodies(world):
         assert set(response.json()["errors"]) == fields, body
     malformed = client.post("/api/v1/assignments/", "[", content_type="application/json")
     assert malformed.status_code == 400
+    # An archived turf is the organization's, but its state refuses new work: 409, saying what would work.
+    refused = client.post("/api/v1/assignments/", {**base, "turf": archived.pk}, format="json")
+    assert refused.status_code == 409, refused.content
+    assert refused.json() == {
+        "detail": "This turf is archived; give an active turf.",
+        "errors": {"turf": ["This turf is archived; give an active turf."]},
+    }
     assert Assignment.objects.count() == 1
 
 
@@ -267,7 +273,8 @@ def test_reassign_replaces_the_canvassers(world):
     assert empty.status_code == 400
     organizer.post(f"/api/v1/assignments/{a}/end/")
     ended = organizer.post(f"/api/v1/assignments/{a}/reassign/", {"canvassers": [world.canvasser.pk]}, format="json")
-    assert ended.status_code == 400
+    assert ended.status_code == 409
+    assert ended.json()["errors"] == {"non_field_errors": ["This assignment has ended; create a new one."]}
     assert list(AssignmentCanvasser.objects.filter(assignment_id=a).values_list("user_id", flat=True)) == [dana.pk]
 
 

@@ -214,16 +214,20 @@ def test_one_person_signing_up_twice_at_once_takes_one_place(world):
 def test_no_sign_up_for_a_shift_that_is_over(world):
     shift = make_shift(world, starts_in=-dt.timedelta(hours=5), hours=3)
     response = client_for(world.canvasser).post(f"/api/v1/shifts/{shift.pk}/signup/")
-    assert response.status_code == 400
-    assert "over" in response.json()["errors"]["shift"][0]
+    assert response.status_code == 409
+    assert response.json()["errors"]["shift"] == ["This shift is over; sign up for an upcoming one."]
+    assert response.json()["detail"] == "This shift is over; sign up for an upcoming one."
 
 
 @pytest.mark.django_db
-def test_cancel_without_a_sign_up_is_400(world):
+def test_cancel_without_a_sign_up_is_409(world):
     shift = make_shift(world)
     response = client_for(world.canvasser).post(f"/api/v1/shifts/{shift.pk}/cancel/")
-    assert response.status_code == 400
-    assert "shift" in response.json()["errors"]
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "You are not signed up for this shift; sign up first.",
+        "errors": {"shift": ["You are not signed up for this shift; sign up first."]},
+    }
 
 
 @pytest.mark.django_db
@@ -256,15 +260,19 @@ def test_check_in_records_the_distance_to_the_staging_place_and_check_out(world)
     )
     out = client.post(f"/api/v1/shifts/{shift.pk}/check-out/")
     assert out.status_code == 200 and out.json()["checked_out_at"] is not None
-    # once checked in, cancelling is refused
-    assert client.post(f"/api/v1/shifts/{shift.pk}/cancel/").status_code == 400
+    # once checked in, cancelling is refused: the state conflicts, and the answer says what to do instead
+    cancel = client.post(f"/api/v1/shifts/{shift.pk}/cancel/")
+    assert cancel.status_code == 409
+    assert cancel.json()["errors"] == {"shift": ["You have checked in; check out instead."]}
 
 
 @pytest.mark.django_db
 def test_check_in_without_location_and_its_bad_inputs(world):
     shift = make_shift(world, starts_in=dt.timedelta(minutes=30))
     client = client_for(world.canvasser)
-    assert client.post(f"/api/v1/shifts/{shift.pk}/check-in/").status_code == 400  # not signed up
+    not_signed_up = client.post(f"/api/v1/shifts/{shift.pk}/check-in/")
+    assert not_signed_up.status_code == 409
+    assert not_signed_up.json()["errors"] == {"shift": ["You are not signed up for this shift; sign up first."]}
     client.post(f"/api/v1/shifts/{shift.pk}/signup/")
     for bad in ({"lat": 91, "lng": 0}, {"lat": 33.9}, {"lat": "north", "lng": 1}):
         response = client.post(f"/api/v1/shifts/{shift.pk}/check-in/", bad, format="json")
@@ -281,8 +289,12 @@ def test_check_in_opens_two_hours_before_and_closes_at_the_end(world):
     early = make_shift(world, starts_in=dt.timedelta(hours=3), name="Early")
     client = client_for(world.canvasser)
     client.post(f"/api/v1/shifts/{early.pk}/signup/")
-    assert client.post(f"/api/v1/shifts/{early.pk}/check-in/").status_code == 400
-    assert client.post(f"/api/v1/shifts/{early.pk}/check-out/").status_code == 400  # not checked in
+    too_early = client.post(f"/api/v1/shifts/{early.pk}/check-in/")
+    assert too_early.status_code == 409
+    assert too_early.json()["detail"].startswith("Check-in opens ")
+    out = client.post(f"/api/v1/shifts/{early.pk}/check-out/")
+    assert out.status_code == 409
+    assert out.json()["errors"] == {"shift": ["You have not checked in; check in first."]}
 
 
 @pytest.mark.django_db
@@ -298,10 +310,11 @@ def test_too_early_says_when_check_in_opens_in_the_organizations_local_time(worl
     client = client_for(world.canvasser)
     client.post(f"/api/v1/shifts/{shift.pk}/signup/")
     response = client.post(f"/api/v1/shifts/{shift.pk}/check-in/")
-    assert response.status_code == 400
-    assert response.json()["errors"]["shift"] == [
-        "Check-in opens on Saturday, July 6 at 7:00 AM, two hours before the shift starts."
-    ]
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Check-in opens on Saturday, July 6 at 7:00 AM, two hours before the shift starts.",
+        "errors": {"shift": ["Check-in opens on Saturday, July 6 at 7:00 AM, two hours before the shift starts."]},
+    }
     assert client.get(f"/api/v1/shifts/{shift.pk}/").json()["my_checked_in_at"] is None
 
 
@@ -480,7 +493,9 @@ def test_organizer_marks_a_no_show_which_frees_the_place(world):
     assert again.status_code == 200
     assert AuditLogEntry.objects.filter(action="shift.no_show").count() == 1
     # the no-show cannot sign themselves up again
-    assert client_for(world.canvasser).post(f"/api/v1/shifts/{shift.pk}/signup/").status_code == 400
+    again_signup = client_for(world.canvasser).post(f"/api/v1/shifts/{shift.pk}/signup/")
+    assert again_signup.status_code == 409
+    assert again_signup.json()["errors"] == {"shift": ["You were marked a no-show; ask the organizer."]}
     # canvassers and team leads do not mark no-shows; bad bodies are 400
     lead = f.member(world, "tess", Role.TEAM_LEAD)
     for user in (world.canvasser, lead):
@@ -488,8 +503,15 @@ def test_organizer_marks_a_no_show_which_frees_the_place(world):
         assert denied.status_code == 403
     bad = organizer.post(f"/api/v1/shifts/{shift.pk}/no-show/", {"user": "carlos"}, format="json")
     assert bad.status_code == 400
+    # Another organization's user and no user answer alike (400), a member who did not sign up is a 409.
     stranger = organizer.post(f"/api/v1/shifts/{shift.pk}/no-show/", {"user": world.outsider.pk}, format="json")
-    assert stranger.status_code == 400 and "user" in stranger.json()["errors"]
+    missing = organizer.post(f"/api/v1/shifts/{shift.pk}/no-show/", {"user": 10**9}, format="json")
+    assert stranger.status_code == missing.status_code == 400 and list(stranger.json()["errors"]) == ["user"]
+    assert stranger.json()["errors"]["user"][0].split('"')[0] == missing.json()["errors"]["user"][0].split('"')[0]
+    member = f.member(world, "nico")
+    unsigned = organizer.post(f"/api/v1/shifts/{shift.pk}/no-show/", {"user": member.pk}, format="json")
+    assert unsigned.status_code == 409
+    assert unsigned.json()["errors"] == {"user": ["This person is not signed up for this shift."]}
 
 
 @pytest.mark.django_db
@@ -499,7 +521,8 @@ def test_no_show_before_the_shift_starts_is_refused(world):
     response = client_for(world.organizer).post(
         f"/api/v1/shifts/{shift.pk}/no-show/", {"user": world.canvasser.pk}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("The shift has not started yet; mark no-shows once it starts (")
 
 
 @pytest.mark.django_db

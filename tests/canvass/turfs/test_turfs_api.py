@@ -335,6 +335,20 @@ def test_draw_a_turf_and_report_doors_already_in_turfs(hood):
     doors = _active_doors(hood.campaign)
     assert len(doors) == len(set(doors))
     assert AuditLogEntry.objects.filter(action="turf.draw").count() == 2
+    # Drawn again where every door is taken: the doors' turfs refuse it (409), saying what would work.
+    taken = organizer.post(
+        "/api/v1/turfs/",
+        {"campaign": hood.campaign.pk, "polygon": f.rectangle(-118.4755, 33.984, -118.468, 33.986)},
+        format="json",
+    )
+    assert taken.status_code == 409, taken.content
+    assert taken.json()["errors"] == {
+        "polygon": [
+            f"All {alpha_west['door_count']} doors inside the polygon are already in active turfs of this campaign; "
+            "archive or split those turfs first, or draw where doors are free."
+        ]
+    }
+    assert AuditLogEntry.objects.filter(action="turf.draw").count() == 2
 
 
 @pytest.mark.django_db
@@ -383,6 +397,10 @@ def test_draw_in_a_foreign_campaign_or_with_a_taken_name_is_refused(hood):
         "/api/v1/turfs/", {"campaign": hood.campaign.pk, "polygon": square}, format="json"
     )
     assert response.status_code == 403
+    # A polygon is a GeoJSON object: a form cannot carry it, the body is JSON (415 otherwise).
+    form = organizer.post("/api/v1/turfs/", {"campaign": hood.campaign.pk, "polygon": json.dumps(square)})
+    assert form.status_code == 415 and form.json()["errors"] == {}
+    assert not Turf.objects.filter(campaign=hood.campaign, name__startswith="Drawn").exists()
 
 
 # ------------------------------------------------------------------ API: split, merge, archive
@@ -426,8 +444,14 @@ def test_split_merge_archive_bad_input(hood):
     assignment = f.AssignmentFactory(turf=busy, created_by=hood.organizer)
     f.AssignmentCanvasserFactory(assignment=assignment, user=hood.canvasser)
     response = organizer.post(f"/api/v1/turfs/{busy.pk}/split/", {"parts": 2}, format="json")
-    assert response.status_code == 400 and "end those assignments first" in json.dumps(response.json())
-    assert organizer.post(f"/api/v1/turfs/{busy.pk}/archive/").status_code == 400
+    # The turf's state refuses it (409), and the answer says what would work.
+    assert response.status_code == 409
+    assert response.json()["errors"] == {
+        "turfs": [f"Canvassers are assigned to {busy.name}: end those assignments first."]
+    }
+    assert response.json()["detail"] == response.json()["errors"]["turfs"][0]
+    archive_busy = organizer.post(f"/api/v1/turfs/{busy.pk}/archive/")
+    assert archive_busy.status_code == 409 and "end those assignments first" in archive_busy.json()["detail"]
     assert organizer.post(f"/api/v1/turfs/{turfs[1].pk}/split/", {"parts": 1}, format="json").status_code == 400
     assert organizer.post(f"/api/v1/turfs/{turfs[1].pk}/split/", {"parts": 500}, format="json").status_code == 400
     assert organizer.post("/api/v1/turfs/merge/", {"turfs": [turfs[1].pk]}, format="json").status_code == 400
@@ -442,6 +466,12 @@ def test_split_merge_archive_bad_input(hood):
     response = organizer.post(f"/api/v1/turfs/{turfs[1].pk}/archive/")
     assert response.status_code == 200 and response.json()["status"] == "archived"
     response = organizer.post("/api/v1/turfs/merge/", {"turfs": [turfs[1].pk, turfs[2].pk]}, format="json")
-    assert response.status_code == 400 and "archived" in json.dumps(response.json())
+    assert response.status_code == 409
+    archived = f"Turf {turfs[1].name!r} is archived; only active turfs can change."
+    assert response.json()["errors"] == {"turfs": [archived]}
+    again = organizer.post(f"/api/v1/turfs/{turfs[1].pk}/archive/")
+    assert again.status_code == 409 and "is archived; only active turfs can change" in again.json()["detail"]
+    split_archived = organizer.post(f"/api/v1/turfs/{turfs[1].pk}/split/", {"parts": 2}, format="json")
+    assert split_archived.status_code == 409
     assert client_for(hood.canvasser).post(f"/api/v1/turfs/{turfs[2].pk}/archive/").status_code == 403
     assert client_for(hood.outsider).post(f"/api/v1/turfs/{turfs[2].pk}/archive/").status_code == 404
