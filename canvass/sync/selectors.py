@@ -291,13 +291,14 @@ def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, 
         .order_by("-corrected_at", "-received_at")
         .values("pk")[:1]
     )
-    latest_ids = Door.objects.filter(pk__in=door_ids).annotate(latest=Subquery(latest)).values("latest")
-    # No organization filter here: the doors are the organization's already, and with one the
-    # database scanned all of the organization's knocks instead of the two index lookups.
+    latest_ids = Door.objects.filter(pk__in=door_ids).annotate(latest=Subquery(latest)).order_by().values("latest")
+    own_held = ContactAttempt.objects.filter(door_id__in=door_ids, canvasser_id=user_id, review=Review.HELD)
+    # One set of ids, a UNION: with "latest OR own held" PostgreSQL scanned every knock of the
+    # table (an OR of a subquery and a condition uses no index), 25 ms at 200,000 knocks.
+    # No organization filter either: the doors are the organization's already, and with one
+    # the database scanned all of the organization's knocks instead of the index lookups.
     page["attempts"] = _attempts_out(
-        ContactAttempt.objects.filter(
-            Q(pk__in=latest_ids) | Q(door_id__in=door_ids, canvasser_id=user_id, review=Review.HELD)
-        )
+        ContactAttempt.objects.filter(pk__in=latest_ids.union(own_held.order_by().values("pk"), all=True))
     )
     return page
 
