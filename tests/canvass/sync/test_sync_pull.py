@@ -432,3 +432,20 @@ def test_pull_answers_times_in_the_organizations_offset_like_the_walk_list(world
     assert dt.datetime.fromisoformat(walk["assignment"]["starts_at"]) == dt.datetime.fromisoformat(
         assignment["starts_at"]
     )
+
+
+def test_an_up_to_date_phone_pulls_an_empty_page_from_two_small_reads(
+    world, script, partner, django_assert_max_num_queries
+):
+    """Nothing logged since the cursor: the log's counter and the canvasser's assignments
+    are read (plus the membership here, which a phone's token brings), nothing else."""
+    _, cursor = pull_all(world.canvasser)
+    with django_assert_max_num_queries(3):
+        page = pull(world.canvasser, cursor).json()
+    assert page["cursor"] == cursor and page["has_more"] is False and page["reset"] is False
+    assert page["assignments"] == page["doors"] == page["attempts"] == []
+    assert page["tombstones"] == {"assignments": [], "doors": [], "people": []}
+    # The same cursor after a partner's knock: the knock comes (the head moved).
+    knock = push_item(world, at=world.doors[0])
+    push(partner, knock)
+    assert [a["id"] for a in pull(world.canvasser, cursor).json()["attempts"]] == [knock["id"]]
