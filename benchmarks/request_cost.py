@@ -20,8 +20,10 @@ server), as a phone sends it:
 Each is measured REQUEST_COST_REPEAT times (default 31) with 0 knocks in the
 database, then again with 200,000 knocks of the day (by 100 other canvassers
 across the campaign, each with its change-log entry). Prints per endpoint the
-median wall time and the median CPU time of this process (time.process_time:
-Python, Django and, on SQLite, the database itself), the queries per request,
+median wall time and the median CPU time of this process inside the requests
+(time.process_time: Python, Django and, on SQLite, the database itself; the
+phone's own making of the body and reading of the answer are not counted),
+the queries per request,
 and on PostgreSQL the database server's CPU per request (its backend process's
 user+system time from /proc, over all the repeats: 10 ms ticks, so a mean).
 On PostgreSQL the tables are ANALYZEd after loading (autovacuum may be off).
@@ -43,6 +45,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -93,8 +96,9 @@ def _backend_ticks() -> int | None:
     return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
 
 
-def measure(request: Callable[[], int], prepare: Callable[[], None] | None = None) -> Cost:
-    """request() sends one request and returns the answer's size; prepare() runs before each, unmeasured."""
+def measure(phone: Phone, request: Callable[[], int], prepare: Callable[[], None] | None = None) -> Cost:
+    """request() sends requests of `phone` and returns the answers' size; prepare() runs before each,
+    unmeasured. The time is the phone's time inside its requests (Phone._send)."""
     for _ in range(3):  # warm up (compiled queries, caches)
         if prepare:
             prepare()
@@ -105,11 +109,11 @@ def measure(request: Callable[[], int], prepare: Callable[[], None] | None = Non
         if prepare:
             prepare()
         before = _backend_ticks()
+        phone.wall = phone.cpu = 0.0
         with CaptureQueriesContext(connection) as captured:
-            started, cpu = time.perf_counter(), time.process_time()
             size = request()
-            cpus.append((time.process_time() - cpu) * 1000)
-            walls.append((time.perf_counter() - started) * 1000)
+        cpus.append(phone.cpu * 1000)
+        walls.append(phone.wall * 1000)
         queries = len(captured)
         after = _backend_ticks()
         if before is not None and after is not None:
@@ -123,14 +127,24 @@ class Phone:
 
     def __init__(self, key: str, device: str, assignment_id: int, doors: list[int]) -> None:
         self.client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+        # Wall and CPU time spent inside the requests since the last reset (the phone's own
+        # work, making the body and reading the answer, is not counted).
+        self.wall = self.cpu = 0.0
         self.device = device
         self.assignment_id = assignment_id
         self.doors = doors
         self.next_door = 0
         self.cursor = ""
 
+    def _send(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        started, cpu = time.perf_counter(), time.process_time()
+        response = getattr(self.client, method)(path, *args, **kwargs)
+        self.cpu += time.process_time() - cpu
+        self.wall += time.perf_counter() - started
+        return response
+
     def walk_list(self) -> int:
-        response = self.client.get(f"/api/v1/assignments/{self.assignment_id}/walk-list/")
+        response = self._send("get", f"/api/v1/assignments/{self.assignment_id}/walk-list/")
         assert response.status_code == 200, response.content
         self.cursor = json.loads(response.content)["cursor"]
         return len(response.content)
@@ -157,7 +171,7 @@ class Phone:
             )
             self.next_door += 1
         body = {"device_id": self.device, "sent_at": now, "attempts": attempts}
-        response = self.client.post("/api/v1/sync/push/", body, content_type="application/json")
+        response = self._send("post", "/api/v1/sync/push/", body, content_type="application/json")
         assert response.status_code == 200, response.content
         statuses = {r["status"] for r in json.loads(response.content)["results"]}
         assert statuses == {"accepted"}, response.content
@@ -167,7 +181,7 @@ class Phone:
         """Every page from the cursor; keep_cursor: leave the phone's cursor where it was."""
         cursor, size = self.cursor, 0
         while True:
-            response = self.client.get("/api/v1/sync/pull/", {"cursor": cursor} if cursor else {})
+            response = self._send("get", "/api/v1/sync/pull/", {"cursor": cursor} if cursor else {})
             assert response.status_code == 200, response.content
             size += len(response.content)
             page = json.loads(response.content)
@@ -291,11 +305,11 @@ def run_all(me: Phone, partner: Phone) -> dict[str, Cost]:
     snapshot.__dict__.update(me.__dict__, cursor="")
     at_head()
     return {
-        "push": measure(lambda: me.push(3)),
-        "pull_nothing_new": measure(lambda: me.pull(keep_cursor=True), at_head),
-        "pull_few_changes": measure(lambda: me.pull(keep_cursor=True), partner_pushed),
-        "walk_list": measure(me.walk_list),
-        "snapshot": measure(lambda: snapshot.pull(keep_cursor=True)),
+        "push": measure(me, lambda: me.push(3)),
+        "pull_nothing_new": measure(me, lambda: me.pull(keep_cursor=True), at_head),
+        "pull_few_changes": measure(me, lambda: me.pull(keep_cursor=True), partner_pushed),
+        "walk_list": measure(me, me.walk_list),
+        "snapshot": measure(snapshot, lambda: snapshot.pull(keep_cursor=True)),
     }
 
 
