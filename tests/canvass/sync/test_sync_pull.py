@@ -449,3 +449,22 @@ def test_an_up_to_date_phone_pulls_an_empty_page_from_two_small_reads(
     knock = push_item(world, at=world.doors[0])
     push(partner, knock)
     assert [a["id"] for a in pull(world.canvasser, cursor).json()["attempts"]] == [knock["id"]]
+
+
+def test_a_canvasser_in_two_campaigns_gets_each_doors_latest_knock_of_either(world, script, partner):
+    """Two current assignments in two campaigns sharing a door: the snapshot sends that door's
+    latest knock of either campaign, and never one of a campaign the canvasser is not in."""
+    door = world.doors[0]
+    other = f.CampaignFactory(organization=world.org, slug="second")
+    turf = f.TurfFactory(campaign=other, name="Second turf")
+    f.TurfDoorFactory(turf=turf, door=door, position=0)
+    f.AssignmentCanvasserFactory(assignment=f.AssignmentFactory(turf=turf), user=world.canvasser)
+    stranger = f.CampaignFactory(organization=world.org, slug="stranger")
+    now = timezone.now()
+    older = f.ContactAttemptFactory(door=door, campaign=world.campaign, recorded_at=now - dt.timedelta(minutes=9))
+    newer = f.ContactAttemptFactory(door=door, campaign=other, recorded_at=now - dt.timedelta(minutes=5))
+    f.ContactAttemptFactory(door=door, campaign=stranger, recorded_at=now - dt.timedelta(minutes=1))
+    pages, _ = pull_all(world.canvasser)
+    sent = [a["id"] for p in pages for a in p["attempts"] if a["door"] == door.pk]
+    assert sent == [str(newer.pk)]
+    assert str(older.pk) not in sent
