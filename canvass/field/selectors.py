@@ -15,12 +15,15 @@ member of, in their own organization, while their membership is active.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from canvass.campaigns.models import ResultCode, SurveyOption, SurveyQuestion
@@ -120,23 +123,20 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value) if value is not None else None
 
 
-def walk_list(assignment: Assignment) -> dict[str, Any]:
-    """The turf, script, result codes and doors in walk order of one assignment.
+# The walk list's queries: constant shapes whose only parameters are ids, compiled once per
+# process (_prepared_values). Every phone downloads its walk list, 1,000 of them within a
+# minute on a busy morning, and the ORM's compiling of these cost more than running them.
 
-    Seven queries whatever the number of doors: turf doors with their door and
-    the latest attempt at each (two correlated subqueries on the
-    (campaign, door) index), people, questions, options, result codes.
-    `assignment` comes from canvass.access.assignment_for_user (turf and campaign joined).
-    """
-    turf, campaign = assignment.turf, assignment.campaign
+
+def _turf_doors(*, turf_id: int, campaign_id: int) -> QuerySet:
     # Held and rejected knocks never show as a door's last result (docs/architecture.md, "Trust").
     latest = (
         ContactAttempt.objects.counted()
-        .filter(campaign_id=campaign.pk, door_id=OuterRef("door_id"))
+        .filter(campaign_id=campaign_id, door_id=OuterRef("door_id"))
         .order_by("-corrected_at", "-received_at")
     )
-    turf_doors = (
-        TurfDoor.objects.filter(turf_id=turf.pk)
+    return (
+        TurfDoor.objects.filter(turf_id=turf_id)
         .annotate(
             last_code=Subquery(latest.values("result_code__code")[:1]),
             last_at=Subquery(latest.values("corrected_at")[:1]),
@@ -144,18 +144,113 @@ def walk_list(assignment: Assignment) -> dict[str, Any]:
         .order_by("position")
         .values("position", "last_code", "last_at", *(f"door__{name}" for name in DOOR_FIELDS))
     )
-    people_by_door: dict[int, list[dict[str, Any]]] = {}
-    people = (
-        Person.objects.filter(door__turf_doors__turf_id=turf.pk)
+
+
+def _turf_people(*, turf_id: int) -> QuerySet:
+    return (
+        Person.objects.filter(door__turf_doors__turf_id=turf_id)
         .order_by("door_id", "last_name", "first_name", "id")
         .values("id", "door_id", "first_name", "last_name")
     )
-    for person in people:
-        people_by_door.setdefault(person["door_id"], []).append(person_dict(person))
-    questions = SurveyQuestion.objects.filter(campaign_id=campaign.pk, is_active=True).prefetch_related(
-        Prefetch("options", queryset=SurveyOption.objects.order_by("position", "id"))
+
+
+def _script_questions(*, campaign_id: int) -> QuerySet:
+    return (
+        SurveyQuestion.objects.filter(campaign_id=campaign_id, is_active=True)
+        .order_by("position", "id")
+        .values("id", "position", "text", "text_es")
     )
-    result_codes = ResultCode.objects.filter(organization_id=assignment.organization_id, is_active=True)
+
+
+def _script_options(*, campaign_id: int) -> QuerySet:
+    return (
+        SurveyOption.objects.filter(question__campaign_id=campaign_id, question__is_active=True)
+        .order_by("position", "id")
+        .values("id", "question_id", "position", "label", "label_es")
+    )
+
+
+def _result_codes(*, organization_id: int) -> QuerySet:
+    return (
+        ResultCode.objects.filter(organization_id=organization_id, is_active=True)
+        .order_by("position", "code")
+        .values("id", "code", "label", "label_es", "is_contact", "is_refusal", "is_final")
+    )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[str, tuple[int, ...]], ...]  # parameter name -> its positions in params
+    compiler: SQLCompiler
+    names: tuple[str, ...]
+
+
+_prepared: dict[Callable[..., QuerySet], _Prepared | None] = {}
+# Stand-ins for the ids while a query is compiled: ids are positive, so never one of these.
+_STAND_IN = -7_340_001
+
+
+def _prepared_values(build: Callable[..., QuerySet], **ids: int) -> list[dict[str, Any]]:
+    """The rows of `build(**ids)` (a .values() queryset whose only varying parameters are
+    these ids), as .values() gives them: the SQL is compiled once per process, with
+    stand-ins for the ids, and run again with the ids put in their places; the rows go
+    through the compiler's converters as the ORM's own do. A query whose stand-ins do not
+    all come out as parameters is run through the ORM every time."""
+    if build not in _prepared:
+        stand_ins = {name: _STAND_IN - i for i, name in enumerate(sorted(ids))}
+        queryset = build(**stand_ins)
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        slots = tuple((name, tuple(i for i, p in enumerate(params) if p == v)) for name, v in stand_ins.items())
+        query = queryset.query
+        names = (
+            tuple(query.selected)
+            if query.selected
+            else (*query.extra_select, *query.values_select, *query.annotation_select)
+        )
+        ok = all(positions for _, positions in slots)
+        _prepared[build] = _Prepared(sql, tuple(params), slots, compiler, names) if ok else None
+    prepared = _prepared[build]
+    if prepared is None:
+        return list(build(**ids))
+    params = list(prepared.params)
+    for name, positions in prepared.slots:
+        for position in positions:
+            params[position] = ids[name]
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, params)
+        rows = cursor.fetchall()
+    names = prepared.names
+    return [dict(zip(names, row, strict=True)) for row in prepared.compiler.results_iter(results=[rows])]
+
+
+def walk_list(assignment: Assignment) -> dict[str, Any]:
+    """The turf, script, result codes and doors in walk order of one assignment.
+
+    Five queries whatever the number of doors (four without a script): turf doors
+    with their door and the latest attempt at each (two correlated subqueries on
+    the (campaign, door) index), people, questions, options, result codes; each
+    compiled once per process (_prepared_values).
+    `assignment` comes from canvass.access.assignment_for_user (turf and campaign joined).
+    """
+    turf, campaign = assignment.turf, assignment.campaign
+    people_by_door: dict[int, list[dict[str, Any]]] = {}
+    turf_doors = _prepared_values(_turf_doors, turf_id=turf.pk, campaign_id=campaign.pk)
+    for person in _prepared_values(_turf_people, turf_id=turf.pk):
+        people_by_door.setdefault(person["door_id"], []).append(person_dict(person))
+    questions = _prepared_values(_script_questions, campaign_id=campaign.pk)
+    options: dict[int, list[dict[str, Any]]] = {}
+    for option in _prepared_values(_script_options, campaign_id=campaign.pk) if questions else []:
+        options.setdefault(option["question_id"], []).append(
+            {
+                "id": option["id"],
+                "position": option["position"],
+                "label": option["label"],
+                "label_es": option["label_es"],
+            }
+        )
     doors = []
     for row in turf_doors:
         door = {name: row[f"door__{name}"] for name in DOOR_FIELDS}
@@ -178,30 +273,7 @@ def walk_list(assignment: Assignment) -> dict[str, Any]:
         },
         "turf": {"id": turf.pk, "name": turf.name, "polygon": turf.polygon, "door_count": len(doors)},
         "campaign": {"id": campaign.pk, "slug": campaign.slug, "name": campaign.name},
-        "script": [
-            {
-                "id": q.pk,
-                "position": q.position,
-                "text": q.text,
-                "text_es": q.text_es,
-                "options": [
-                    {"id": o.pk, "position": o.position, "label": o.label, "label_es": o.label_es}
-                    for o in q.options.all()
-                ],
-            }
-            for q in questions.order_by("position", "id")
-        ],
-        "result_codes": [
-            {
-                "id": rc.pk,
-                "code": rc.code,
-                "label": rc.label,
-                "label_es": rc.label_es,
-                "is_contact": rc.is_contact,
-                "is_refusal": rc.is_refusal,
-                "is_final": rc.is_final,
-            }
-            for rc in result_codes.order_by("position", "code")
-        ],
+        "script": [{**question, "options": options.get(question["id"], [])} for question in questions],
+        "result_codes": _prepared_values(_result_codes, organization_id=assignment.organization_id),
         "doors": doors,
     }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Field
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from canvass.stats.days import local_day
@@ -154,6 +157,38 @@ def _read_back(ids: set[uuid.UUID]) -> dict[str, StoredAttempt]:
             )
             for row in cursor.fetchall()
         }
+
+
+@functools.cache
+def _insert_sql() -> tuple[list[Field], str, str, str, int]:
+    """What bulk_create(ignore_conflicts=True) writes for knocks, built once per process:
+    the fields, the statement's head, one row's placeholders, its tail, and the most rows
+    a statement may carry (SQLite limits parameters)."""
+    fields = [f for f in ContactAttempt._meta.concrete_fields if f.column]
+    ops = connection.ops
+    head = (
+        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(ContactAttempt._meta.db_table)} "
+        f"({', '.join(ops.quote_name(f.column) for f in fields if f.column)}) VALUES "
+    )
+    tail = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    limit = connection.features.max_query_params
+    return fields, head, row, tail, 500 if limit is None else max(1, limit // len(fields))
+
+
+def _insert_ignoring_conflicts(rows: Sequence[ContactAttempt]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE) of the knocks, as
+    bulk_create(ignore_conflicts=True) does, values prepared by each field as it prepares
+    them (get_db_prep_save), without its machinery: every push runs it, and bulk_create's
+    compiling cost a fifth of a small push's CPU."""
+    if not rows:
+        return
+    fields, head, row_sql, tail, per_statement = _insert_sql()
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in chunk for f in fields]
+            cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))} {tail}", params)
 
 
 def _flags(attempt: StoredAttempt) -> list[str]:
@@ -531,7 +566,7 @@ def attempts_push(
         # Sorted by id: two pushes that share ids insert them in one order and
         # so cannot deadlock on each other's uncommitted rows.
         rows.sort(key=lambda a: a.pk)
-        ContactAttempt.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        _insert_ignoring_conflicts(rows)
 
         # Read back every valid id, also the unauthorized ones: a retry of a
         # knock stored before the canvasser lost the assignment is still a

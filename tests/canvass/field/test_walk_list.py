@@ -153,3 +153,30 @@ def test_walk_list_with_a_device_token(walk):
     phone.credentials(HTTP_AUTHORIZATION=f"Token {login.json()['token']}")
     assert phone.get("/api/v1/assignments/").json()["results"][0]["id"] == walk.assignment.pk
     assert phone.get(url(walk.assignment)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_two_organizations_walk_lists_each_read_their_own_rows(walk):
+    """The walk list's queries are compiled once per process and run again with each
+    assignment's ids: a second organization's list, read after the first, has its own turf,
+    doors, people, script and codes, and none of the first's."""
+    first = client_for(walk.canvasser).get(url(walk.assignment)).json()
+    campaign = f.CampaignFactory(organization=walk.other_org, slug="elsewhere")
+    turf = f.TurfFactory(campaign=campaign, name="Turf E")
+    door = f.DoorFactory(organization=walk.other_org)
+    f.TurfDoorFactory(turf=turf, door=door, position=0)
+    f.PersonFactory(door=door, first_name="Eva", last_name="Ruiz")
+    question = f.SurveyQuestionFactory(campaign=campaign, text="Elsewhere?", position=0)
+    f.SurveyOptionFactory(question=question, label="Sí", position=0)
+    assignment = f.AssignmentFactory(turf=turf)
+    eli = f.UserFactory(username="eli")
+    f.MembershipFactory(user=eli, organization=walk.other_org, role=Role.CANVASSER)
+    f.AssignmentCanvasserFactory(assignment=assignment, user=eli)
+    second = client_for(eli).get(url(assignment)).json()
+    assert [d["id"] for d in second["doors"]] == [door.pk]
+    assert [p["first_name"] for p in second["doors"][0]["people"]] == ["Eva"]
+    assert second["doors"][0]["last_result"] is None
+    assert [(q["text"], [o["label"] for o in q["options"]]) for q in second["script"]] == [("Elsewhere?", ["Sí"])]
+    assert [c["code"] for c in second["result_codes"]] == ["secret_code"]
+    # And the first organization's list reads the same again.
+    assert client_for(walk.canvasser).get(url(walk.assignment)).json()["doors"] == first["doors"]

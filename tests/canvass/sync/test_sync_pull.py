@@ -432,3 +432,39 @@ def test_pull_answers_times_in_the_organizations_offset_like_the_walk_list(world
     assert dt.datetime.fromisoformat(walk["assignment"]["starts_at"]) == dt.datetime.fromisoformat(
         assignment["starts_at"]
     )
+
+
+def test_an_up_to_date_phone_pulls_an_empty_page_from_two_small_reads(
+    world, script, partner, django_assert_max_num_queries
+):
+    """Nothing logged since the cursor: the log's counter and the canvasser's assignments
+    are read (plus the membership here, which a phone's token brings), nothing else."""
+    _, cursor = pull_all(world.canvasser)
+    with django_assert_max_num_queries(3):
+        page = pull(world.canvasser, cursor).json()
+    assert page["cursor"] == cursor and page["has_more"] is False and page["reset"] is False
+    assert page["assignments"] == page["doors"] == page["attempts"] == []
+    assert page["tombstones"] == {"assignments": [], "doors": [], "people": []}
+    # The same cursor after a partner's knock: the knock comes (the head moved).
+    knock = push_item(world, at=world.doors[0])
+    push(partner, knock)
+    assert [a["id"] for a in pull(world.canvasser, cursor).json()["attempts"]] == [knock["id"]]
+
+
+def test_a_canvasser_in_two_campaigns_gets_each_doors_latest_knock_of_either(world, script, partner):
+    """Two current assignments in two campaigns sharing a door: the snapshot sends that door's
+    latest knock of either campaign, and never one of a campaign the canvasser is not in."""
+    door = world.doors[0]
+    other = f.CampaignFactory(organization=world.org, slug="second")
+    turf = f.TurfFactory(campaign=other, name="Second turf")
+    f.TurfDoorFactory(turf=turf, door=door, position=0)
+    f.AssignmentCanvasserFactory(assignment=f.AssignmentFactory(turf=turf), user=world.canvasser)
+    stranger = f.CampaignFactory(organization=world.org, slug="stranger")
+    now = timezone.now()
+    older = f.ContactAttemptFactory(door=door, campaign=world.campaign, recorded_at=now - dt.timedelta(minutes=9))
+    newer = f.ContactAttemptFactory(door=door, campaign=other, recorded_at=now - dt.timedelta(minutes=5))
+    f.ContactAttemptFactory(door=door, campaign=stranger, recorded_at=now - dt.timedelta(minutes=1))
+    pages, _ = pull_all(world.canvasser)
+    sent = [a["id"] for p in pages for a in p["attempts"] if a["door"] == door.pk]
+    assert sent == [str(newer.pk)]
+    assert str(older.pk) not in sent
