@@ -319,24 +319,27 @@ def _snapshot_page(*, membership: Membership, cursor: Cursor, now: dt.datetime, 
     own_held = ContactAttempt.objects.filter(door_id__in=door_ids, canvasser_id=user_id, review=Review.HELD)
     ids: QuerySet[Any, Any] = own_held.order_by().values("pk")
     if campaign_ids:
-        # One campaign (the usual case) as an equality: each door's latest knock is then the
-        # first entry of a backward scan of the (campaign, door, corrected_at, received_at)
-        # index; with campaign IN (…) PostgreSQL read and sorted every knock of the door.
-        in_campaigns = Q(campaign_id=campaign_ids[0]) if len(campaign_ids) == 1 else Q(campaign_id__in=campaign_ids)
-        latest = (
-            ContactAttempt.objects.counted()
-            .filter(in_campaigns, door_id=OuterRef("pk"))
-            .order_by("-corrected_at", "-received_at")
-            .values("pk")[:1]
-        )
-        latest_ids = Door.objects.filter(pk__in=door_ids).annotate(latest=Subquery(latest)).order_by().values("latest")
         # One set of ids, a UNION: with "latest OR own held" PostgreSQL scanned every knock of
         # the table (an OR of a subquery and a condition uses no index), 25 ms at 200,000 knocks.
-        ids = latest_ids.union(ids, all=True)
-    # No organization filter: the doors are the organization's already, and with one the
-    # database scanned all of the organization's knocks instead of the index lookups.
+        ids = _latest_counted_ids(door_ids=door_ids, campaign_ids=campaign_ids).union(ids, all=True)
     page["attempts"] = _attempts_out(ContactAttempt.objects.filter(pk__in=ids))
     return page
+
+
+def _latest_counted_ids(*, door_ids: list[int], campaign_ids: list[int]) -> QuerySet[Any, Any]:
+    """The ids of each door's latest knock that counts in these campaigns, whoever made it:
+    what a phone shows of a door (done or not, its last result). One campaign (the usual case)
+    as an equality: each door's latest knock is then the first entry of a backward scan of the
+    (campaign, door, corrected_at, received_at) index; with campaign IN (…) PostgreSQL read and
+    sorted every knock of the door."""
+    in_campaigns = Q(campaign_id=campaign_ids[0]) if len(campaign_ids) == 1 else Q(campaign_id__in=campaign_ids)
+    latest = (
+        ContactAttempt.objects.counted()
+        .filter(in_campaigns, door_id=OuterRef("pk"))
+        .order_by("-corrected_at", "-received_at")
+        .values("pk")[:1]
+    )
+    return Door.objects.filter(pk__in=door_ids).annotate(latest=Subquery(latest)).order_by().values("latest")
 
 
 def _door_lists(turf_ids: set[int]) -> dict[int, list[int]]:
@@ -471,9 +474,17 @@ def _incremental_page(
         others = others.exclude(canvasser_id=user_id)
     else:
         others = others.exclude(canvasser_id=user_id, device_id=device_id)
-    whole_turf_doors = doors_to_send - edited_doors
-    if attempt_ids or whole_turf_doors:
-        page["attempts"] = _attempts_out(
-            others.filter(Q(pk__in=attempt_ids, door_id__in=visible_q) | Q(door_id__in=whole_turf_doors)).distinct()
-        )
+    # A turf sent whole (an assignment new to the phone, or its turf changed): per door its
+    # latest knock that counts, as a snapshot sends it, not every knock ever made there
+    # (thousands on a heavy day).
+    whole_turf_doors = sorted({d for turf in sent_turfs for d in door_lists.get(turf, [])})
+    ids: QuerySet[Any, Any] | None = None
+    if attempt_ids:
+        ids = others.filter(pk__in=attempt_ids, door_id__in=visible_q).order_by().values("pk")
+    if whole_turf_doors:
+        campaigns = sorted({current_rows[pk]["campaign_id"] for pk in send})
+        latest = _latest_counted_ids(door_ids=whole_turf_doors, campaign_ids=campaigns)
+        ids = latest if ids is None else ids.union(latest, all=True)
+    if ids is not None:
+        page["attempts"] = _attempts_out(ContactAttempt.objects.filter(pk__in=ids))
     return page

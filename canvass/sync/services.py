@@ -179,7 +179,7 @@ def _insert_sql() -> tuple[list[Field], str, str, str, int]:
 def _insert_ignoring_conflicts(rows: Sequence[ContactAttempt]) -> None:
     """INSERT … ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE) of the knocks, as
     bulk_create(ignore_conflicts=True) does, values prepared by each field as it prepares
-    them (get_db_prep_save), without its machinery: every push runs it, and bulk_create's
+    them (pre_save, get_db_prep_save), without its machinery: every push runs it, and bulk_create's
     compiling cost a fifth of a small push's CPU."""
     if not rows:
         return
@@ -187,7 +187,7 @@ def _insert_ignoring_conflicts(rows: Sequence[ContactAttempt]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in chunk for f in fields]
+            params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in chunk for f in fields]
             cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))} {tail}", params)
 
 

@@ -358,6 +358,29 @@ def test_a_new_assignment_arrives_whole(world, script, turf_b):
     assert page["tombstones"]["assignments"] == []
 
 
+def test_a_new_assignment_on_a_busy_turf_brings_each_doors_latest_knock_only(world, script, turf_b):
+    """Like a snapshot: a turf that arrives whole brings per door its latest knock that counts,
+    not every knock made there that day."""
+    turf, door_b, assignment_b, bruno = turf_b
+    now = timezone.now()
+    knocks = [
+        push_item(world, at=door_b, assignment=assignment_b.pk, when=now - dt.timedelta(minutes=50 - i))
+        for i in range(30)
+    ]
+    push(bruno, *knocks)
+    _, cursor = pull_all(world.canvasser)
+    f.AssignmentCanvasserFactory(assignment=assignment_b, user=world.canvasser)
+    sync_changes_record_many(
+        organization_id=world.org.pk,
+        changes=changes_for_assignment(assignment_id=assignment_b.pk, user_ids=[world.canvasser.pk]),
+    )
+    page = pull(world.canvasser, cursor).json()
+    assert [a["id"] for a in page["attempts"]] == [knocks[-1]["id"]]
+    walk = client_for(world.canvasser).get(f"/api/v1/assignments/{assignment_b.pk}/walk-list/").json()
+    [shown] = [d["last_result"] for d in walk["doors"] if d["id"] == door_b.pk]
+    assert dt.datetime.fromisoformat(shown["at"]) == dt.datetime.fromisoformat(page["attempts"][0]["corrected_at"])
+
+
 def test_an_edited_door_is_sent_again(world, script, turf_b):
     _, door_b, _, _ = turf_b
     _, cursor = pull_all(world.canvasser)
