@@ -25,8 +25,11 @@ figures together at the end.
 
 Every request's CPU time inside Django is logged by the server
 (REQUEST_CPU_LOG=1: fieldops/request_cpu.py, off in production) and
-printed per endpoint as ms of CPU per request, beside the machine's CPU
-(all processes, /proc/stat) per request. Every 10 s of the run gets a line
+printed per endpoint as ms of CPU per request; beside it, the CPU of each
+process group over the run per request answered: gunicorn's workers whole
+(reaped by their master: getrusage), the django-q2 worker, the database's
+PostgreSQL backends (/proc, sampled every 2 s), locust, and the whole
+machine (/proc/stat: other sessions' processes too). Every 10 s of the run gets a line
 (p50, p99, max, the slowest endpoint, requests over 1 s) with what the
 background ran in it (the ANALYZE stand-in, the worker's tasks), so a
 periodic stall shows as a row of bursts.
@@ -51,6 +54,7 @@ import json
 import math
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -144,7 +148,9 @@ UPDATE canvass_statsqueue SET swept_until = NULL, task_queued_at = NULL;
 """
 
 
-def start_server(env: dict[str, str], workers: int, threads: int, log: Path) -> list[subprocess.Popen]:
+def start_server(
+    env: dict[str, str], workers: int, threads: int, log: Path, with_worker: bool = True
+) -> list[subprocess.Popen]:
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -164,14 +170,17 @@ def start_server(env: dict[str, str], workers: int, threads: int, log: Path) -> 
         stderr=open(log, "w"),  # noqa: SIM115 - the server keeps it
         start_new_session=True,  # its own process group: stopped whole, workers included
     )
-    worker = subprocess.Popen(
-        [str(BIN / "python"), "manage.py", "qcluster"],
-        cwd=ROOT,
-        env={**env, "LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL,
-        stderr=open(VAR / "qcluster.log", "w"),  # noqa: SIM115 - the worker keeps it
-        start_new_session=True,
-    )
+    processes = [server]
+    if with_worker:
+        worker = subprocess.Popen(
+            [str(BIN / "python"), "manage.py", "qcluster"],
+            cwd=ROOT,
+            env={**env, "LOG_LEVEL": "WARNING"},
+            stdout=subprocess.DEVNULL,
+            stderr=open(VAR / "qcluster.log", "w"),  # noqa: SIM115 - the worker keeps it
+            start_new_session=True,
+        )
+        processes.append(worker)
     for _ in range(60):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health/live/", timeout=2)
@@ -180,18 +189,64 @@ def start_server(env: dict[str, str], workers: int, threads: int, log: Path) -> 
             time.sleep(0.5)
     else:
         raise SystemExit(f"gunicorn did not answer /health/live/ within 30 s; see {log}")
-    return [server, worker]
+    return processes
 
 
-def stop_server(processes: list[subprocess.Popen]) -> None:
+def children_cpu_seconds() -> float:
+    """CPU (user + system) of every child process this one has waited for, and of their own reaped children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def stop_server(processes: list[subprocess.Popen]) -> list[float]:
+    """Stop the processes; returns the CPU seconds each used, its children included (reaped one at a time).
+
+    gunicorn's master reaps its workers, recycled ones too, so its figure is
+    every worker's whole CPU (WSGI parsing and writing included, unlike the
+    middleware's figure); the django-q2 cluster's likewise.
+    """
     for process in processes:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
+    used = []
     for process in processes:
+        before = children_cpu_seconds()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        used.append(children_cpu_seconds() - before)
+    return used
+
+
+def postgres_backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to `database`, by pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or f" {database} ".encode() not in command:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return found
+
+
+def sample_postgres(database: str, stop: threading.Event, seen: dict[int, tuple[float, float]]) -> None:
+    """Every 2 s, each backend's CPU: (when the sampling started, or 0 for a backend born since; latest).
+    Backends come and go with the web processes' connections (CONN_MAX_AGE): one that ends loses at
+    most its last 2 s."""
+    before = postgres_backends_cpu(database)
+    while True:
+        for pid, used in postgres_backends_cpu(database).items():
+            seen[pid] = (before.get(pid, 0.0), used)
+        if stop.wait(2.0):
+            return
 
 
 def run_locust(
@@ -311,8 +366,10 @@ def endpoint_of(path: str) -> str:
     return path
 
 
-def cpu_report(log: Path, requests: int, machine_cpu_s: float) -> dict[str, float]:
-    """CPU per request of each endpoint, from the server's REQUEST_CPU_LOG lines. Returns ms per endpoint."""
+def cpu_report(log: Path, requests: int, processes: dict[str, float]) -> dict[str, float]:
+    """CPU per request of each endpoint, from the server's REQUEST_CPU_LOG lines, then each process
+    group's CPU over the run per request answered. Returns ms per endpoint (and "gunicorn" for the
+    server's whole processes per request)."""
     per: dict[str, list[float]] = {}
     for line in log.read_text(errors="replace").splitlines():
         if '"cpu_ms"' not in line:
@@ -337,11 +394,10 @@ def cpu_report(log: Path, requests: int, machine_cpu_s: float) -> dict[str, floa
             f"{name[:42]:<42} {len(values):>9} {means[name]:>7.1f} {percentile(values, 0.5):>7.1f} "
             f"{percentile(values, 0.95):>7.1f} {sum(values) / 1000:>8.1f}"
         )
-    print(
-        f"inside Django: {total / 1000:.0f} s of CPU; the whole machine (every process: gunicorn, PostgreSQL, "
-        f"the worker, locust, other sessions): {machine_cpu_s:.0f} s, {machine_cpu_s * 1000 / max(1, requests):.1f} ms "
-        f"per request answered"
-    )
+    print(f"{'all, inside Django':<42} {sum(len(v) for v in per.values()):>9} {'':>23} {total / 1000:>8.1f}")
+    print(f"\nCPU of each process group over the run, per request answered ({requests} requests):")
+    for label, seconds in processes.items():
+        print(f"{label:<66} {seconds:>7.1f} s {seconds * 1000 / max(1, requests):>7.1f} ms")
     return means
 
 
@@ -461,6 +517,12 @@ def main() -> None:
         "otherwise: each run is then heavier than the last)",
     )
     parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="diagnosis only: no django-q2 worker (no stats task, no dashboard render in the background), "
+        "to see whether a periodic burst is the worker's",
+    )
+    parser.add_argument(
         "--no-cpu-log", action="store_true", help="do not log each request's CPU (REQUEST_CPU_LOG): no CPU figures"
     )
     args = parser.parse_args()
@@ -517,18 +579,35 @@ def main() -> None:
                 threading.Thread(target=stand_in_autovacuum, args=(args.database, stop, analyzed), daemon=True).start()
             log = VAR / f"gunicorn-{tag}.log"
             began = time.time()
-            processes = start_server(server_env, args.workers, args.threads, log)
+            processes = start_server(server_env, args.workers, args.threads, log, with_worker=not args.no_worker)
+            group_cpu: dict[str, float] = {}
+            backends: dict[int, tuple[float, float]] = {}
+            threading.Thread(target=sample_postgres, args=(args.database, stop, backends), daemon=True).start()
             try:
-                cpu_before = machine_cpu_seconds()
+                machine_before = machine_cpu_seconds()
+                locust_before = children_cpu_seconds()
                 rows, samples = run_locust(env, users, args.organizers, duration, arrival, tag)
-                machine_cpu = machine_cpu_seconds() - cpu_before
+                group_cpu["locust"] = children_cpu_seconds() - locust_before
+                time.sleep(2.5)  # one more sample of the backends
+                group_cpu["PostgreSQL: the database's backends (sampled every 2 s)"] = sum(
+                    last - first for first, last in backends.values()
+                )
+                group_cpu["the whole machine (every process, other sessions' too)"] = (
+                    machine_cpu_seconds() - machine_before
+                )
             finally:
                 stop.set()
-                stop_server(processes)
+                server_cpu, *worker_cpu = stop_server(processes)
+            group_cpu = {
+                f"gunicorn: {args.workers} workers' whole processes (recycled ones too)": server_cpu,
+                "django-q2 worker (the cluster and its processes)": sum(worker_cpu),
+                **group_cpu,
+            }
             report(rows, users, duration)
             arrival_p99, steady_p99, errors = phase_report(samples)
             worst_p99, all_p99, requests = whole_run(samples)
-            cpu = cpu_report(log, requests, machine_cpu)
+            cpu = cpu_report(log, requests, group_cpu)
+            cpu["gunicorn"] = server_cpu * 1000 / max(1, requests)
             window_report(samples, analyzed + worker_tasks(args.database, began))
             if args.scenario == "surge":
                 verdict = f"worst p99 {worst_p99:.0f} ms over the whole run (all requests: {all_p99:.0f} ms)"
@@ -548,14 +627,18 @@ def main() -> None:
             ("pull", "/api/v1/sync/pull/"),
             ("walk", "/api/v1/assignments/{id}/walk-list/"),
             ("dash", "dashboard (admin)"),
+            ("gunicorn", "gunicorn"),
         ]
-        print(f"\nscenario {args.scenario}, the runs together (p99: worst endpoint, ms; CPU: ms per request):")
+        print(
+            f"\nscenario {args.scenario}, the runs together (p99: worst endpoint, ms; cpu: ms per request inside "
+            "Django; cpu gunicorn: the workers' whole processes per request, all endpoints):"
+        )
         print(
             f"{'run':>3} {'users':>6} {'load at start':<15} {'arrival':>8} {'steady':>7} {'whole':>6} {'errors':>6}  "
-            + " ".join(f"{'cpu ' + short:>9}" for short, _ in names)
+            + " ".join(f"{'cpu ' + short:>12}" for short, _ in names)
         )
         for run, users, loadavg, a, st, w, e, cpu in results:
-            cells = " ".join(f"{cpu[name]:>9.1f}" if name in cpu else f"{'-':>9}" for _, name in names)
+            cells = " ".join(f"{cpu[name]:>12.1f}" if name in cpu else f"{'-':>12}" for _, name in names)
             load = " ".join(loadavg.split()[:3])
             print(f"{run:>3} {users:>6} {load:<15} {a:>8.0f} {st:>7.0f} {w:>6.0f} {e:>6}  {cells}")
         print(f"goal: under {goal_ms} ms ({scenario.judged}), 0 errors, in every run")
