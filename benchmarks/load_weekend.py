@@ -548,8 +548,8 @@ def main() -> None:
     print(
         f"\nscenario {args.scenario}: {', '.join(str(s) for s in steps)} canvassers arriving within {arrival:.0f} s, "
         f"{args.organizers} organizers; {day_knocks:,} knocks of the day stored first; {duration} s a run, "
-        f"{args.runs} run(s); gunicorn: {args.workers} workers x {args.threads} threads; a django-q2 worker; "
-        f"PostgreSQL + Redis"
+        f"{args.runs} run(s); gunicorn: {args.workers} workers x {args.threads} threads; "
+        f"{'NO django-q2 worker (diagnosis)' if args.no_worker else 'a django-q2 worker'}; PostgreSQL + Redis"
     )
     if autovacuum != "on":
         print("PostgreSQL here runs with autovacuum off: the benchmark analyzes as autovacuum would, every minute.")
