@@ -61,6 +61,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,11 +200,12 @@ def children_cpu_seconds() -> float:
 
 
 def stop_server(processes: list[subprocess.Popen]) -> list[float]:
-    """Stop the processes; returns the CPU seconds each used, its children included (reaped one at a time).
+    """Stop the processes; returns the CPU seconds each used, its reaped children included.
 
     gunicorn's master reaps its workers, recycled ones too, so its figure is
     every worker's whole CPU (WSGI parsing and writing included, unlike the
-    middleware's figure); the django-q2 cluster's likewise.
+    middleware's figure). The django-q2 cluster's processes are not all
+    reaped that way: main() samples them instead.
     """
     for process in processes:
         with contextlib.suppress(ProcessLookupError):
@@ -220,31 +222,47 @@ def stop_server(processes: list[subprocess.Popen]) -> list[float]:
     return used
 
 
-def postgres_backends_cpu(database: str) -> dict[int, float]:
-    """CPU seconds used so far by each PostgreSQL backend connected to `database`, by pid."""
+def processes_cpu(select: Callable[[bytes, list[str]], bool]) -> dict[int, float]:
+    """CPU seconds used so far by each process that `select(cmdline, stat fields after the name)` picks, by pid."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             command = (entry / "cmdline").read_bytes()
-            if not command.startswith(b"postgres: ") or f" {database} ".encode() not in command:
-                continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        if select(command, fields):
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
     return found
 
 
-def sample_postgres(database: str, stop: threading.Event, seen: dict[int, tuple[float, float]]) -> None:
-    """Every 2 s, each backend's CPU: (when the sampling started, or 0 for a backend born since; latest).
-    Backends come and go with the web processes' connections (CONN_MAX_AGE): one that ends loses at
-    most its last 2 s."""
-    before = postgres_backends_cpu(database)
+def postgres_backend(database: str) -> Callable[[bytes, list[str]], bool]:
+    """A PostgreSQL backend connected to `database`."""
+    marker = f" {database} ".encode()
+    return lambda command, fields: command.startswith(b"postgres: ") and marker in command
+
+
+def in_session(session: int) -> Callable[[bytes, list[str]], bool]:
+    """A process of the session `session` (a process started with start_new_session and its descendants)."""
+    return lambda command, fields: int(fields[3]) == session
+
+
+def sample_cpu(
+    groups: dict[str, Callable[[bytes, list[str]], bool]], stop: threading.Event, used: dict[str, float]
+) -> None:
+    """Every 2 s, the CPU each group's processes used since the sampling started (0 before for a
+    process born since), written into `used` by group. Processes come and go (the web processes'
+    database connections, CONN_MAX_AGE; the worker's task processes): one that ends loses at most
+    its last 2 s."""
+    before = {label: processes_cpu(select) for label, select in groups.items()}
+    seen: dict[str, dict[int, tuple[float, float]]] = {label: {} for label in groups}
     while True:
-        for pid, used in postgres_backends_cpu(database).items():
-            seen[pid] = (before.get(pid, 0.0), used)
+        for label, select in groups.items():
+            for pid, cpu in processes_cpu(select).items():
+                seen[label][pid] = (before[label].get(pid, 0.0), cpu)
+            used[label] = sum(last - first for first, last in seen[label].values())
         if stop.wait(2.0):
             return
 
@@ -580,28 +598,27 @@ def main() -> None:
             log = VAR / f"gunicorn-{tag}.log"
             began = time.time()
             processes = start_server(server_env, args.workers, args.threads, log, with_worker=not args.no_worker)
-            group_cpu: dict[str, float] = {}
-            backends: dict[int, tuple[float, float]] = {}
-            threading.Thread(target=sample_postgres, args=(args.database, stop, backends), daemon=True).start()
+            sampled: dict[str, float] = {}
+            groups = {"PostgreSQL: the database's backends (sampled every 2 s)": postgres_backend(args.database)}
+            if len(processes) > 1:
+                groups["django-q2 worker: the cluster's processes (sampled every 2 s)"] = in_session(processes[1].pid)
+            sampler = threading.Thread(target=sample_cpu, args=(groups, stop, sampled), daemon=True)
+            sampler.start()
             try:
                 machine_before = machine_cpu_seconds()
                 locust_before = children_cpu_seconds()
                 rows, samples = run_locust(env, users, args.organizers, duration, arrival, tag)
-                group_cpu["locust"] = children_cpu_seconds() - locust_before
-                time.sleep(2.5)  # one more sample of the backends
-                group_cpu["PostgreSQL: the database's backends (sampled every 2 s)"] = sum(
-                    last - first for first, last in backends.values()
-                )
-                group_cpu["the whole machine (every process, other sessions' too)"] = (
-                    machine_cpu_seconds() - machine_before
-                )
+                locust_cpu = children_cpu_seconds() - locust_before
+                machine_cpu = machine_cpu_seconds() - machine_before
             finally:
                 stop.set()
-                server_cpu, *worker_cpu = stop_server(processes)
+                sampler.join()
+                server_cpu = stop_server(processes)[0]
             group_cpu = {
                 f"gunicorn: {args.workers} workers' whole processes (recycled ones too)": server_cpu,
-                "django-q2 worker (the cluster and its processes)": sum(worker_cpu),
-                **group_cpu,
+                **sampled,
+                "locust": locust_cpu,
+                "the whole machine (every process, other sessions' too)": machine_cpu,
             }
             report(rows, users, duration)
             arrival_p99, steady_p99, errors = phase_report(samples)
