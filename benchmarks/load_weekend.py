@@ -615,7 +615,7 @@ def main() -> None:
                 sampler.join()
                 server_cpu = stop_server(processes)[0]
             group_cpu = {
-                f"gunicorn: {args.workers} workers' whole processes (recycled ones too)": server_cpu,
+                f"gunicorn: {args.workers} workers' whole processes (their start, recycled ones too)": server_cpu,
                 **sampled,
                 "locust": locust_cpu,
                 "the whole machine (every process, other sessions' too)": machine_cpu,
