@@ -77,6 +77,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# REQUEST_CPU_LOG=1: one more log line per request with the CPU time it took (fieldops/request_cpu.py,
+# read by benchmarks/load_weekend.py). Off by default.
+REQUEST_CPU_LOG = env_bool("REQUEST_CPU_LOG", False)
+if REQUEST_CPU_LOG:
+    MIDDLEWARE.insert(0, "fieldops.request_cpu.RequestCpuMiddleware")
 
 # Content-Security-Policy on every page (django-csp; the volunteer app's page sets its own, stricter):
 # scripts, style sheets, images, fonts and requests from this server only; no plugins, no framing,
@@ -340,6 +345,7 @@ LOGGING = {
         # The request log replaces Django's own lines for 4xx/5xx (a 5xx traceback still comes from django.request).
         "django.request": {"level": "ERROR"},
         "fieldops.requests": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")},
+        "fieldops.request_cpu": {"level": "INFO"},  # only written with REQUEST_CPU_LOG=1
     },
 }
 

@@ -3,7 +3,15 @@
 Canvassers: log in once (the token is made by the setup), arrive at a
 random moment of the arrival window (FIELDOPS_LOAD_ARRIVAL seconds: the
 shift's volunteers opening the app at the staging location), download their
-walk list, then every 30 s push a batch of knocks and every 60 s pull.
+walk list, then every 30 s push a batch of knocks and pull. The same
+requests as the volunteer app (volunteer/static/volunteer/js/sync.js): on
+open, with no turf and no cursor, it asks nothing; the walk list carries a
+pull cursor, which the phone keeps (no snapshot pull); each sync round is a
+push of the knocks waiting, then a pull from the cursor with the assignments
+the phone holds (`?assignments=`), every page until `has_more` is false.
+The first round comes one period after the walk list (the walk to the first
+doors). FIELDOPS_LOAD_PULL_EVERY=2 pulls every other round only (as the
+load did before the walk list carried a cursor), to compare.
 Organizers: refresh the campaign dashboard every 30 s.
 
 A phone's sync timer is not a metronome: each round starts 30 s ± 3 s after
@@ -45,8 +53,12 @@ from locust.contrib.fasthttp import FastHttpUser
 USERS_FILE = os.environ.get("FIELDOPS_LOAD_USERS", "var/load/users.json")
 KNOCKS_PER_PUSH = int(os.environ.get("FIELDOPS_LOAD_KNOCKS", "3"))
 ARRIVAL = float(os.environ.get("FIELDOPS_LOAD_ARRIVAL", "30"))
+# When the arrival window opens (Unix time; load_weekend.py sets it past locust's spawn): each
+# canvasser arrives at a moment within it. Unset: ARRIVAL seconds from the user's spawn.
+START = float(os.environ.get("FIELDOPS_LOAD_START", "0"))
 JITTER = float(os.environ.get("FIELDOPS_LOAD_JITTER", "3"))
 PERIOD = 30.0
+PULL_EVERY = max(1, int(os.environ.get("FIELDOPS_LOAD_PULL_EVERY", "1")))
 SAMPLES = os.environ.get("FIELDOPS_LOAD_SAMPLES", "")
 # FIELDOPS_LOAD_KEEPALIVE=1: reuse connections (no Connection: close), to compare.
 CONNECTION = {} if os.environ.get("FIELDOPS_LOAD_KEEPALIVE") == "1" else {"Connection": "close"}
@@ -105,7 +117,8 @@ class Canvasser(FastHttpUser):
         self.cursor = ""
         self.rounds = 0
         self.round_started: float | None = None
-        gevent.sleep(random.uniform(0, ARRIVAL))
+        arrives = (START or time.time()) + random.uniform(0, ARRIVAL)
+        gevent.sleep(max(0.0, arrives - time.time()))
         with self.client.get(
             f"/api/v1/assignments/{self.assignment}/walk-list/",
             name="/api/v1/assignments/{id}/walk-list/",
@@ -118,7 +131,10 @@ class Canvasser(FastHttpUser):
             else:
                 body = response.json()
                 self.doors = [door["id"] for door in body["doors"]] or me["doors"]
+                self.cursor = body.get("cursor") or ""
         self.next_door = random.randrange(len(self.doors))
+        # The first round one period after the walk list: knocks are made at the doors first.
+        gevent.sleep(max(0.0, PERIOD + random.uniform(-JITTER, JITTER)))
 
     @task
     def knock_and_sync(self) -> None:
@@ -155,7 +171,7 @@ class Canvasser(FastHttpUser):
                 if not statuses <= {"accepted", "duplicate"}:
                     response.failure(f"push receipts: {statuses}")
         self.rounds += 1
-        if self.rounds % 2 == 0:
+        if self.rounds % PULL_EVERY == 0:
             self.pull()
 
     def pull(self) -> None:
@@ -165,7 +181,9 @@ class Canvasser(FastHttpUser):
             pages += 1
             with self.client.get(
                 "/api/v1/sync/pull/",
-                params={"cursor": self.cursor} if self.cursor else None,
+                params={"cursor": self.cursor, "assignments": self.assignment}
+                if self.cursor
+                else {"assignments": self.assignment},
                 name="/api/v1/sync/pull/",
                 headers=self.auth,
                 catch_response=True,
