@@ -37,29 +37,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-if "DATABASE_URL" not in os.environ:
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldops.settings")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+from scratch_django import setup_django  # noqa: E402 - a sibling module: benchmarks/ is on sys.path
 
-import django  # noqa: E402
-
-django.setup()
-# Each request's log line would bury the figures.
-logging.getLogger("fieldops.requests").setLevel(logging.WARNING)
+setup_django()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
