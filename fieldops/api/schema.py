@@ -179,9 +179,8 @@ def add_error_responses(result: dict, generator, request, public) -> dict:  # no
 CALENDAR_MOMENT = r"^(197[1-9]|19[89][0-9]|20[0-9]{2})-"
 
 
-def bound_request_times(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular's hook
-    """Request bodies' date-times without a pattern of their own get the calendar's bounds."""
-    schemas = result.get("components", {}).get("schemas", {})
+def _request_body_schemas(result: dict) -> set[str]:
+    """The names of the component schemas that some operation takes as its request body."""
     used: set[str] = set()
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
@@ -191,7 +190,13 @@ def bound_request_times(result: dict, generator, request, public) -> dict:  # no
                 ref = content.get("schema", {}).get("$ref", "")
                 if ref:
                     used.add(ref.rsplit("/", 1)[1])
-    for name in used:
+    return used
+
+
+def bound_request_times(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular's hook
+    """Request bodies' date-times without a pattern of their own get the calendar's bounds."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in _request_body_schemas(result):
         for prop in schemas.get(name, {}).get("properties", {}).values():
             if prop.get("format") == "date-time" and "pattern" not in prop:
                 prop["pattern"] = CALENDAR_MOMENT
@@ -211,16 +216,7 @@ def state_text_rules(result: dict, generator, request, public) -> dict:  # noqa:
     get the pattern DRF enforces: no NUL character; with `minLength: 1` (a field that may not be
     blank, see `not_blank`), also something besides spaces."""
     schemas = result.get("components", {}).get("schemas", {})
-    used: set[str] = set()
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            if not isinstance(operation, dict):
-                continue
-            for content in operation.get("requestBody", {}).get("content", {}).values():
-                ref = content.get("schema", {}).get("$ref", "")
-                if ref:
-                    used.add(ref.rsplit("/", 1)[1])
-    for name in used:
+    for name in _request_body_schemas(result):
         for prop in schemas.get(name, {}).get("properties", {}).values():
             if prop.get("type") != "string" or {"format", "enum", "pattern"} & set(prop):
                 continue

@@ -43,6 +43,15 @@ def end_assignment(assignment) -> None:
     )
 
 
+def join(world, assignment) -> None:
+    """carlos added to an assignment, logged as the assignment service logs it."""
+    f.AssignmentCanvasserFactory(assignment=assignment, user=world.canvasser)
+    sync_changes_record_many(
+        organization_id=world.org.pk,
+        changes=changes_for_assignment(assignment_id=assignment.pk, user_ids=[world.canvasser.pk]),
+    )
+
+
 @pytest.fixture
 def turf_b(world):
     """A second turf of the campaign, with its own canvasser (bruno) and one door."""
@@ -344,11 +353,7 @@ def test_a_new_assignment_arrives_whole(world, script, turf_b):
     person = f.PersonFactory(door=door_b)
     push(bruno, push_item(world, at=door_b, assignment=assignment_b.pk))
     _, cursor = pull_all(world.canvasser)
-    f.AssignmentCanvasserFactory(assignment=assignment_b, user=world.canvasser)
-    sync_changes_record_many(
-        organization_id=world.org.pk,
-        changes=changes_for_assignment(assignment_id=assignment_b.pk, user_ids=[world.canvasser.pk]),
-    )
+    join(world, assignment_b)
     page = pull(world.canvasser, cursor).json()
     assert [a["id"] for a in page["assignments"]] == [assignment_b.pk]
     assert page["assignments"][0]["doors"] == [door_b.pk]
@@ -369,11 +374,7 @@ def test_a_new_assignment_on_a_busy_turf_brings_each_doors_latest_knock_only(wor
     ]
     push(bruno, *knocks)
     _, cursor = pull_all(world.canvasser)
-    f.AssignmentCanvasserFactory(assignment=assignment_b, user=world.canvasser)
-    sync_changes_record_many(
-        organization_id=world.org.pk,
-        changes=changes_for_assignment(assignment_id=assignment_b.pk, user_ids=[world.canvasser.pk]),
-    )
+    join(world, assignment_b)
     page = pull(world.canvasser, cursor).json()
     assert [a["id"] for a in page["attempts"]] == [knocks[-1]["id"]]
     walk = client_for(world.canvasser).get(f"/api/v1/assignments/{assignment_b.pk}/walk-list/").json()
@@ -429,11 +430,7 @@ def test_pull_costs_a_constant_number_of_queries(world, script, partner, turf_b,
     _, cursor = pull_all(world.canvasser)
     push(partner, *[push_item(world, at=world.doors[i % 2]) for i in range(40)])
     _, _, assignment_b, _ = turf_b
-    f.AssignmentCanvasserFactory(assignment=assignment_b, user=world.canvasser)
-    sync_changes_record_many(
-        organization_id=world.org.pk,
-        changes=changes_for_assignment(assignment_id=assignment_b.pk, user_ids=[world.canvasser.pk]),
-    )
+    join(world, assignment_b)
     end_assignment(world.assignment)
     with django_assert_max_num_queries(14):
         page = pull(world.canvasser, cursor).json()
