@@ -2,11 +2,11 @@
 """schemathesis against /api/v1/schema/ as each of the three standard users.
 
     python3 -m venv .venv-bench && .venv-bench/bin/pip install -r requirements.txt -r requirements-bench.txt
-    .venv-bench/bin/python benchmarks/fuzz_api.py [--max-examples 50] [--max-time 120] [--port 8766]
+    .venv-bench/bin/python benchmarks/fuzz_api.py [--max-examples 50] [--max-time 120] [--port 8766] [--users outsider]
 
 On a throwaway SQLite database in var/fuzz/ (made anew each run unless
 --keep-db) it loads the demo, gives the outsider (organizer of another
-chapter) a small chapter of its own (2,000 Venice doors, turfs of 20, a shift,
+chapter) a small chapter of its own (4,000 Venice doors, turfs of 20, a shift,
 three canvassers), issues phone tokens to organizer, canvasser1 and the
 outsider, starts gunicorn, and runs schemathesis once per user with two
 checks: no server error (5xx), and every 4xx has the JSON error body
@@ -23,7 +23,9 @@ holding doors of the campaign (`POST /turfs/`), an object in the path
 refused (400 in a body, 404 in a path) and schemathesis cannot tell that from
 a schema that misses a constraint. So, as schemathesis documents for
 data-dependent APIs, a `before_call` hook (benchmarks/fuzz/hooks.py) fills
-in real data for three positive cases in four of those operations: ids of
+in real data for three positive cases in four of each scenario (an operation's
+run of a phase; with --max-time the fuzzing phase runs again and again, and
+schemathesis judges each cycle on its own) of those operations: ids of
 the fuzzing user's organization, an end after the start, a small square
 around a door no active turf holds, both coordinates or neither, a turf name
 made unique, a pull cursor the server gave; check-in and check-out are
@@ -89,7 +91,7 @@ DATA = Path(settings.BASE_DIR) / "data" / "la"
 User = get_user_model()
 now = timezone.now()
 
-# The outsider organizes another chapter with a small campaign of its own (2,000 Venice doors,
+# The outsider organizes another chapter with a small campaign of its own (4,000 Venice doors,
 # turfs of 20, a shift, three canvassers): its creates can succeed, and Venice's ids stay foreign.
 other = organization_create(slug="elsewhere-fuzz", name="Elsewhere (fuzz)", timezone="America/Los_Angeles")
 member_add(organization=other, username="outsider", role=Role.ORGANIZER)
@@ -99,7 +101,7 @@ if not Campaign.objects.filter(organization=other).exists():
     import_districts(organization=other, layer_name="City Council", id_field="District",
                      name_field="District_Name", source=DATA / "city_council.geojson")
     lines = (DATA / "venice_addresses.csv").read_text(encoding="utf-8").splitlines()
-    (VAR / "elsewhere_doors.csv").write_text("\\n".join(lines[:2001]) + "\\n", encoding="utf-8")
+    (VAR / "elsewhere_doors.csv").write_text("\\n".join(lines[:4001]) + "\\n", encoding="utf-8")
     import_doors(organization=other, source=VAR / "elsewhere_doors.csv")
     cd11 = District.objects.get(organization=other, layer__name="City Council", external_id="11")
     campaign = campaign_create_or_update(organization=other, slug="elsewhere-canvass", name="Elsewhere canvass",
@@ -123,12 +125,14 @@ def world(org):
         active = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
         busy = set(turfs_with_current_assignments(active).values_list("pk", flat=True))
         free = [pk for pk in active.order_by("pk").values_list("pk", flat=True) if pk not in busy]
-        # Doors no active turf holds, to draw a turf around: those of a few turfs archived here.
+        # Doors no active turf holds, to draw a turf around: those of turfs archived here, 600 or
+        # more (a drawn turf takes the doors of its square, about five; a 120-second run draws
+        # about 60, and with the doors used up every drawing would be refused).
         points = []
-        for turf in Turf.objects.filter(pk__in=free[-3:]):
+        while free and len(points) < 600:
+            turf = Turf.objects.get(pk=free.pop())
             turf_archive(turf=turf)
             points += [[d.lng, d.lat] for d in turf.doors.exclude(lat__isnull=True)[:60]]
-        free = free[:-3]
         # Current assignments to reassign, on turfs of their own (not the ones to split and merge).
         for turf in Turf.objects.filter(pk__in=free[-4:]):
             assignment_create(organization=org, actor=organizer, turf=turf, canvassers=walkers[:2])
@@ -175,7 +179,13 @@ def main() -> None:
     parser.add_argument(
         "--cassettes", action="store_true", help="record every request and answer in var/fuzz/<user>.yaml (VCR)"
     )
+    parser.add_argument(
+        "--users",
+        default="organizer,canvasser1,outsider",
+        help="the users to fuzz as, comma-separated (default: all three)",
+    )
     args = parser.parse_args()
+    users = [name.strip() for name in args.users.split(",") if name.strip()]
     port = args.port
     VAR.mkdir(parents=True, exist_ok=True)
     if not args.keep_db:  # every run starts from the same data: the demo, as loaded
@@ -219,6 +229,8 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         for user, world in data.items():
+            if user not in users:
+                continue
             token = world["token"]
             print(f"\n=== schemathesis as {user} ===", flush=True)
             # schemathesis keeps what it learned from earlier runs' 400s in .schemathesis/ and replays

@@ -12,12 +12,23 @@ its longitude. JSON Schema can say "an integer from 1 to 2^63-1", not "one of th
 generated ids are random, so nearly every such request is refused (400, or 404 for a path)
 and schemathesis cannot tell that from a schema that misses a constraint. As schemathesis
 documents for data-dependent APIs, the hook fills in real data: for three positive cases in
-four of those operations (counted per operation, phase and media type, the first always;
-negative cases are left alone), it replaces the generated ids with ids of the fuzzing user's
+four of those operations (counted per scenario and media type, the first always; negative
+cases are left alone), it replaces the generated ids with ids of the fuzzing user's
 organization, the times and positions with consistent ones, and a turf's name with the same
 name numbered (names are unique in a campaign). The ids come from var/fuzz/fuzz-data.json,
 which the harness writes before the run (benchmarks/fuzz_api.py, SETUP); the turfs free to
-split, merge or assign are asked of the API every few seconds, as the fuzzing changes them.
+split, merge or assign are asked of the API for each case, as the fuzzing changes them, and a
+door drawn around is used once.
+
+schemathesis' "Schema validation mismatch" is judged per scenario: one operation's run of one
+phase. With --max-time the fuzzing phase runs again and again until the time is up (and the
+coverage phase again for operations whose 400s taught it something), each cycle a scenario of
+its own, and a late cycle may draw one or two positive cases only. It warns when no positive
+case of a scenario was served (no 2xx) and their 400s (any 4xx but 401, 403, 404, 409 and 429)
+are a tenth or more of their 400s and 404s. So the count of three in four starts again with
+each scenario (a pause in an operation's cases marks a new one), and the data drawn from must
+not run out before the time does.
+
 A pull's cursor is replaced by one the server gave. Check-in and check-out are preceded by the
 sign-up (and the check-in) a phone makes first, as an OpenAPI link would chain them: the fuzzing
 of cancel/ gives the place back. The fourth case goes as generated, so the refusals of foreign
@@ -49,7 +60,13 @@ _lock = threading.Lock()
 _counts: Counter[tuple[str, str, str]] = Counter()
 _data: dict[str, Any] | None = None
 _random = random.Random(17)
+_seen: dict[tuple[str, str], float] = {}
 _turfs: tuple[float, list[dict[str, Any]]] = (0.0, [])
+_taken: set[int] = set()
+_current: list[int] = []  # the current assignments, as last read
+# Seconds without a case of an operation after which its next case belongs to a new scenario: the
+# cases of one run back to back, another cycle comes after the 33 other operations (several seconds).
+NEW_SCENARIO_GAP = 2.0
 _cursor: list[str] = []
 
 
@@ -109,25 +126,59 @@ def _post(path: str, token: str) -> None:
 
 
 def _live_campaigns(world: dict[str, Any]) -> list[dict[str, Any]]:
-    """The campaigns with their active turfs that no current assignment holds, asked of the API at
-    most every 3 seconds: the fuzzing itself merges, splits and archives turfs and assigns them.
-    A user who may not list turfs (the canvasser) keeps the list read at the start."""
+    """The campaigns with their active turfs that no current assignment holds (and, under
+    "splittable", those of two doors or more), asked of the API at most every second, less the
+    turfs a filled case has used since (assigned, merged, split or archived): the fuzzing changes
+    them, and a list a few seconds old made the filled case a 409 or 404, which next to a 400 of
+    an unfilled one is what schemathesis reads as a schema mismatch. A user who may not list turfs
+    (the canvasser) keeps the list read at the start."""
     global _turfs
     with _lock:
         read_at, campaigns = _turfs
-        if time.monotonic() - read_at < 3 and campaigns:
-            return campaigns
+        if not (time.monotonic() - read_at < 1 and campaigns):
+            campaigns = []
+    if not campaigns:
+        campaigns = _read_campaigns(world)
+        with _lock:
+            _turfs = (time.monotonic(), campaigns)
+    with _lock:
+        return [
+            {
+                **campaign,
+                "turfs": [pk for pk in campaign["turfs"] if pk not in _taken],
+                "splittable": [pk for pk in campaign["splittable"] if pk not in _taken],
+            }
+            for campaign in campaigns
+        ]
+
+
+def _take(*turfs: int) -> None:
+    """Turfs a filled case changes: left out of the free ones from now on."""
+    with _lock:
+        _taken.update(turfs)
+
+
+def _read_campaigns(world: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         turfs = _get("/api/v1/turfs/?status=active&page_size=1000", world["token"])["results"]
-        held = {a["turf"]["id"] for a in _get("/api/v1/assignments/?page_size=1000", world["token"])["results"]}
+        current = _get("/api/v1/assignments/?page_size=1000", world["token"])["results"]
+        held = {a["turf"]["id"] for a in current}
     except (OSError, ValueError, KeyError):
-        return world["campaigns"]
+        return [{**campaign, "splittable": campaign["turfs"]} for campaign in world["campaigns"]]
+    with _lock:
+        _current[:] = [a["id"] for a in current]
     campaigns = [
-        {**campaign, "turfs": [t["id"] for t in turfs if t["campaign"] == campaign["id"] and t["id"] not in held]}
+        {
+            **campaign,
+            "turfs": [t["id"] for t in turfs if t["campaign"] == campaign["id"] and t["id"] not in held],
+            "splittable": [
+                t["id"]
+                for t in turfs
+                if t["campaign"] == campaign["id"] and t["id"] not in held and t.get("door_count", 0) >= 2
+            ],
+        }
         for campaign in world["campaigns"]
     ]
-    with _lock:
-        _turfs = (time.monotonic(), campaigns)
     return campaigns
 
 
@@ -216,6 +267,7 @@ def _fill(world: dict[str, Any], method: str, path: str, case: Any) -> None:
     elif path == "/api/v1/assignments/" and body is not None and campaigns:
         campaign = _pick(campaigns)
         body["turf"] = _pick(campaign["turfs"])
+        _take(body["turf"])
         body["canvassers"] = _sample(members, 3)
         same = [pk for pk, of in shifts if of in (None, campaign["id"])]
         if same and _pick([True, False]):
@@ -226,25 +278,46 @@ def _fill(world: dict[str, Any], method: str, path: str, case: Any) -> None:
             body.pop("shift", None)
             _end_after_start(body, start_required=False)
     elif path == "/api/v1/assignments/{assignment_id}/reassign/" and world["assignments"]:
-        params["assignment_id"] = _pick(world["assignments"])
+        # A current one (the fuzzing ends them: 409), as last read.
+        _live_campaigns(world)
+        with _lock:
+            current = list(_current)
+        params["assignment_id"] = _pick(current or world["assignments"])
         if body is not None:
             body["canvassers"] = _sample(members, 3)
     elif path == "/api/v1/turfs/merge/" and body is not None:
         pairs = [c for c in campaigns if len(c["turfs"]) >= 2]
         if pairs:
             body["turfs"] = _pair(_pick(pairs)["turfs"])
+            _take(*body["turfs"])
             _unique_name(body)
-    elif path in ("/api/v1/turfs/{turf_id}/split/", "/api/v1/turfs/{turf_id}/archive/") and campaigns:
-        params["turf_id"] = _pick(_pick(campaigns)["turfs"])
-        if body is not None and path.endswith("split/"):
+    elif path == "/api/v1/turfs/{turf_id}/split/" and campaigns:
+        # A turf of two doors or more: one door cannot make two turfs (a 400 on the parts).
+        splittable = [c for c in campaigns if c.get("splittable")]
+        if splittable:
+            params["turf_id"] = _pick(_pick(splittable)["splittable"])
+            _take(params["turf_id"])
+        if body is not None:
             body["parts"] = 2
+    elif path == "/api/v1/turfs/{turf_id}/archive/" and campaigns:
+        params["turf_id"] = _pick(_pick(campaigns)["turfs"])
+        _take(params["turf_id"])
     elif path == "/api/v1/turfs/" and body is not None and "json" in (case.media_type or ""):
         drawable = [c for c in world["campaigns"] if c["points"]]
         if drawable:
             campaign = _pick(drawable)
             body["campaign"] = campaign["id"]
-            body["polygon"] = _square(_pick(campaign["points"]))
+            body["polygon"] = _square(_take_point(campaign["points"]))
             _unique_name(body)
+
+
+def _take_point(points: list[list[float]], half: float = 0.0002) -> list[float]:
+    """A door to draw a square around, used once: the doors of its square leave the pool too, as
+    the turf drawn there takes them (drawn again, the square is a 409, all its doors taken)."""
+    with _lock:
+        lng, lat = point = _random.choice(points)
+        points[:] = [p for p in points if abs(p[0] - lng) > half or abs(p[1] - lat) > half]
+    return point
 
 
 def _unique_name(body: dict) -> None:
@@ -296,6 +369,17 @@ FILLED = {
 @schemathesis.hook
 def before_call(context, case, kwargs):  # noqa: ANN001 - schemathesis' signature
     method, path = case.operation.method.upper(), case.operation.path
+    with _lock:
+        # schemathesis judges each scenario (an operation's run of a phase) on its own, and with
+        # --max-time it runs the fuzzing phase again and again (and coverage again for operations
+        # whose 400s taught it something): a later cycle may draw one or two positive cases only.
+        # The count of positive cases starts again with each, so that its first is filled too: a
+        # pause in the operation's cases (any mode) means a new scenario.
+        now = time.monotonic()
+        if now - _seen.get((method, path), now) > NEW_SCENARIO_GAP:
+            for other in [k for k in _counts if k[:2] == (method, path)]:
+                del _counts[other]
+        _seen[(method, path)] = now
     meta = case.meta
     if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
         return
@@ -314,7 +398,7 @@ def before_call(context, case, kwargs):  # noqa: ANN001 - schemathesis' signatur
         key = (method, path, f"{meta.phase.name} {media_type}")
         _counts[key] += 1
         turn = _counts[key]
-    if turn % 4 != 0:  # three positive cases in four, of each operation, phase and media type
+    if turn % 4 != 0:  # three positive cases in four, of each scenario and media type
         if method == "GET":
             _fill_query(world, path, case)
         else:
