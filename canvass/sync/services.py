@@ -159,21 +159,36 @@ def _read_back(ids: set[uuid.UUID]) -> dict[str, StoredAttempt]:
         }
 
 
+@dataclass(frozen=True)
+class _InsertSql:
+    fields: list[Field]
+    head: str  # INSERT … INTO the table (its columns)
+    tail: str  # ON CONFLICT DO NOTHING (SQLite: empty, INSERT OR IGNORE is in the head)
+    unnest: str | None  # PostgreSQL: SELECT * FROM UNNEST(one array a column), as bulk_create does
+    row: str  # otherwise: one row's placeholders, repeated for each row in VALUES
+    per_statement: int  # the most rows a statement may carry (SQLite limits parameters)
+
+
 @functools.cache
-def _insert_sql() -> tuple[list[Field], str, str, str, int]:
-    """What bulk_create(ignore_conflicts=True) writes for knocks, built once per process:
-    the fields, the statement's head, one row's placeholders, its tail, and the most rows
-    a statement may carry (SQLite limits parameters)."""
+def _insert_sql() -> _InsertSql:
+    """What bulk_create(ignore_conflicts=True) writes for knocks, built once per process."""
     fields = [f for f in ContactAttempt._meta.concrete_fields if f.column]
     ops = connection.ops
     head = (
         f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(ContactAttempt._meta.db_table)} "
-        f"({', '.join(ops.quote_name(f.column) for f in fields if f.column)}) VALUES "
+        f"({', '.join(ops.quote_name(f.column) for f in fields if f.column)}) "
     )
     tail = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    unnest = None
+    if connection.vendor == "postgresql":
+        # One parameter a column, whatever the rows: the statement stays short, so psycopg does
+        # not rewrite 13,000 placeholders on every push (a third of a 500-knock push's time),
+        # and PostgreSQL plans one shape (Django 5.2's bulk_create does the same).
+        arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)  # type: ignore[union-attr]  # concrete fields have a db_type
+        unnest = f"SELECT * FROM UNNEST({arrays})"
     limit = connection.features.max_query_params
-    return fields, head, row, tail, 500 if limit is None else max(1, limit // len(fields))
+    per_statement = 500 if limit is None else max(1, limit // len(fields))
+    return _InsertSql(fields, head, tail, unnest, "(" + ", ".join(["%s"] * len(fields)) + ")", per_statement)
 
 
 def _insert_ignoring_conflicts(rows: Sequence[ContactAttempt]) -> None:
@@ -183,12 +198,17 @@ def _insert_ignoring_conflicts(rows: Sequence[ContactAttempt]) -> None:
     compiling cost a fifth of a small push's CPU."""
     if not rows:
         return
-    fields, head, row_sql, tail, per_statement = _insert_sql()
+    sql = _insert_sql()
+    fields = sql.fields
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
+        if sql.unnest is not None:
+            columns = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in rows] for f in fields]
+            cursor.execute(f"{sql.head}{sql.unnest} {sql.tail}", columns)
+            return
+        for start in range(0, len(rows), sql.per_statement):
+            chunk = rows[start : start + sql.per_statement]
             params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in chunk for f in fields]
-            cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))} {tail}", params)
+            cursor.execute(f"{sql.head}VALUES {', '.join([sql.row] * len(chunk))} {sql.tail}", params)
 
 
 def _flags(attempt: StoredAttempt) -> list[str]:
