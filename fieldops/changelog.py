@@ -71,11 +71,11 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
         )
         for change in changes
     ]
-    limit = connection.features.max_query_params  # None on PostgreSQL; 999 on SQLite
-    per_statement = CHANGE_ROWS_PER_INSERT if limit is None else max(1, limit // len(_CHANGE_COLUMNS))
     unnest = _change_unnest()
     statements = []
     if unnest is None:
+        limit = connection.features.max_query_params  # None on PostgreSQL; 999 on SQLite
+        per_statement = CHANGE_ROWS_PER_INSERT if limit is None else max(1, limit // len(_CHANGE_COLUMNS))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             statements.append((start, chunk, _CHANGE_INSERT + "VALUES " + ", ".join([_CHANGE_VALUES] * len(chunk))))
@@ -113,8 +113,9 @@ def sync_changes_record_many(*, organization_id: int, changes: Sequence[Change])
     return last
 
 
-# SyncChange rows are written with plain INSERTs of up to this many rows (fewer where the
-# database limits parameters: SQLite's 999), built before the counter lock is taken.
+# SyncChange rows are written, on PostgreSQL, by one INSERT … SELECT FROM UNNEST (_change_unnest);
+# elsewhere by plain INSERTs of up to this many rows (fewer where the database limits
+# parameters: SQLite's 999). Either is built before the counter lock is taken.
 CHANGE_ROWS_PER_INSERT = 1000
 _CHANGE_COLUMNS = (
     "organization_id",
@@ -268,8 +269,3 @@ def sync_changes_prune(*, now: dt.datetime | None = None, keep_days: int | None 
                 break
             deleted += SyncChange.objects.filter(pk__in=ids).delete()[0]
     return deleted
-
-
-def pruned_below(organization_id: int) -> int:
-    """The organization's `pruned_seq`: a cursor below it has missed pruned entries."""
-    return SyncCounter.objects.filter(organization_id=organization_id).values_list("pruned_seq", flat=True).first() or 0

@@ -118,8 +118,9 @@ def door_dict(
     }
 
 
-def _local(value: dt.datetime | None) -> dt.datetime | None:
-    """In the active zone (the organization's, in API views): the JSON carries its offset."""
+def local_time(value: dt.datetime | None) -> dt.datetime | None:
+    """In the active zone (the organization's, in API views, pull included): the JSON carries
+    its offset, as every response of the API."""
     return timezone.localtime(value) if value is not None else None
 
 
@@ -266,9 +267,9 @@ def walk_list(assignment: Assignment) -> dict[str, Any]:
     return {
         "assignment": {
             "id": assignment.pk,
-            "starts_at": _local(assignment.starts_at),
-            "ends_at": _local(assignment.ends_at),
-            "ended_at": _local(assignment.ended_at),
+            "starts_at": local_time(assignment.starts_at),
+            "ends_at": local_time(assignment.ends_at),
+            "ended_at": local_time(assignment.ended_at),
             "shift": assignment.shift_id,
         },
         "turf": {"id": turf.pk, "name": turf.name, "polygon": turf.polygon, "door_count": len(doors)},

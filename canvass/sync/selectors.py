@@ -29,7 +29,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from canvass.field.models import Assignment, AssignmentCanvasser
-from canvass.field.selectors import DOOR_FIELDS, current_assignment_q
+from canvass.field.selectors import DOOR_FIELDS, current_assignment_q, local_time
 from canvass.sync.models import ContactAttempt, Review
 from canvass.turfs.models import TurfDoor
 from fieldops.date_bounds import moment_problem
@@ -135,11 +135,6 @@ ASSIGNMENT_FIELDS = ("id", "campaign_id", "turf_id", "turf__name", "shift_id", "
 # The walk list's door fields: a door reads the same on the phone whichever way it came.
 
 
-def _local(value: dt.datetime | None) -> dt.datetime | None:
-    """In the active zone (the organization's, in the pull view), as every response of the API."""
-    return timezone.localtime(value) if value is not None else None
-
-
 def _assignment_out(row: dict, door_lists: dict[int, list[int]]) -> dict:
     return {
         "id": row["id"],
@@ -147,8 +142,8 @@ def _assignment_out(row: dict, door_lists: dict[int, list[int]]) -> dict:
         "turf": row["turf_id"],
         "turf_name": row["turf__name"],
         "shift": row["shift_id"],
-        "starts_at": _local(row["starts_at"]),
-        "ends_at": _local(row["ends_at"]),
+        "starts_at": local_time(row["starts_at"]),
+        "ends_at": local_time(row["ends_at"]),
         "doors": door_lists.get(row["turf_id"], []),
     }
 
@@ -184,7 +179,7 @@ def _attempts_out(queryset: QuerySet[ContactAttempt]) -> list[dict]:
             "assignment": row["assignment_id"],
             "result": row["result_code__code"],
             "canvasser": row["canvasser_id"],
-            "corrected_at": _local(row["corrected_at"]),
+            "corrected_at": local_time(row["corrected_at"]),
         }
         for row in queryset.order_by("corrected_at", "id").values(
             "id", "door_id", "person_id", "assignment_id", "result_code__code", "canvasser_id", "corrected_at"
