@@ -36,17 +36,12 @@ from fieldops.access import membership_for
 from fieldops.api.pagination import paginated_response
 from fieldops.api.params import query_id
 from fieldops.api.permissions import IsManager, IsMember, IsStaffMember
-from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
+from fieldops.api.schema import PAGE_PARAMETERS, conflict, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from fieldops.services import audit_log
 
 NOT_FOUND = OpenApiResponse(description="No such object of yours (missing and foreign alike).")
-
-
-def conflict(description: str) -> OpenApiResponse:
-    """A 409: the request is valid, the object's current state refuses it now (fieldops.api.errors.StateConflict)."""
-    return OpenApiResponse(description=f"Refused by the current state: {description} `detail` says what would work.")
 
 
 # --- Shifts -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from canvass import access
 from canvass.campaigns.models import Campaign
 from canvass.campaigns.serializers import CampaignRefSerializer, QuestionSerializer, ResultCodeSerializer
 from canvass.field.models import SIGNUP_STATES, Shift, ShiftSignup, signup_state
+from canvass.field.services import MAX_CANVASSERS_PER_ASSIGNMENT
 from canvass.turfs.models import Turf
 from fieldops.access import MAX_ID, organization_for, scope_to_organization
 from fieldops.api.fields import BoundedDateTimeField, ScopedPrimaryKeyRelatedField
@@ -201,8 +202,8 @@ def _members(request):
         "type": "array",
         "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         "minItems": 1,
-        "maxItems": 50,
-        "description": "User ids of active members of the organization, 1 to 50.",
+        "maxItems": MAX_CANVASSERS_PER_ASSIGNMENT,
+        "description": f"User ids of active members of the organization, 1 to {MAX_CANVASSERS_PER_ASSIGNMENT}.",
     }
 )
 class _CanvasserIds(serializers.ManyRelatedField):

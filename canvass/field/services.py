@@ -15,9 +15,9 @@ from django.utils import dateformat, timezone
 from canvass.campaigns.models import Campaign
 from canvass.field.models import Assignment, AssignmentCanvasser, Shift, ShiftSignup
 from canvass.turfs.models import Turf
-from fieldops.api.errors import StateConflict
 from fieldops.changelog import changes_for_assignment, sync_changes_record_many
 from fieldops.date_bounds import moment_problem
+from fieldops.exceptions import StateConflict
 from fieldops.models import Membership, Organization
 from fieldops.services import audit_log
 

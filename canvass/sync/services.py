@@ -176,7 +176,7 @@ def _insert_sql() -> _InsertSql:
     ops = connection.ops
     head = (
         f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(ContactAttempt._meta.db_table)} "
-        f"({', '.join(ops.quote_name(f.column) for f in fields)}) "
+        f"({', '.join(ops.quote_name(f.column) for f in fields if f.column)}) "
     )
     tail = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
     unnest = None

@@ -7,7 +7,7 @@ Thin views: validate the input, look objects up through their access check
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -32,15 +32,12 @@ from canvass.turfs.serializers import (
 from fieldops.api.params import query_id
 from fieldops.api.parsers import JSONParser
 from fieldops.api.permissions import IsManager, IsStaffMember
-from fieldops.api.schema import PAGE_PARAMETERS, id_parameter, paginated
+from fieldops.api.schema import PAGE_PARAMETERS, conflict, id_parameter, paginated
 from fieldops.api.views import OrganizationTimeView
 from fieldops.request_types import AuthenticatedRequest
 from turf.access import layers_for_user
 
-NOT_CHANGEABLE = OpenApiResponse(
-    description="Refused by the current state: a turf is archived, or canvassers are assigned to it "
-    "(end those assignments first). `detail` says which."
-)
+NOT_CHANGEABLE = conflict("a turf is archived, or canvassers are assigned to it (end those assignments first).")
 
 
 def _turf(request: Request, turf_id: int) -> Turf:
@@ -108,9 +105,9 @@ class TurfListApi(OrganizationTimeView):
         request=TurfDrawInput,
         responses={
             201: TurfDrawOutput,
-            409: OpenApiResponse(
-                description="Refused by the current state: every door inside the polygon is already in an active "
-                "turf of the campaign (archive or split those turfs, or draw where doors are free)."
+            409: conflict(
+                "every door inside the polygon is already in an active turf of the campaign "
+                "(archive or split those turfs, or draw where doors are free)."
             ),
         },
     )

@@ -44,8 +44,8 @@ from canvass.turfs.selectors import (
     person_counts,
     turfs_with_current_assignments,
 )
-from fieldops.api.errors import StateConflict
 from fieldops.changelog import sync_changes_record
+from fieldops.exceptions import StateConflict
 from fieldops.models import SyncChange
 from fieldops.services import audit_log
 from turf.bulk import bulk_insert

@@ -8,7 +8,7 @@ A 401 adds "code" (why the credentials were refused), a 429 "retry_after_seconds
 that is not the organization's, an end before the start); 409 for a valid
 request the object's current state refuses now (check-in before it opens,
 check-out before check-in, a full shift, an archived turf): services raise
-`StateConflict`, and its message says what would work.
+`fieldops.exceptions.StateConflict`, and its message says what would work.
 
 Ids are bounded where they enter (fieldops/api/fields.py, the `id` path
 converter, fieldops.access.parse_id) and JSON depth in the parser
@@ -29,29 +29,22 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from fieldops.exceptions import StateConflict
+
 NO_CREDENTIALS = (
     "Authentication credentials were not provided; log in (POST /api/v1/auth/token/) "
     "and send 'Authorization: Token <key>'."
 )
 
 
-class StateConflict(DjangoValidationError):
-    """Raised by a service: the request is valid, but the current state of the object refuses it
-    now (check-in before it opens, check-out before check-in, cancel without a sign-up, an archived
-    or assigned turf). It is a ValidationError, so the admin's forms and the commands show it as
-    any; the API answers it **409 Conflict**, the message both as `detail` and in `errors`, and
-    the message says what would work ("Check-in opens at 7:00 AM, …", "You have not checked in; check in first.")."""
-
-
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, StateConflict):
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        conflict = drf_exception_handler(Conflict(" ".join(exc.messages)), context)
-        if conflict is not None:
-            conflict.data = {"detail": " ".join(exc.messages), "errors": error_lists(errors)}
-        return conflict
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        if isinstance(exc, StateConflict):
+            conflict = drf_exception_handler(Conflict(" ".join(exc.messages)), context)
+            if conflict is not None:
+                conflict.data = {"detail": " ".join(exc.messages), "errors": error_lists(errors)}
+            return conflict
         exc = exceptions.ValidationError(errors)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

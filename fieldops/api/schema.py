@@ -12,7 +12,7 @@ code enforces, and tests/test_schema_contract.py checks that they agree.
 one error body of fieldops/api/errors.py on every operation: 400, 401, 403,
 404 as they apply (docs/api.md, "Authentication answers"), and gives the same body to
 every other 4xx a view declares (409 where the object's state may refuse the request:
-the views name it with what refuses, fieldops.api.errors.StateConflict).
+the views name it with `conflict()`, saying what refuses: fieldops.exceptions.StateConflict).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from fieldops.access import MAX_ID
@@ -150,6 +150,12 @@ _ERRORS = {
 NO_CREDENTIALS_NEEDED = {("/api/v1/auth/token/", "post")}
 
 
+def conflict(description: str) -> OpenApiResponse:
+    """A 409: the request is valid, the object's current state refuses it now
+    (fieldops.exceptions.StateConflict); `description` says which states."""
+    return OpenApiResponse(description=f"Refused by the current state: {description} `detail` says what would work.")
+
+
 def add_error_responses(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular's hook
     """Document the error body on every operation, for the statuses that apply to it."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -213,8 +219,8 @@ NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 def state_text_rules(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular's hook
     """Request bodies' free-text fields (strings without a format, enum or pattern of their own)
-    get the pattern DRF enforces: no NUL character; with `minLength: 1` (a field that may not be
-    blank, see `not_blank`), also something besides spaces."""
+    get the pattern DRF enforces: no NUL character; with `minLength: 1` (drf-spectacular's mark of a field
+    that may not be blank: NOT_BLANK), also something besides spaces."""
     schemas = result.get("components", {}).get("schemas", {})
     for name in _request_body_schemas(result):
         for prop in schemas.get(name, {}).get("properties", {}).values():

@@ -107,7 +107,7 @@ def test_more_than_the_maximum_canvassers_is_refused_by_the_admin_as_by_the_api(
 def test_an_archived_turf_is_refused_by_the_admin_as_by_the_api(world):
     Turf.objects.filter(pk=world.turf.pk).update(status=Turf.Status.ARCHIVED)
     world.turf.refresh_from_db()
-    # The turf's state refuses it: 409 from the API (fieldops.api.errors.StateConflict), the form's error in the admin.
+    # The turf's state refuses it: 409 from the API (fieldops.exceptions.StateConflict), the form's error in the admin.
     refused_both_ways(world, world.turf, [world.canvasser], "This turf is archived", status=409)
 
 
