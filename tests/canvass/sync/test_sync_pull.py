@@ -188,6 +188,19 @@ def test_the_snapshot_sends_each_doors_latest_knock_whatever_the_days_knocks(wor
 # --- paging and the cursor ----------------------------------------------------------
 
 
+def test_the_walk_lists_cursor_continues_with_what_changed_after_it(world, script, partner):
+    """A phone that downloaded its walk list pulls from the list's cursor: no snapshot, only
+    what was logged after the list was read."""
+    before = push_item(world, at=world.doors[0])
+    push(partner, before)
+    walk = client_for(world.canvasser).get(f"/api/v1/assignments/{world.assignment.pk}/walk-list/").json()
+    after = push_item(world, at=world.doors[1])
+    push(partner, after)
+    pages, _ = pull_all(world.canvasser, walk["cursor"])
+    assert pages[0]["reset"] is False
+    assert [a["id"] for page in pages for a in page["attempts"]] == [after["id"]]
+
+
 def test_pages_are_bounded_and_say_whether_more_is_waiting(world, script, partner, settings):
     settings.SYNC_PULL_PAGE_SIZE = 1
     snapshot, cursor = pull_all(world.canvasser)
