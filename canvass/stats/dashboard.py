@@ -434,7 +434,7 @@ def dashboard_context(campaign: Campaign) -> dict[str, Any]:
         "projection": projection(progress),
         "totals": stats_selectors.campaign_totals(campaign=campaign),
         "out_now": stats_selectors.out_now(campaign=campaign),
-        "shifts_today": [s for s in shifts if timezone.localtime(s["starts_at"], tz).date() == now.date()],
+        "shifts_today": stats_selectors.shifts_of_day(campaign=campaign),
         "chart": mark_safe(svg_day_chart(days, width=640, height=200)),  # noqa: S308 - numbers and escaped labels
         "days": days,
         "layer_tables": layer_tables,

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from canvass.campaigns.models import Campaign
 from canvass.field.models import Shift, ShiftSignup
+from canvass.stats.days import day_window, local_day
 from canvass.stats.models import StatsDay, StatsKind
 from canvass.sync.models import ContactAttempt
 from canvass.turfs.models import Turf
@@ -294,17 +295,28 @@ def campaign_progress(*, campaign: Campaign, now: dt.datetime | None = None) -> 
 
 
 def shift_fill(*, campaign: Campaign, limit: int = 20, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """The campaign's shifts around now (upcoming first, then the most recent), with sign-ups,
-    check-ins and capacity. One query."""
+    """The campaign's shifts from a week ago on, in order of their start (at most `limit`),
+    with sign-ups, check-ins and capacity. One query."""
     now = now or timezone.now()
-    shifts = (
-        Shift.objects.filter(campaign=campaign, ends_at__gte=now - dt.timedelta(days=7))
-        .annotate(
-            checked_in=Count("signups", filter=Q(signups__checked_in_at__isnull=False)),
-            signed_up=Count("signups", filter=Q(signups__status=ShiftSignup.Status.SIGNED_UP)),
-        )
-        .order_by("starts_at")[:limit]
-    )
+    return _shift_rows(Shift.objects.filter(campaign=campaign, ends_at__gte=now - dt.timedelta(days=7)), limit=limit)
+
+
+def shifts_of_day(*, campaign: Campaign, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The campaign's shifts that start today (the organization's day), in order, as shift_fill
+    gives them: every one of them, however many shifts the week holds. One query."""
+    now = now or timezone.now()
+    tz = campaign.organization.tzinfo
+    today = local_day(now, tz)
+    start, end = day_window(today, today, tz)
+    return _shift_rows(Shift.objects.filter(campaign=campaign, starts_at__gte=start, starts_at__lt=end))
+
+
+def _shift_rows(shifts: QuerySet[Shift], limit: int | None = None) -> list[dict[str, Any]]:
+    """The shifts in order of their start, with their sign-ups and check-ins counted."""
+    annotated = shifts.annotate(
+        checked_in=Count("signups", filter=Q(signups__checked_in_at__isnull=False)),
+        signed_up=Count("signups", filter=Q(signups__status=ShiftSignup.Status.SIGNED_UP)),
+    ).order_by("starts_at")[:limit]
     return [
         {
             "shift": s.pk,
@@ -317,7 +329,7 @@ def shift_fill(*, campaign: Campaign, limit: int = 20, now: dt.datetime | None =
             "checked_in": s.checked_in,
             "fill": round(s.signed_up / s.capacity, 3) if s.capacity else None,
         }
-        for s in shifts
+        for s in annotated
     ]
 
 

@@ -81,11 +81,9 @@ def organizer_campaigns(context: template.Context) -> dict[str, Any]:
         progress = stats_selectors.campaign_progress(campaign=campaign, now=now)
         out = stats_selectors.out_now(campaign=campaign, now=now)
         tz = campaign.organization.tzinfo
-        today = timezone.localtime(now, tz).date()
         shifts = [
             {**shift, "starts": timezone.localtime(shift["starts_at"], tz)}
-            for shift in stats_selectors.shift_fill(campaign=campaign, now=now)
-            if timezone.localtime(shift["starts_at"], tz).date() == today
+            for shift in stats_selectors.shifts_of_day(campaign=campaign, now=now)
         ]
         rows.append(
             {

@@ -299,3 +299,25 @@ def test_figures_follow_the_chapters_locale(dash, settings):
     text = page(dash).content.decode()
     assert "of 12\xa0345" in text
     assert "12,345" not in text
+
+
+def test_todays_shifts_are_all_listed_however_full_the_week(world):
+    """Today's shifts are read for the day, not picked out of the week's first twenty."""
+    now = timezone.now()
+    for days_back in range(1, 6):
+        for hour in range(5):
+            starts = now - dt.timedelta(days=days_back, hours=hour)
+            f.ShiftFactory(
+                organization=world.org, campaign=world.campaign, starts_at=starts, name=f"past {days_back}-{hour}"
+            )
+    tz = world.org.tzinfo
+    start_of_today = timezone.localtime(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    f.ShiftFactory(
+        organization=world.org,
+        campaign=world.campaign,
+        starts_at=start_of_today + (now - start_of_today) / 2,
+        name="Morning walk",
+    )
+    response = page(world)
+    assert response.status_code == 200
+    assert "Morning walk" in response.content.decode()
