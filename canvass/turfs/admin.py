@@ -18,7 +18,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -34,6 +34,7 @@ from canvass.field.models import Assignment
 from canvass.field.selectors import current_assignment_q
 from canvass.field.services import assignment_create
 from canvass.stats.models import StatsDay, StatsKind
+from canvass.turfs import selectors as turf_selectors
 from canvass.turfs import services as turf_services
 from canvass.turfs.admin_map import CampaignMapTools
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
@@ -70,23 +71,6 @@ class CutTurfsForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["layer"]).queryset = layers_for_user(user).filter(
             organization_id=campaign.organization_id
         )
-
-
-def cut_situation(campaign: Campaign) -> dict[str, int]:
-    """The universe's doors, those in no active turf (what a cut takes), and the active turfs
-    with and without a current assignment (what a cut with replace keeps and re-cuts)."""
-    from canvass.turfs.selectors import campaign_universe, doors_in_active_turfs, turfs_with_current_assignments
-
-    universe = campaign_universe(campaign=campaign)
-    active = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
-    held = turfs_with_current_assignments(active).count()
-    return {
-        "universe": universe.count(),
-        "free": universe.exclude(pk__in=doors_in_active_turfs(campaign=campaign).values("door_id")).count(),
-        "active_turfs": active.count(),
-        "held_turfs": held,
-        "recut_turfs": active.count() - held,
-    }
 
 
 class DrawTurfForm(forms.Form):
@@ -223,7 +207,7 @@ class CampaignTurfTools(CampaignMapTools, _CampaignAdminBase):
 
     def cut_turfs_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id, write=True)
-        doors = cut_situation(campaign)
+        doors = turf_selectors.cut_situation(campaign=campaign)
         # Defaults that work: with no free door left (the demo, any campaign cut once) the
         # form starts on re-cutting the turfs nobody holds, instead of failing with
         # "all doors are already in active turfs".
@@ -422,7 +406,7 @@ class AssignmentListFilter(admin.SimpleListFilter):
         return [("free", "free (nobody assigned)"), ("assigned", "assigned")]
 
     def queryset(self, request, queryset):
-        assigned = Exists(Assignment.objects.filter(current_assignment_q(), turf=OuterRef("pk")))
+        assigned = turf_selectors.current_assignment_exists()
         if self.value() == "free":
             return queryset.filter(~assigned, status=Turf.Status.ACTIVE)
         if self.value() == "assigned":
@@ -584,7 +568,7 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
                 with transaction.atomic():
                     # Locked, then checked: two organizers handing out the same turf at once give it once.
                     locked = Turf.objects.select_for_update().get(pk=turf.pk)
-                    if Assignment.objects.filter(current_assignment_q(), turf=locked).exists():
+                    if turf_selectors.turfs_with_current_assignments(Turf.objects.filter(pk=locked.pk)).exists():
                         taken.append(label)
                         continue
                     assignment_create(

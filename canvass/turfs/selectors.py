@@ -20,8 +20,13 @@ from canvass.turfs.models import Turf, TurfDoor
 from turf.models import District, DistrictLayer, Door, DoorDistrict, Person
 
 
+def current_assignment_exists() -> Exists:
+    """True of a turf (in a Turf queryset) that somebody holds now: an assignment of it is current."""
+    return Exists(Assignment.objects.filter(current_assignment_q(), turf=OuterRef("pk")))
+
+
 def turfs_with_current_assignments(turfs: QuerySet[Turf]) -> QuerySet[Turf]:
-    return turfs.filter(Exists(Assignment.objects.filter(current_assignment_q(), turf=OuterRef("pk"))))
+    return turfs.filter(current_assignment_exists())
 
 
 def campaign_universe(
@@ -210,3 +215,19 @@ def turf_export_rows(*, campaign: Campaign) -> Iterator[dict[str, object]]:
             "lat": lat,
             "lng": lng,
         }
+
+
+def cut_situation(*, campaign: Campaign) -> dict[str, int]:
+    """The universe's doors, those in no active turf (what a cut takes), and the active turfs
+    with and without a current assignment (what a cut with replace keeps and re-cuts)."""
+    universe = campaign_universe(campaign=campaign)
+    active = Turf.objects.filter(campaign=campaign, status=Turf.Status.ACTIVE)
+    active_turfs = active.count()
+    held = turfs_with_current_assignments(active).count()
+    return {
+        "universe": universe.count(),
+        "free": universe.exclude(pk__in=doors_in_active_turfs(campaign=campaign).values("door_id")).count(),
+        "active_turfs": active_turfs,
+        "held_turfs": held,
+        "recut_turfs": active_turfs - held,
+    }
