@@ -82,8 +82,6 @@ class WeekendReport:
     held: int = 0
     done_before: bool = False
     no_free_turf: bool = False  # every active turf is held: nothing to walk
-    stats_rows: int = 0
-    lines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -238,9 +236,6 @@ def weekend_simulate(
         reviews = phone.push(received_at=min(at, now))
         report.held += sum(r == Review.HELD for r in reviews)
 
-    def session_shift(day: dt.date, start: int, end: int, label: str) -> Shift:
-        return demo_shift(org, campaign, tz, day, (start, end, label), staging)
-
     # The phone that stayed offline: an evening the day before the weekend,
     # synced only as the last day's morning began (more than the grace after
     # its assignment ended): its knocks wait for an organizer.
@@ -269,7 +264,7 @@ def weekend_simulate(
 
     for day in days:
         for start, end, label in SESSIONS:
-            shift = session_shift(day, start, end, label)
+            shift = demo_shift(org, campaign, tz, day, (start, end, label), staging)
             if shift.starts_at >= now:
                 continue
             stop = min(shift.ends_at, now - dt.timedelta(minutes=5))
@@ -312,5 +307,5 @@ def weekend_simulate(
 
     report.turfs = len(used)
     report.pushes = sum(p.pushes for p in phones.values())
-    report.stats_rows = stats_rebuild(campaign=campaign).rows
+    stats_rebuild(campaign=campaign)
     return report

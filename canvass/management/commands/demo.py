@@ -32,7 +32,7 @@ from canvass.campaigns.services import (
 )
 from canvass.demo.logins import demo_passwords, logins_path
 from canvass.demo.voters import write_voter_file
-from canvass.demo.weekend import demo_shift, weekend_simulate
+from canvass.demo.weekend import SESSIONS, demo_shift, weekend_simulate
 from canvass.field.selectors import assignments_current_for
 from canvass.field.services import assignment_create
 from canvass.turfs.models import Turf
@@ -244,7 +244,7 @@ class Command(BaseCommand):
         today = timezone.localdate(timezone=tz)
         for offset in range(7):
             day = today + dt.timedelta(days=offset)
-            slots = ((10, 13, "morning"), (14, 17, "afternoon")) if day.weekday() >= 5 else ((17, 20, "evening"),)
+            slots = SESSIONS if day.weekday() >= 5 else ((17, 20, "evening"),)
             for slot in slots:
                 demo_shift(org, campaign, tz, day, slot, STAGING)
 
