@@ -78,7 +78,8 @@ MAX_REFINE_ROUNDS = 200
 # The lot phase works on the turfs outside the band and this many rings of neighbours.
 LOT_MOVE_RINGS = 3
 # Contiguity: after the bisection, pieces of a turf cut off from its main part (in
-# the Delaunay graph of the doors, i.e. on the map) are given to a neighbour, at most
+# the Delaunay graph of the doors, kept where the clipped Voronoi cells share at least
+# MAP_TOUCH_M of boundary: i.e. on the map as drawn) are given to a neighbour, at most
 # REPAIR_ROUNDS times; from then on no move may cut a turf in two. A move refused for
 # that waits REFUSED_WAIT rounds before it is tried again.
 REPAIR_ROUNDS = 10
@@ -1031,8 +1032,8 @@ def _make_contiguous(
     """Give each piece of a turf cut off from its largest piece (of at most
     `max_weight` doors) to the neighbouring turf it touches most. Pieces are made of
     whole units (`lot`: a lot or an atom id per door); adjacency is the Delaunay
-    triangulation of the doors, i.e. Voronoi cells sharing an edge, so the turf's
-    polygon is then in one piece. Returns the labels and how many pieces moved."""
+    edges of the doors whose clipped Voronoi cells share at least MAP_TOUCH_M of
+    boundary, so the turf's polygon as drawn is then in one piece. Returns the labels and how many pieces moved."""
     lots, lot_of_door = _dense(lot)
     n_lots = len(lots)
     lot_label = np.zeros(n_lots, dtype=np.int64)
