@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
@@ -44,6 +45,7 @@ from fieldops.access import (
     has_role,
     is_operator,
     organization_for,
+    parse_id,
     scope_to_organization,
 )
 from fieldops.models import Organization
@@ -447,6 +449,14 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def response_action(self, request, queryset):  # type: ignore[override]  # the stubs add Django 6.0's action_location; 5.2 has none
+        # Ids that are not numbers ("nope", a tampered form) select nothing, as a foreign id does,
+        # instead of reaching the database as a 500.
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        kept = [pk for pk in selected if parse_id(pk) is not None]
+        if kept != selected:
+            post = request.POST.copy()
+            post.setlist(helpers.ACTION_CHECKBOX_NAME, kept)
+            request.POST = post
         try:
             return super().response_action(request, queryset)
         except ValidationError as exc:

@@ -39,7 +39,7 @@ from canvass.turfs import services as turf_services
 from canvass.turfs.admin_map import CampaignMapTools
 from canvass.turfs.models import Turf, TurfCutJob, TurfDoor
 from fieldops.access import User, organization_for, parse_id
-from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, scoped_filter
+from fieldops.admin_scoping import OrganizationScopedAdmin, ScopedTabularInline, refusal_text, scoped_filter
 from fieldops.request_types import AuthenticatedHttpRequest
 from fieldops.services import audit_log
 from turf.access import layers_for_user
@@ -526,17 +526,6 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
             ]
         return super().changelist_view(request, {**(extra_context or {}), "canvasser_choices": canvassers})
 
-    def response_action(self, request, queryset, *args, **kwargs):
-        # Ids that are not numbers ("nope", a tampered form) select nothing, as a foreign id does,
-        # instead of reaching the database as a 500.
-        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        kept = [pk for pk in selected if parse_id(pk) is not None]
-        if kept != selected:
-            post = request.POST.copy()
-            post.setlist(helpers.ACTION_CHECKBOX_NAME, kept)
-            request.POST = post
-        return super().response_action(request, queryset, *args, **kwargs)
-
     def has_assign_permission(self, request) -> bool:
         assignments = self.admin_site._registry.get(Assignment)
         return assignments is not None and assignments.has_add_permission(request)
@@ -575,7 +564,7 @@ class TurfAdmin(TurfTools, OrganizationScopedAdmin):
                         organization=organization, actor=request.user, turf=locked, canvassers=[canvasser]
                     )
             except ValidationError as exc:
-                refused.append(f"{label}: {turf_services.validation_message(exc)}")
+                refused.append(f"{label}: {refusal_text(exc)}")
                 continue
             done.append(label)
         who = canvasser.get_full_name() or canvasser.get_username()
