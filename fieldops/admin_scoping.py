@@ -448,11 +448,22 @@ class OrganizationScopedAdmin(_ScopedFieldsMixin, admin.ModelAdmin):
             self.message_user(request, refusal_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def _is_pk(self, value: str) -> bool:
+        """A value this model's primary key can hold: a number within 64 bits, a UUID, …"""
+        pk = self.model._meta.pk
+        if isinstance(pk, models.IntegerField):
+            return parse_id(value) is not None
+        try:
+            pk.to_python(value)
+        except ValidationError:
+            return False
+        return True
+
     def response_action(self, request, queryset):  # type: ignore[override]  # the stubs add Django 6.0's action_location; 5.2 has none
-        # Ids that are not numbers ("nope", a tampered form) select nothing, as a foreign id does,
-        # instead of reaching the database as a 500.
+        # Ids that are not ids of this model ("nope", a tampered form) select nothing, as a foreign
+        # id does, instead of reaching the database as a 500.
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        kept = [pk for pk in selected if parse_id(pk) is not None]
+        kept = [pk for pk in selected if self._is_pk(pk)]
         if kept != selected:
             post = request.POST.copy()
             post.setlist(helpers.ACTION_CHECKBOX_NAME, kept)

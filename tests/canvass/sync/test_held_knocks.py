@@ -397,6 +397,17 @@ def test_the_organizer_approves_and_rejects_in_bulk(field, no_broker, django_cap
     assert AuditLogEntry.objects.filter(action="attempt.reject").count() == 1
 
 
+def test_a_tampered_selection_in_the_queue_decides_only_real_knocks(field, no_broker):
+    """Knocks are keyed by UUID: a selection with a value that is no UUID drops that value only."""
+    world = field.world
+    first, second = _held_pair(field)
+    client = admin_client(world.organizer)
+    response = client.post(QUEUE, {"action": "approve_selected", "_selected_action": ["nope", "12", first["id"]]})
+    assert response.status_code == 302
+    reviews = dict(ContactAttempt.objects.values_list("pk", "review"))
+    assert reviews == {uuid.UUID(first["id"]): "approved", uuid.UUID(second["id"]): "held"}
+
+
 def test_the_organizer_decides_one_knock_with_its_buttons(field, no_broker):
     world = field.world
     first, second = _held_pair(field)
